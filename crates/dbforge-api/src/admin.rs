@@ -1,0 +1,81 @@
+//! Admin resources: databases and gateway statistics.
+
+use serde::{Deserialize, Serialize};
+
+use crate::DatabaseName;
+
+/// Per-database limits; each unset field takes the server's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseLimits {
+    /// Largest size the database file may grow to, in bytes; writes beyond it fail with
+    /// `database_full`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size_bytes: Option<u64>,
+}
+
+/// Optional body of `POST /admin/databases/spawn/{name}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SpawnRequest {
+    #[serde(default)]
+    pub limits: DatabaseLimits,
+}
+
+/// One database as the gateway knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DatabaseInfo {
+    pub name: DatabaseName,
+    /// Bytes on disk: the database file plus its write-ahead log.
+    pub size_bytes: u64,
+    /// RFC 3339 time of creation (or adoption).
+    pub created_at: String,
+    pub table_count: u64,
+    /// The effective size quota, in bytes.
+    pub max_size_bytes: u64,
+    /// Whether the database is open in the gateway's cache right now.
+    pub open: bool,
+}
+
+/// A page of databases, ordered by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DatabaseList {
+    pub databases: Vec<DatabaseInfo>,
+    /// Databases matching the filter, over all pages.
+    pub total: u64,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Query latency percentiles since start, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LatencyPercentiles {
+    pub count: u64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+/// `GET /admin/gateway/stats`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GatewayStats {
+    pub version: String,
+    pub uptime_seconds: u64,
+    pub database_count: u64,
+    pub total_bytes: u64,
+    pub open_databases: u64,
+    pub requests_total: u64,
+    pub queries_total: u64,
+    pub query_errors_total: u64,
+    pub query_latency: LatencyPercentiles,
+    /// Write transactions committed, and the requests they carried (group commit).
+    pub commits_total: u64,
+    pub committed_requests_total: u64,
+}

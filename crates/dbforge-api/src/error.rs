@@ -1,0 +1,102 @@
+//! The one error table: every failure the API reports has a stable code, an HTTP status and
+//! a one-line meaning. Codes are never renamed; `docs/API.md` lists them all (a test checks).
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! error_codes {
+    ($( $variant:ident = ($code:literal, $status:literal, $meaning:literal), )*) => {
+        /// A stable, machine-readable error code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $( #[doc = $meaning] $variant, )*
+            /// A code this client version does not know (newer server).
+            #[serde(other)]
+            Unknown,
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order (without `Unknown`).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* ErrorCode::Unknown => "unknown" }
+            }
+
+            /// The HTTP status this code is answered with.
+            pub fn http_status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)* ErrorCode::Unknown => 500 }
+            }
+
+            pub fn meaning(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $meaning,)* ErrorCode::Unknown => "an error code this client does not know" }
+            }
+        }
+    };
+}
+
+error_codes! {
+    Unauthorized = ("unauthorized", 401, "The API key is missing or wrong."),
+    InvalidDatabaseName = ("invalid_database_name", 400, "The database name breaks the naming rule."),
+    DatabaseNotFound = ("database_not_found", 404, "No database of that name (or the key may not see it)."),
+    DatabaseExists = ("database_exists", 409, "A database of that name exists already."),
+    TableNotFound = ("table_not_found", 404, "No table or view of that name in the database."),
+    ColumnNotFound = ("column_not_found", 400, "A column named in the request does not exist in the table."),
+    InvalidRequest = ("invalid_request", 400, "The request is well-formed JSON but its content is not acceptable."),
+    InvalidJson = ("invalid_json", 400, "The body is not valid JSON or does not have the expected shape."),
+    UnsupportedMediaType = ("unsupported_media_type", 415, "The body must be sent with Content-Type: application/json."),
+    PayloadTooLarge = ("payload_too_large", 413, "The request body is larger than the configured limit."),
+    SqlTooLong = ("sql_too_long", 413, "A SQL text is longer than the configured limit."),
+    TooManyStatements = ("too_many_statements", 413, "A batch has more statements than the configured limit."),
+    RouteNotFound = ("route_not_found", 404, "No API route at this path."),
+    MethodNotAllowed = ("method_not_allowed", 405, "The route exists but not with this HTTP method."),
+    SqlError = ("sql_error", 400, "SQLite rejected the statement (syntax, unknown table or column, type mismatch, ...)."),
+    InvalidParams = ("invalid_params", 400, "The parameters do not match the statement's placeholders."),
+    ConstraintViolation = ("constraint_violation", 409, "A UNIQUE, NOT NULL, CHECK, PRIMARY KEY or FOREIGN KEY constraint failed."),
+    StatementNotAllowed = ("statement_not_allowed", 403, "The statement is refused by the sandbox (ATTACH, VACUUM INTO, load_extension, a PRAGMA outside the allow-list, TEMP objects)."),
+    QueryTimeout = ("query_timeout", 400, "A statement ran longer than the per-statement time limit and was interrupted; its work was rolled back."),
+    DatabaseFull = ("database_full", 507, "The write would grow the database beyond its size quota."),
+    ValueTooLarge = ("value_too_large", 400, "A string or blob is larger than SQLite's length limit."),
+    TransactionOpen = ("transaction_open", 400, "The request began a transaction and did not end it; it was rolled back."),
+    DatabaseBusy = ("database_busy", 503, "The database's write queue is full; retry after a short wait."),
+    NotReady = ("not_ready", 503, "The gateway is starting or shutting down."),
+    InternalError = ("internal_error", 500, "An internal fault; the server log has the detail under the request id."),
+}
+
+/// `{"code": "...", "message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    /// What went wrong and what to do about it, for people.
+    pub message: String,
+}
+
+/// The body of every error response: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_their_table_name() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(code).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert!((400..600).contains(&code.http_status()));
+        }
+    }
+
+    #[test]
+    fn unknown_codes_from_newer_servers_still_parse() {
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"code":"brand_new","message":"m"}"#).expect("parse");
+        assert_eq!(body.code, ErrorCode::Unknown);
+    }
+}

@@ -1,0 +1,23 @@
+//! Wire types shared by the DB-Forge server and its clients: names, values, requests,
+//! responses and the error-code table. Serde only: no HTTP, no async runtime.
+
+mod admin;
+mod error;
+mod name;
+mod query;
+mod tables;
+mod value;
+
+pub use admin::{
+    DatabaseInfo, DatabaseLimits, DatabaseList, GatewayStats, LatencyPercentiles, SpawnRequest,
+};
+pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
+pub use name::{DatabaseName, InvalidDatabaseName};
+pub use query::{
+    BatchResult, Params, QueryOptions, QueryRequest, RowFormat, StatementRequest, StatementResult,
+};
+pub use tables::{
+    ColumnDefault, ColumnDefinition, ColumnInfo, CreateTableRequest, ForeignKeyInfo, IndexInfo,
+    InsertRowsResponse, RowsPage, TableInfo, TableList,
+};
+pub use value::{Lossless, Value};

@@ -1,0 +1,74 @@
+//! The `dbforge` binary: `dbforge serve` runs the gateway; client subcommands come next.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use dbforge_server::ServeConfig;
+
+/// DB-Forge: SQLite databases on demand over HTTP.
+#[derive(Debug, Parser)]
+#[command(name = "dbforge", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway: REST API, API docs, health and metrics on one port.
+    Serve(ServeConfig),
+}
+
+/// Parses the command line; for `serve --config FILE`, the file's settings become the flags'
+/// defaults, so that the precedence is file < environment < flag.
+fn parse() -> Result<Cli, String> {
+    let cli = Cli::parse();
+    let Command::Serve(serve) = &cli.command;
+    let Some(path) = serve.config.clone() else {
+        return Ok(cli);
+    };
+    let mut command = Cli::command();
+    let known: Vec<String> = command
+        .find_subcommand("serve")
+        .map(|s| s.get_arguments().map(|a| a.get_id().to_string()).collect())
+        .unwrap_or_default();
+    let defaults = dbforge_server::config::read_config_file(&path, &known)?;
+    command = command.mut_subcommand("serve", |mut serve| {
+        for (id, value) in defaults {
+            serve = serve.mut_arg(id, |arg| arg.default_value(value));
+        }
+        serve
+    });
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Serve(config) => runtime.block_on(dbforge_server::serve(config)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Engine configuration: where databases live, how durable commits are, and the limits that
+//! keep one tenant from starving or escaping onto the others.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a commit reaches the disk before it is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: the write-ahead log is fsynced at every commit; an acknowledged
+    /// write survives a crash or power loss.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: fsync only at checkpoints. Survives a process crash (kill -9);
+    /// a power loss or OS crash may lose the most recent commits (never corrupts).
+    Normal,
+}
+
+/// Limits applied to every statement of every database.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Longest a single statement may run before it is interrupted.
+    pub statement_timeout: Duration,
+    /// Most rows one statement's result carries; more are cut with `truncated: true`.
+    pub max_result_rows: usize,
+    /// Most bytes (approximate, values only) one request's results carry.
+    pub max_result_bytes: usize,
+    /// Longest SQL text accepted, in bytes.
+    pub max_sql_length: usize,
+    /// Most statements in one batch.
+    pub max_statements: usize,
+    /// Default size quota of a database, in bytes.
+    pub default_max_size_bytes: u64,
+    /// Largest string or blob SQLite may build, in bytes.
+    pub max_value_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            statement_timeout: Duration::from_secs(5),
+            max_result_rows: 10_000,
+            max_result_bytes: 64 * 1024 * 1024,
+            max_sql_length: 1024 * 1024,
+            max_statements: 1_000,
+            default_max_size_bytes: 1 << 30,
+            max_value_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Everything the engine needs to run.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub data_dir: PathBuf,
+    pub durability: Durability,
+    pub limits: Limits,
+    /// Databases kept open at once; the least recently used idle one is closed beyond it.
+    pub max_open_databases: usize,
+    /// A database unused for this long is checkpointed and closed.
+    pub idle_timeout: Duration,
+    /// Read-only connections per open database.
+    pub readers_per_database: usize,
+    /// Write requests that may wait for one database's writer before `database_busy`.
+    pub write_queue_depth: usize,
+}
+
+impl EngineConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            durability: Durability::Full,
+            limits: Limits::default(),
+            max_open_databases: 256,
+            idle_timeout: Duration::from_secs(300),
+            readers_per_database: 4,
+            write_queue_depth: 4_096,
+        }
+    }
+}
+
+/// Per-database settings kept in the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseSettings {
+    pub max_size_bytes: u64,
+}

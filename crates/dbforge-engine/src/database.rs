@@ -1,0 +1,274 @@
+//! One open database: its writer, its readers and its limits. `execute` is the single entry
+//! point every protocol front uses to run SQL.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use dbforge_api::{DatabaseName, ErrorCode};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::engine::EngineCounters;
+use crate::execute::{ResultBudget, Statement, StatementOutput, is_read_only, run_statement};
+use crate::readers::ReaderPool;
+use crate::sandbox::Sandbox;
+use crate::split::split_statements;
+use crate::writer::{COUNT_TABLES_SQL, Writer, WriterThread};
+use crate::{DatabaseSettings, Durability, EngineConfig, EngineError, Limits};
+
+pub struct Database {
+    name: DatabaseName,
+    limits: Limits,
+    settings: DatabaseSettings,
+    writer: Writer,
+    readers: Arc<ReaderPool>,
+    table_count: Arc<AtomicU64>,
+    /// The table count last handed out by [`Database::take_table_count_change`].
+    reported_table_count: AtomicU64,
+    opened_at: Instant,
+    /// Milliseconds after `opened_at` of the last use, for idle closing and LRU eviction.
+    last_used_ms: AtomicU64,
+}
+
+/// Where a request's statements ran, decided by SQLite's `sqlite3_stmt_readonly`.
+enum ReadAttempt {
+    Done(Vec<StatementOutput>),
+    NeedsWriter,
+}
+
+impl Database {
+    /// Opens the database's writer (creating its thread) and its reader pool. Blocking.
+    pub(crate) fn open(
+        name: DatabaseName,
+        path: PathBuf,
+        config: &EngineConfig,
+        settings: DatabaseSettings,
+        counters: Arc<EngineCounters>,
+    ) -> Result<Self, EngineError> {
+        let setup = |e: rusqlite::Error| EngineError::internal(format!("opening {name}: {e}"));
+        // No CREATE flag: a database that was deleted must not come back by being opened.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(&path, flags).map_err(setup)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(setup)?;
+        let synchronous = match config.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+        ))
+        .map_err(setup)?;
+        let page_size: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(setup)?;
+        let max_pages = settings.max_size_bytes / u64::try_from(page_size.max(512)).unwrap_or(4096);
+        conn.query_row(
+            &format!("PRAGMA max_page_count = {}", max_pages.max(1)),
+            [],
+            |_| Ok(()),
+        )
+        .map_err(setup)?;
+        let tables: i64 = conn
+            .query_row(COUNT_TABLES_SQL, [], |r| r.get(0))
+            .map_err(setup)?;
+        conn.set_prepared_statement_cache_capacity(128);
+        let sandbox = Sandbox::install(&mut conn, &config.limits)?;
+
+        let table_count = Arc::new(AtomicU64::new(u64::try_from(tables).unwrap_or(0)));
+        let thread = WriterThread {
+            conn,
+            sandbox,
+            limits: config.limits.clone(),
+            counters,
+            table_count: Arc::clone(&table_count),
+        };
+        let (tx, handle) = thread
+            .spawn(name.as_str(), config.write_queue_depth)
+            .map_err(|e| EngineError::internal(format!("starting the writer of {name}: {e}")))?;
+        let readers = ReaderPool::new(path, config.limits.clone(), config.readers_per_database);
+        Ok(Self {
+            reported_table_count: AtomicU64::new(table_count.load(Ordering::Relaxed)),
+            name,
+            limits: config.limits.clone(),
+            settings,
+            writer: Writer::new(tx, handle),
+            readers: Arc::new(readers),
+            table_count,
+            opened_at: Instant::now(),
+            last_used_ms: AtomicU64::new(0),
+        })
+    }
+
+    pub fn name(&self) -> &DatabaseName {
+        &self.name
+    }
+
+    pub fn settings(&self) -> DatabaseSettings {
+        self.settings
+    }
+
+    pub fn table_count(&self) -> u64 {
+        self.table_count.load(Ordering::Relaxed)
+    }
+
+    /// The table count, if it changed since the last call: lets the catalog follow schema
+    /// changes without a write per request.
+    pub fn take_table_count_change(&self) -> Option<u64> {
+        let now = self.table_count();
+        (self.reported_table_count.swap(now, Ordering::Relaxed) != now).then_some(now)
+    }
+
+    pub(crate) fn touch(&self) {
+        let ms = u64::try_from(self.opened_at.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_used_ms.store(ms, Ordering::Relaxed);
+    }
+
+    pub(crate) fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last_used_ms.load(Ordering::Relaxed));
+        self.opened_at.elapsed().saturating_sub(last)
+    }
+
+    /// Runs a request: its statements commit together or not at all. Statements that SQLite
+    /// reports read-only run concurrently on a reader; anything else goes to the writer.
+    /// A statement without params may hold several statements separated by `;`: each becomes
+    /// its own entry in the result.
+    pub async fn execute(
+        self: &Arc<Self>,
+        statements: Vec<Statement>,
+    ) -> Result<Vec<StatementOutput>, EngineError> {
+        self.touch();
+        let statements = self.expand(statements)?;
+        let this = Arc::clone(self);
+        let attempt = tokio::task::spawn_blocking(move || {
+            let outcome = this.try_read(&statements);
+            outcome.map(|o| (o, statements))
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("read task failed: {e}")))??;
+        match attempt {
+            (ReadAttempt::Done(outputs), _) => Ok(outputs),
+            (ReadAttempt::NeedsWriter, statements) => self.writer.submit(statements).await,
+        }
+    }
+
+    /// Runs `f` on a reader connection with the sandbox in force (schema inspection).
+    pub async fn read<R: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Connection) -> Result<R, EngineError> + Send + 'static,
+    ) -> Result<R, EngineError> {
+        self.touch();
+        let readers = Arc::clone(&self.readers);
+        let timeout = self.limits.statement_timeout;
+        tokio::task::spawn_blocking(move || {
+            readers.with_reader(|r| {
+                r.sandbox.start_statement(timeout);
+                let result = f(&r.conn).map_err(|e| {
+                    r.sandbox.take_denial().map_or(e.clone(), |d| {
+                        EngineError::new(ErrorCode::StatementNotAllowed, d)
+                    })
+                });
+                r.sandbox.end_statement();
+                result
+            })
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("read task failed: {e}")))?
+    }
+
+    fn expand(&self, statements: Vec<Statement>) -> Result<Vec<Statement>, EngineError> {
+        let mut expanded = Vec::with_capacity(statements.len());
+        for statement in statements {
+            if statement.sql.len() > self.limits.max_sql_length {
+                return Err(EngineError::new(
+                    ErrorCode::SqlTooLong,
+                    format!(
+                        "a SQL text is {} bytes; the limit is {} bytes",
+                        statement.sql.len(),
+                        self.limits.max_sql_length
+                    ),
+                ));
+            }
+            let parts = split_statements(&statement.sql);
+            match parts.len() {
+                0 => {
+                    return Err(EngineError::new(
+                        ErrorCode::InvalidRequest,
+                        "a statement is empty (only whitespace or comments)",
+                    ));
+                }
+                1 => expanded.push(Statement {
+                    sql: parts[0].to_owned(),
+                    params: statement.params,
+                }),
+                _ if statement.params.is_empty() => {
+                    expanded.extend(parts.into_iter().map(Statement::new));
+                }
+                n => {
+                    return Err(EngineError::new(
+                        ErrorCode::InvalidRequest,
+                        format!(
+                            "the SQL holds {n} statements but params bind to one statement: \
+                             send each statement with its params in `statements`"
+                        ),
+                    ));
+                }
+            }
+        }
+        if expanded.len() > self.limits.max_statements {
+            return Err(EngineError::new(
+                ErrorCode::TooManyStatements,
+                format!(
+                    "the request holds {} statements; the limit is {}",
+                    expanded.len(),
+                    self.limits.max_statements
+                ),
+            ));
+        }
+        Ok(expanded)
+    }
+
+    /// Runs the request on a reader if every statement is read-only. Blocking.
+    fn try_read(&self, statements: &[Statement]) -> Result<ReadAttempt, EngineError> {
+        self.readers.with_reader(|reader| {
+            for (i, s) in statements.iter().enumerate() {
+                match is_read_only(&reader.conn, &reader.sandbox, &s.sql) {
+                    Ok(true) => {}
+                    Ok(false) => return Ok(ReadAttempt::NeedsWriter),
+                    Err(e) if e.code == ErrorCode::StatementNotAllowed => {
+                        return Err(e.at_statement(i));
+                    }
+                    // It may name a table an earlier statement of this request creates: the
+                    // writer runs them in order and reports the real error if there is one.
+                    Err(_) => return Ok(ReadAttempt::NeedsWriter),
+                }
+            }
+            let snapshot = statements.len() > 1;
+            if snapshot {
+                reader
+                    .sandbox
+                    .run_internal(&reader.conn, "BEGIN")
+                    .map_err(|e| EngineError::from_sqlite(e, None))?;
+            }
+            let mut budget = ResultBudget::new(&self.limits);
+            let outputs: Result<Vec<_>, _> = statements
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    run_statement(&reader.conn, &reader.sandbox, s, &self.limits, &mut budget)
+                        .map_err(|e| e.at_statement(i))
+                })
+                .collect();
+            if snapshot {
+                let _ = reader.sandbox.run_internal(&reader.conn, "COMMIT");
+            }
+            outputs.map(ReadAttempt::Done)
+        })
+    }
+
+    /// Stops the writer (after its queue drains), checkpoints and closes. Blocking.
+    pub(crate) fn close(&self) {
+        self.readers.close();
+        self.writer.close();
+    }
+}

@@ -1,0 +1,284 @@
+//! The engine: the data directory of plain SQLite files and a bounded cache of open databases
+//! (least recently used and idle ones are checkpointed and closed), so 10,000 databases cost
+//! disk, not memory.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use dbforge_api::{DatabaseName, ErrorCode};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::{Database, DatabaseSettings, Durability, EngineConfig, EngineError};
+
+/// Totals across every database, for the gateway's statistics.
+#[derive(Debug, Default)]
+pub struct EngineCounters {
+    pub commits: AtomicU64,
+    pub committed_requests: AtomicU64,
+}
+
+/// A database file found in the data directory.
+#[derive(Debug, Clone)]
+pub struct StoredDatabase {
+    pub name: DatabaseName,
+    pub modified: SystemTime,
+}
+
+pub struct Engine {
+    config: EngineConfig,
+    open: Mutex<HashMap<DatabaseName, Arc<Database>>>,
+    counters: Arc<EngineCounters>,
+}
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Result<Self, EngineError> {
+        fs::create_dir_all(&config.data_dir).map_err(|e| {
+            EngineError::internal(format!("creating {}: {e}", config.data_dir.display()))
+        })?;
+        Ok(Self {
+            config,
+            open: Mutex::new(HashMap::new()),
+            counters: Arc::default(),
+        })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn counters(&self) -> &EngineCounters {
+        &self.counters
+    }
+
+    /// `{data_dir}/{name}.db`: the name is validated, so this cannot leave the data directory.
+    pub fn database_path(&self, name: &DatabaseName) -> PathBuf {
+        self.config.data_dir.join(format!("{name}.db"))
+    }
+
+    fn sidecar_paths(&self, name: &DatabaseName) -> [PathBuf; 4] {
+        let base = self.database_path(name);
+        let with = |suffix: &str| {
+            let mut p = base.clone().into_os_string();
+            p.push(suffix);
+            PathBuf::from(p)
+        };
+        [with("-wal"), with("-shm"), with("-journal"), base.clone()]
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<DatabaseName, Arc<Database>>> {
+        // A panic while holding this lock cannot leave the map inconsistent (single inserts
+        // and removes), so a poisoned lock is still usable.
+        self.open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Creates an empty database file in WAL mode. Blocking.
+    pub fn create_database(&self, name: &DatabaseName) -> Result<(), EngineError> {
+        let path = self.database_path(name);
+        if path.exists() {
+            return Err(EngineError::new(
+                ErrorCode::DatabaseExists,
+                format!("a database named {name} exists already"),
+            ));
+        }
+        let fail = |e: rusqlite::Error| EngineError::internal(format!("creating {name}: {e}"));
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(fail)?;
+        let synchronous = match self.config.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        // Setting WAL writes the header, so the file is a complete, valid database at once.
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = {synchronous}; PRAGMA journal_mode = WAL;"
+        ))
+        .map_err(fail)?;
+        conn.close().map_err(|(_, e)| fail(e))?;
+        Ok(())
+    }
+
+    /// The open handle of `name`, if it is in the cache.
+    pub fn cached(&self, name: &DatabaseName) -> Option<Arc<Database>> {
+        let db = self.lock().get(name).cloned();
+        if let Some(db) = &db {
+            db.touch();
+        }
+        db
+    }
+
+    /// The open handle of `name`, opening it if needed. Blocking.
+    pub fn open(
+        &self,
+        name: &DatabaseName,
+        settings: DatabaseSettings,
+    ) -> Result<Arc<Database>, EngineError> {
+        let mut open = self.lock();
+        if let Some(db) = open.get(name) {
+            db.touch();
+            return Ok(Arc::clone(db));
+        }
+        let path = self.database_path(name);
+        if !path.exists() {
+            return Err(EngineError::new(
+                ErrorCode::DatabaseNotFound,
+                format!("no database named {name}"),
+            ));
+        }
+        let db = Arc::new(Database::open(
+            name.clone(),
+            path,
+            &self.config,
+            settings,
+            Arc::clone(&self.counters),
+        )?);
+        db.touch();
+        open.insert(name.clone(), Arc::clone(&db));
+        let evicted = self.evict_beyond_capacity(&mut open);
+        let count = open.len();
+        drop(open);
+        metrics::gauge!("dbforge_open_databases").set(count as f64);
+        if !evicted.is_empty() {
+            // Checkpointing can take a while; the caller should not wait for it.
+            let spawned = std::thread::Builder::new()
+                .name("dbforge-evict".into())
+                .spawn(move || evicted.iter().for_each(|db| db.close()));
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "could not start the eviction thread");
+            }
+        }
+        Ok(db)
+    }
+
+    fn evict_beyond_capacity(
+        &self,
+        open: &mut HashMap<DatabaseName, Arc<Database>>,
+    ) -> Vec<Arc<Database>> {
+        let mut evicted = Vec::new();
+        while open.len() > self.config.max_open_databases {
+            // Only a handle nobody else holds may go: one in use stays until it is idle.
+            let victim = open
+                .iter()
+                .filter(|(_, db)| Arc::strong_count(db) == 1)
+                .max_by_key(|(_, db)| db.idle_for())
+                .map(|(name, _)| name.clone());
+            let Some(victim) = victim else { break };
+            if let Some(db) = open.remove(&victim) {
+                evicted.push(db);
+            }
+        }
+        evicted
+    }
+
+    /// Closes databases unused for longer than the idle timeout. Blocking.
+    pub fn close_idle(&self) -> usize {
+        let idle: Vec<Arc<Database>> = {
+            let mut open = self.lock();
+            let names: Vec<DatabaseName> = open
+                .iter()
+                .filter(|(_, db)| {
+                    Arc::strong_count(db) == 1 && db.idle_for() >= self.config.idle_timeout
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            let closed = names.iter().filter_map(|n| open.remove(n)).collect();
+            metrics::gauge!("dbforge_open_databases").set(open.len() as f64);
+            closed
+        };
+        idle.iter().for_each(|db| db.close());
+        idle.len()
+    }
+
+    /// Closes `name` if open and deletes its files. Blocking.
+    pub fn delete_database(&self, name: &DatabaseName) -> Result<(), EngineError> {
+        let db = self.lock().remove(name);
+        if let Some(db) = db {
+            db.close();
+        }
+        // The main file goes last: if we crash half-way, what is left is still a database
+        // (or nothing), never a log without its database.
+        for path in self.sidecar_paths(name) {
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(EngineError::internal(format!(
+                        "deleting {}: {e}",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checkpoints and closes every open database. Blocking.
+    pub fn close_all(&self) {
+        let all: Vec<Arc<Database>> = self.lock().drain().map(|(_, db)| db).collect();
+        all.iter().for_each(|db| db.close());
+        metrics::gauge!("dbforge_open_databases").set(0.0);
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// The live table count of `name` if it is open (without counting as a use).
+    pub fn cached_table_count(&self, name: &DatabaseName) -> Option<u64> {
+        self.lock().get(name).map(|db| db.table_count())
+    }
+
+    /// Bytes on disk of a database: its file and its write-ahead log.
+    pub fn size_on_disk(&self, name: &DatabaseName) -> u64 {
+        let [wal, _, _, main] = self.sidecar_paths(name);
+        [main, wal]
+            .iter()
+            .filter_map(|p| fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// Database files in the data directory: `{valid name}.db` starting with SQLite's header.
+    /// Anything else (other files, invalid names, non-SQLite content) is ignored.
+    pub fn scan_data_dir(&self) -> Result<Vec<StoredDatabase>, EngineError> {
+        let entries = fs::read_dir(&self.config.data_dir).map_err(|e| {
+            EngineError::internal(format!("reading {}: {e}", self.config.data_dir.display()))
+        })?;
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let Some(stem) = file_name.to_str().and_then(|n| n.strip_suffix(".db")) else {
+                continue;
+            };
+            let Ok(name) = DatabaseName::parse(stem) else {
+                continue;
+            };
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.is_file() || !has_sqlite_header(&entry.path()) {
+                continue;
+            }
+            found.push(StoredDatabase {
+                name,
+                modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            });
+        }
+        Ok(found)
+    }
+}
+
+fn has_sqlite_header(path: &std::path::Path) -> bool {
+    let mut header = [0u8; 16];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok()
+        && &header == SQLITE_HEADER
+}

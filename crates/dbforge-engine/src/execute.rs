@@ -1,0 +1,242 @@
+//! Running one statement on a sandboxed connection: binding parameters, stepping, collecting
+//! rows within the result limits.
+
+use dbforge_api::{ErrorCode, Params, Value};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ToSql};
+
+use crate::sandbox::Sandbox;
+use crate::{EngineError, Limits};
+
+/// One statement to run: SQL text and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub sql: String,
+    pub params: Params,
+}
+
+impl Statement {
+    pub fn new(sql: impl Into<String>) -> Self {
+        Self {
+            sql: sql.into(),
+            params: Params::None,
+        }
+    }
+
+    pub fn with_params(sql: impl Into<String>, params: Params) -> Self {
+        Self {
+            sql: sql.into(),
+            params,
+        }
+    }
+}
+
+/// What one statement produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatementOutput {
+    pub columns: Vec<String>,
+    pub column_types: Vec<Option<String>>,
+    pub rows: Vec<Vec<Value>>,
+    pub rows_affected: u64,
+    pub last_insert_rowid: Option<i64>,
+    pub truncated: bool,
+}
+
+/// What a request may still return, shared by its statements.
+pub(crate) struct ResultBudget {
+    bytes_left: usize,
+}
+
+impl ResultBudget {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Self {
+            bytes_left: limits.max_result_bytes,
+        }
+    }
+}
+
+struct Bind<'a>(&'a Value);
+
+impl ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Null => ValueRef::Null,
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Real(f) => ValueRef::Real(*f),
+            Value::Text(t) => ValueRef::Text(t.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+fn to_value(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+fn value_size(v: &Value) -> usize {
+    match v {
+        Value::Text(t) => t.len() + 8,
+        Value::Blob(b) => b.len() + 8,
+        _ => 8,
+    }
+}
+
+fn params_error(message: String) -> EngineError {
+    EngineError::new(ErrorCode::InvalidParams, message)
+}
+
+fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<(), EngineError> {
+    let expected = stmt.parameter_count();
+    match params {
+        Params::None if expected > 0 => Err(params_error(format!(
+            "the statement has {expected} placeholder(s) but no params were given"
+        ))),
+        Params::None => Ok(()),
+        Params::Positional(values) => {
+            if values.len() != expected {
+                return Err(params_error(format!(
+                    "the statement has {expected} placeholder(s) but {} param(s) were given",
+                    values.len()
+                )));
+            }
+            for (i, v) in values.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, Bind(v))
+                    .map_err(|e| params_error(format!("cannot bind param {}: {e}", i + 1)))?;
+            }
+            Ok(())
+        }
+        Params::Named(values) => {
+            let mut used = vec![false; values.len()];
+            for index in 1..=expected {
+                let Some(name) = stmt.parameter_name(index).map(str::to_owned) else {
+                    return Err(params_error(format!(
+                        "placeholder {index} is positional (?); pass params as an array"
+                    )));
+                };
+                let bare = &name[1..];
+                let found = values.iter().position(|(k, _)| k == &name || k == bare);
+                let Some(pos) = found else {
+                    return Err(params_error(format!("no value given for {name}")));
+                };
+                used[pos] = true;
+                stmt.raw_bind_parameter(index, Bind(&values[pos].1))
+                    .map_err(|e| params_error(format!("cannot bind {name}: {e}")))?;
+            }
+            if let Some(pos) = used.iter().position(|u| !u) {
+                return Err(params_error(format!(
+                    "param {:?} matches no placeholder of the statement",
+                    values[pos].0
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Prepares `sql` and tells whether SQLite considers it read-only (`sqlite3_stmt_readonly`).
+pub(crate) fn is_read_only(
+    conn: &Connection,
+    sandbox: &Sandbox,
+    sql: &str,
+) -> Result<bool, EngineError> {
+    let stmt = conn.prepare_cached(sql).map_err(|e| sandbox.error(e))?;
+    Ok(stmt.readonly())
+}
+
+/// Runs one statement to completion. Read-only statements stop stepping once the result is
+/// full; writing statements always run to the end so their effect is whole.
+pub(crate) fn run_statement(
+    conn: &Connection,
+    sandbox: &Sandbox,
+    statement: &Statement,
+    limits: &Limits,
+    budget: &mut ResultBudget,
+) -> Result<StatementOutput, EngineError> {
+    if statement.sql.len() > limits.max_sql_length {
+        return Err(EngineError::new(
+            ErrorCode::SqlTooLong,
+            format!(
+                "the SQL is {} bytes; the limit is {} bytes",
+                statement.sql.len(),
+                limits.max_sql_length
+            ),
+        ));
+    }
+    sandbox.start_statement(limits.statement_timeout);
+    let result = step_statement(conn, sandbox, statement, limits, budget);
+    sandbox.end_statement();
+    result
+}
+
+fn step_statement(
+    conn: &Connection,
+    sandbox: &Sandbox,
+    statement: &Statement,
+    limits: &Limits,
+    budget: &mut ResultBudget,
+) -> Result<StatementOutput, EngineError> {
+    let mut stmt = conn
+        .prepare_cached(&statement.sql)
+        .map_err(|e| sandbox.error(e))?;
+    bind(&mut stmt, &statement.params)?;
+    let read_only = stmt.readonly();
+    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let column_types = stmt
+        .columns()
+        .map(|c| c.decl_type().map(str::to_owned))
+        .collect();
+    let rowid_before = conn.last_insert_rowid();
+    // `changes()` keeps the count of the last INSERT/UPDATE/DELETE across DDL statements, so
+    // it only counts when the total moved.
+    let total_before = conn.total_changes();
+    let mut output = StatementOutput {
+        columns,
+        column_types,
+        ..StatementOutput::default()
+    };
+    let width = output.columns.len();
+    let mut rows = stmt.raw_query();
+    loop {
+        let row = match rows.next() {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(e) => return Err(sandbox.error(e)),
+        };
+        if output.truncated {
+            continue;
+        }
+        let mut values = Vec::with_capacity(width);
+        let mut size = 0;
+        for i in 0..width {
+            let v = to_value(row.get_ref(i).map_err(|e| sandbox.error(e))?);
+            size += value_size(&v);
+            values.push(v);
+        }
+        if output.rows.len() >= limits.max_result_rows || size > budget.bytes_left {
+            output.truncated = true;
+            if read_only {
+                break;
+            }
+            continue;
+        }
+        budget.bytes_left -= size;
+        output.rows.push(values);
+    }
+    drop(rows);
+    if !read_only {
+        if conn.total_changes() != total_before {
+            output.rows_affected = conn.changes();
+        }
+        let rowid = conn.last_insert_rowid();
+        if rowid != rowid_before {
+            output.last_insert_rowid = Some(rowid);
+        }
+    }
+    Ok(output)
+}

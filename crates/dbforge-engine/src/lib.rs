@@ -1,0 +1,21 @@
+//! DB-Forge's database engines behind one interface, with no HTTP: today SQLite, with one
+//! writer thread per database (group commit), concurrent read-only readers, a sandbox on every
+//! connection, and a bounded cache of open databases.
+
+mod config;
+mod database;
+mod engine;
+mod error;
+mod execute;
+mod readers;
+mod sandbox;
+pub mod schema;
+mod split;
+mod writer;
+
+pub use config::{DatabaseSettings, Durability, EngineConfig, Limits};
+pub use database::Database;
+pub use engine::{Engine, EngineCounters, StoredDatabase};
+pub use error::EngineError;
+pub use execute::{Statement, StatementOutput};
+pub use split::split_statements;

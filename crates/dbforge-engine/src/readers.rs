@@ -1,0 +1,130 @@
+//! Read-only connections of one database. In WAL mode they read a consistent snapshot while
+//! the writer commits, so reads never wait behind writes.
+
+use std::path::PathBuf;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use dbforge_api::ErrorCode;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::sandbox::Sandbox;
+use crate::{EngineError, Limits};
+
+/// How long a read waits for a free connection before `database_busy`.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) struct Reader {
+    pub(crate) conn: Connection,
+    pub(crate) sandbox: Sandbox,
+}
+
+struct PoolState {
+    idle: Vec<Reader>,
+    /// Connections in existence (idle or lent out).
+    open: usize,
+    closed: bool,
+}
+
+pub(crate) struct ReaderPool {
+    path: PathBuf,
+    limits: Limits,
+    max: usize,
+    state: Mutex<PoolState>,
+    returned: Condvar,
+}
+
+impl ReaderPool {
+    pub(crate) fn new(path: PathBuf, limits: Limits, max: usize) -> Self {
+        Self {
+            path,
+            limits,
+            max: max.max(1),
+            state: Mutex::new(PoolState {
+                idle: Vec::new(),
+                open: 0,
+                closed: false,
+            }),
+            returned: Condvar::new(),
+        }
+    }
+
+    fn open_reader(&self) -> Result<Reader, EngineError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(&self.path, flags)
+            .map_err(|e| EngineError::internal(format!("opening a reader: {e}")))?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(|e| EngineError::internal(format!("reader setup: {e}")))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let sandbox = Sandbox::install(&mut conn, &self.limits)?;
+        Ok(Reader { conn, sandbox })
+    }
+
+    /// Runs `f` on a reader connection. Blocking: call from a blocking thread.
+    pub(crate) fn with_reader<R>(
+        &self,
+        f: impl FnOnce(&Reader) -> Result<R, EngineError>,
+    ) -> Result<R, EngineError> {
+        let reader = self.acquire()?;
+        let result = f(&reader);
+        self.release(reader);
+        result
+    }
+
+    fn acquire(&self) -> Result<Reader, EngineError> {
+        let poisoned = || EngineError::internal("reader pool lock poisoned");
+        let mut state = self.state.lock().map_err(|_| poisoned())?;
+        loop {
+            if state.closed {
+                return Err(EngineError::new(
+                    ErrorCode::DatabaseNotFound,
+                    "the database was closed or deleted",
+                ));
+            }
+            if let Some(reader) = state.idle.pop() {
+                return Ok(reader);
+            }
+            if state.open < self.max {
+                state.open += 1;
+                drop(state);
+                return self.open_reader().inspect_err(|_| {
+                    if let Ok(mut state) = self.state.lock() {
+                        state.open -= 1;
+                    }
+                });
+            }
+            let (next, timeout) = self
+                .returned
+                .wait_timeout(state, ACQUIRE_TIMEOUT)
+                .map_err(|_| poisoned())?;
+            state = next;
+            if timeout.timed_out() && state.idle.is_empty() {
+                return Err(EngineError::new(
+                    ErrorCode::DatabaseBusy,
+                    "every reader of this database is busy; retry shortly",
+                ));
+            }
+        }
+    }
+
+    fn release(&self, reader: Reader) {
+        if let Ok(mut state) = self.state.lock() {
+            if state.closed {
+                state.open -= 1;
+                return;
+            }
+            state.idle.push(reader);
+        }
+        self.returned.notify_one();
+    }
+
+    /// Closes idle readers and refuses new reads; lent-out readers close when returned.
+    pub(crate) fn close(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.closed = true;
+            let idle = std::mem::take(&mut state.idle);
+            state.open -= idle.len();
+        }
+        self.returned.notify_all();
+    }
+}

@@ -1,0 +1,342 @@
+//! The gateway's catalog: which databases exist, when they were created and their limits.
+//! Stored in `{data_dir}/_forge/catalog.db` (SQLite) and mirrored in memory, so resolving a
+//! name on the request path is a map lookup. At start-up it is reconciled with the data
+//! directory: valid `.db` files nobody registered are adopted, entries whose file is gone are
+//! dropped (a crash between deleting the file and the entry leaves exactly that).
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use dbforge_api::{DatabaseName, ErrorCode};
+use rusqlite::{Connection, OpenFlags, params};
+
+use crate::error::ApiError;
+
+/// What the catalog knows of one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogEntry {
+    pub created_at_ms: i64,
+    /// The database's own quota, if set at creation; else the server default applies.
+    pub max_size_bytes: Option<u64>,
+    pub table_count: u64,
+}
+
+pub struct Catalog {
+    conn: Mutex<Connection>,
+    entries: RwLock<BTreeMap<DatabaseName, CatalogEntry>>,
+}
+
+/// What start-up reconciliation did.
+#[derive(Debug, Default)]
+pub struct Reconciled {
+    pub adopted: Vec<DatabaseName>,
+    pub dropped: Vec<DatabaseName>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(format!("catalog: {e}"))
+}
+
+impl Catalog {
+    /// Opens (creating if needed) the catalog in `forge_dir`. Blocking.
+    pub fn open(forge_dir: &Path) -> Result<Self, ApiError> {
+        std::fs::create_dir_all(forge_dir).map_err(internal)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+        let conn =
+            Connection::open_with_flags(forge_dir.join("catalog.db"), flags).map_err(internal)?;
+        // NORMAL is enough here: reconciliation at start-up repairs a lost last entry.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             CREATE TABLE IF NOT EXISTS databases (
+                 name TEXT PRIMARY KEY,
+                 created_at_ms INTEGER NOT NULL,
+                 max_size_bytes INTEGER,
+                 table_count INTEGER NOT NULL DEFAULT 0
+             ) WITHOUT ROWID;",
+        )
+        .map_err(internal)?;
+        let mut entries = BTreeMap::new();
+        {
+            let mut stmt = conn
+                .prepare("SELECT name, created_at_ms, max_size_bytes, table_count FROM databases")
+                .map_err(internal)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        CatalogEntry {
+                            created_at_ms: r.get(1)?,
+                            max_size_bytes: r.get::<_, Option<i64>>(2)?.map(|v| v.max(0) as u64),
+                            table_count: r.get::<_, i64>(3)?.max(0) as u64,
+                        },
+                    ))
+                })
+                .map_err(internal)?;
+            for row in rows {
+                let (name, entry) = row.map_err(internal)?;
+                match DatabaseName::parse(&name) {
+                    Ok(name) => {
+                        entries.insert(name, entry);
+                    }
+                    Err(_) => tracing::warn!(name, "ignoring a catalog entry with an invalid name"),
+                }
+            }
+        }
+        Ok(Self {
+            conn: Mutex::new(conn),
+            entries: RwLock::new(entries),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<DatabaseName, CatalogEntry>> {
+        self.entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<DatabaseName, CatalogEntry>> {
+        self.entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adopts `found` files that have no entry and drops entries with no file. Blocking.
+    pub fn reconcile(
+        &self,
+        found: &[(DatabaseName, SystemTime, u64)],
+    ) -> Result<Reconciled, ApiError> {
+        let mut report = Reconciled::default();
+        let present: std::collections::HashSet<&DatabaseName> =
+            found.iter().map(|f| &f.0).collect();
+        let missing: Vec<DatabaseName> = self
+            .read()
+            .keys()
+            .filter(|n| !present.contains(n))
+            .cloned()
+            .collect();
+        for name in missing {
+            self.remove_entry(&name)?;
+            report.dropped.push(name);
+        }
+        for (name, modified, table_count) in found {
+            if self.read().contains_key(name) {
+                continue;
+            }
+            let created_at_ms = modified
+                .duration_since(UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                .unwrap_or_else(|_| now_ms());
+            self.insert(
+                name,
+                CatalogEntry {
+                    created_at_ms,
+                    max_size_bytes: None,
+                    table_count: *table_count,
+                },
+            )?;
+            report.adopted.push(name.clone());
+        }
+        Ok(report)
+    }
+
+    pub fn get(&self, name: &DatabaseName) -> Option<CatalogEntry> {
+        self.read().get(name).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn names(&self) -> Vec<DatabaseName> {
+        self.read().keys().cloned().collect()
+    }
+
+    /// Registers a new database after `create` made its file. Serialized, so two spawns of
+    /// one name cannot both succeed. Blocking.
+    pub fn create(
+        &self,
+        name: &DatabaseName,
+        max_size_bytes: Option<u64>,
+        create: impl FnOnce() -> Result<(), ApiError>,
+    ) -> Result<CatalogEntry, ApiError> {
+        // Holding the connection for the whole creation serializes spawns.
+        let conn = self.conn();
+        if self.read().contains_key(name) {
+            return Err(ApiError::new(
+                ErrorCode::DatabaseExists,
+                format!("a database named {name} exists already"),
+            ));
+        }
+        create()?;
+        let entry = CatalogEntry {
+            created_at_ms: now_ms(),
+            max_size_bytes,
+            table_count: 0,
+        };
+        conn.execute(
+            "INSERT INTO databases (name, created_at_ms, max_size_bytes, table_count) VALUES (?1, ?2, ?3, 0)",
+            params![name.as_str(), entry.created_at_ms, max_size_bytes.map(|v| v as i64)],
+        )
+        .map_err(internal)?;
+        self.write().insert(name.clone(), entry);
+        Ok(entry)
+    }
+
+    fn insert(&self, name: &DatabaseName, entry: CatalogEntry) -> Result<(), ApiError> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO databases (name, created_at_ms, max_size_bytes, table_count) VALUES (?1, ?2, ?3, ?4)",
+                params![name.as_str(), entry.created_at_ms, entry.max_size_bytes.map(|v| v as i64), entry.table_count as i64],
+            )
+            .map_err(internal)?;
+        self.write().insert(name.clone(), entry);
+        Ok(())
+    }
+
+    /// Unregisters `name` first (new requests see "not found" at once), then runs `delete`
+    /// on its files, then forgets the entry on disk. Blocking.
+    pub fn delete(
+        &self,
+        name: &DatabaseName,
+        delete: impl FnOnce() -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
+        let conn = self.conn();
+        let Some(entry) = self.write().remove(name) else {
+            return Err(ApiError::database_not_found(name.as_str()));
+        };
+        if let Err(e) = delete() {
+            self.write().insert(name.clone(), entry);
+            return Err(e);
+        }
+        conn.execute("DELETE FROM databases WHERE name = ?1", [name.as_str()])
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    fn remove_entry(&self, name: &DatabaseName) -> Result<(), ApiError> {
+        self.conn()
+            .execute("DELETE FROM databases WHERE name = ?1", [name.as_str()])
+            .map_err(internal)?;
+        self.write().remove(name);
+        Ok(())
+    }
+
+    /// Records a new table count (after a schema change). Blocking.
+    pub fn set_table_count(&self, name: &DatabaseName, table_count: u64) -> Result<(), ApiError> {
+        let conn = self.conn();
+        let mut entries = self.write();
+        let Some(entry) = entries.get_mut(name) else {
+            return Ok(());
+        };
+        entry.table_count = table_count;
+        drop(entries);
+        conn.execute(
+            "UPDATE databases SET table_count = ?2 WHERE name = ?1",
+            params![name.as_str(), table_count as i64],
+        )
+        .map_err(internal)?;
+        Ok(())
+    }
+
+    /// A page of entries ordered by name: those after `after`, starting with `prefix`.
+    /// Returns the page and the number of matching entries over all pages.
+    pub fn page(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> (Vec<(DatabaseName, CatalogEntry)>, usize) {
+        let entries = self.read();
+        let matching = |n: &DatabaseName| n.as_str().starts_with(prefix);
+        let start = match after.and_then(|a| DatabaseName::parse(a).ok()) {
+            Some(a) if a.as_str() >= prefix => Bound::Excluded(a),
+            _ => match DatabaseName::parse(prefix) {
+                Ok(p) => Bound::Included(p),
+                Err(_) => Bound::Unbounded,
+            },
+        };
+        let page: Vec<_> = entries
+            .range((start, Bound::Unbounded))
+            .skip_while(|(n, _)| n.as_str() < prefix)
+            .take_while(|(n, _)| matching(n))
+            .take(limit)
+            .map(|(n, e)| (n.clone(), *e))
+            .collect();
+        let total = if prefix.is_empty() {
+            entries.len()
+        } else {
+            entries
+                .keys()
+                .skip_while(|n| n.as_str() < prefix)
+                .take_while(|n| matching(n))
+                .count()
+        };
+        (page, total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> DatabaseName {
+        DatabaseName::parse(s).expect("valid name")
+    }
+
+    #[test]
+    fn pages_follow_name_order_and_prefix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let catalog = Catalog::open(dir.path()).expect("open");
+        for n in ["b1", "a1", "a2", "a3", "c1"] {
+            catalog.create(&name(n), None, || Ok(())).expect("create");
+        }
+        let (page, total) = catalog.page("a", None, 2);
+        assert_eq!(total, 3);
+        assert_eq!(
+            page.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
+            ["a1", "a2"]
+        );
+        let (page, _) = catalog.page("a", Some("a2"), 2);
+        assert_eq!(
+            page.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
+            ["a3"]
+        );
+        let (page, total) = catalog.page("", Some("a3"), 10);
+        assert_eq!((page.len(), total), (2, 5));
+    }
+
+    #[test]
+    fn entries_survive_reopening_and_duplicates_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let catalog = Catalog::open(dir.path()).expect("open");
+            catalog
+                .create(&name("keep"), Some(4096), || Ok(()))
+                .expect("create");
+            let dup = catalog.create(&name("keep"), None, || Ok(()));
+            assert_eq!(dup.err().map(|e| e.code), Some(ErrorCode::DatabaseExists));
+        }
+        let catalog = Catalog::open(dir.path()).expect("reopen");
+        assert_eq!(
+            catalog.get(&name("keep")).and_then(|e| e.max_size_bytes),
+            Some(4096)
+        );
+    }
+}

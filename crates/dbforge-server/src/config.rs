@@ -1,0 +1,220 @@
+//! `dbforge serve` configuration. Every setting is a flag, an environment variable and a key
+//! of the optional TOML file given by `--config`; precedence is file < env < flag. The file's
+//! values become the flags' defaults, so clap applies the precedence and `--help` documents
+//! everything.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use dbforge_engine::{Durability, EngineConfig, Limits};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DurabilityArg {
+    /// fsync the write-ahead log at every commit: acknowledged writes survive power loss.
+    Full,
+    /// fsync only at checkpoints: survives a process crash, but a power loss or OS crash may
+    /// lose the last commits (the database stays consistent).
+    Normal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 5s, 2m)"))
+}
+
+/// Bytes, with an optional binary suffix: `1048576`, `512KiB`, `64MiB`, `1GiB` (also k/m/g).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (examples: 4096, 64MiB, 1GiB)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?}; use KiB, MiB, GiB or TiB"
+            ));
+        }
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+fn parse_size_usize(s: &str) -> Result<usize, String> {
+    parse_size(s).and_then(|n| usize::try_from(n).map_err(|e| e.to_string()))
+}
+
+/// Settings of `dbforge serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// A TOML file of settings (keys as the long flags, e.g. `data-dir = "/srv/db"`);
+    /// environment variables and flags override it.
+    #[arg(long, env = "DBFORGE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on; port 0 picks a free port (the bound address is logged).
+    #[arg(long, env = "DBFORGE_LISTEN", default_value = "127.0.0.1:8081")]
+    pub listen: SocketAddr,
+
+    /// Directory of the databases (`{name}.db`) and the gateway's own `_forge/` catalog.
+    #[arg(long, env = "DBFORGE_DATA_DIR", default_value = "./db-data")]
+    pub data_dir: PathBuf,
+
+    /// The admin API key. When unset, one is generated on first start, stored in
+    /// `{data-dir}/_forge/admin.key` (mode 0600) and printed once.
+    #[arg(long, env = "DBFORGE_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
+
+    /// Development mode: also accept the well-known key `development-api-key-12345`.
+    /// Never use it on a reachable address.
+    #[arg(long, env = "DBFORGE_DEV")]
+    pub dev: bool,
+
+    /// When a write is acknowledged.
+    #[arg(long, env = "DBFORGE_DURABILITY", value_enum, default_value = "full")]
+    pub durability: DurabilityArg,
+
+    /// Longest one statement may run before it is interrupted (`query_timeout`).
+    #[arg(long, env = "DBFORGE_STATEMENT_TIMEOUT", value_parser = parse_duration, default_value = "5s")]
+    pub statement_timeout: Duration,
+
+    /// Most rows one statement returns; beyond it the result says `truncated: true`.
+    #[arg(long, env = "DBFORGE_MAX_RESULT_ROWS", default_value_t = 10_000)]
+    pub max_result_rows: usize,
+
+    /// Most bytes of values one request returns; beyond it results are truncated.
+    #[arg(long, env = "DBFORGE_MAX_RESULT_BYTES", value_parser = parse_size_usize, default_value = "64MiB")]
+    pub max_result_bytes: usize,
+
+    /// Longest SQL text accepted.
+    #[arg(long, env = "DBFORGE_MAX_SQL_LENGTH", value_parser = parse_size_usize, default_value = "1MiB")]
+    pub max_sql_length: usize,
+
+    /// Most statements (or rows of a bulk insert) in one request.
+    #[arg(long, env = "DBFORGE_MAX_STATEMENTS", default_value_t = 10_000)]
+    pub max_statements: usize,
+
+    /// Largest request body accepted (`payload_too_large` beyond).
+    #[arg(long, env = "DBFORGE_MAX_BODY_BYTES", value_parser = parse_size_usize, default_value = "32MiB")]
+    pub max_body_bytes: usize,
+
+    /// Size quota of a database unless set at creation (`database_full` beyond).
+    #[arg(long, env = "DBFORGE_MAX_DATABASE_SIZE", value_parser = parse_size, default_value = "1GiB")]
+    pub max_database_size: u64,
+
+    /// Databases kept open at once; the least recently used beyond it are closed.
+    #[arg(long, env = "DBFORGE_MAX_OPEN_DATABASES", default_value_t = 256)]
+    pub max_open_databases: usize,
+
+    /// An open database unused this long is checkpointed and closed.
+    #[arg(long, env = "DBFORGE_IDLE_TIMEOUT", value_parser = parse_duration, default_value = "5m")]
+    pub idle_timeout: Duration,
+
+    /// Read-only connections per open database (reads run concurrently on them).
+    #[arg(long, env = "DBFORGE_READERS_PER_DATABASE", default_value_t = 4)]
+    pub readers_per_database: usize,
+
+    /// Log format.
+    #[arg(long, env = "DBFORGE_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+
+    /// Log filter, e.g. `info` or `dbforge_server=debug,info` (RUST_LOG syntax).
+    #[arg(long, env = "DBFORGE_LOG", default_value = "info")]
+    pub log: String,
+}
+
+impl ServeConfig {
+    pub fn engine_config(&self) -> EngineConfig {
+        let mut config = EngineConfig::new(&self.data_dir);
+        config.durability = match self.durability {
+            DurabilityArg::Full => Durability::Full,
+            DurabilityArg::Normal => Durability::Normal,
+        };
+        config.limits = Limits {
+            statement_timeout: self.statement_timeout,
+            max_result_rows: self.max_result_rows,
+            max_result_bytes: self.max_result_bytes,
+            max_sql_length: self.max_sql_length,
+            max_statements: self.max_statements,
+            default_max_size_bytes: self.max_database_size,
+            ..Limits::default()
+        };
+        config.max_open_databases = self.max_open_databases.max(1);
+        config.idle_timeout = self.idle_timeout;
+        config.readers_per_database = self.readers_per_database.max(1);
+        config
+    }
+
+    pub fn forge_dir(&self) -> PathBuf {
+        self.data_dir.join("_forge")
+    }
+}
+
+/// Reads a TOML config file into `(argument id, value)` pairs, refusing unknown keys so a
+/// typo does not go unnoticed. `known` lists the argument ids of the command.
+pub fn read_config_file(path: &Path, known: &[String]) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| format!("config file {} is not valid TOML: {e}", path.display()))?;
+    let mut pairs = Vec::new();
+    for (key, value) in table {
+        let id = key.replace('-', "_");
+        if id == "config" || !known.contains(&id) {
+            return Err(format!(
+                "unknown key {key:?} in {}; known keys: {}",
+                path.display(),
+                known
+                    .iter()
+                    .filter(|k| *k != "config")
+                    .map(|k| k.replace('_', "-"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => {
+                return Err(format!(
+                    "key {key:?} in {} has an unsupported value {other}",
+                    path.display()
+                ));
+            }
+        };
+        pairs.push((id, value));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("-1").is_err());
+    }
+}

@@ -1,0 +1,192 @@
+//! The DB-Forge gateway: configuration, catalog, auth, HTTP routes and operations around the
+//! engine. `serve` runs it; `router` and `Gateway::open` let tests run it in-process.
+
+pub mod auth;
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod routes;
+pub mod state;
+pub mod stats;
+pub mod telemetry;
+
+use std::future::Future;
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dbforge_engine::Engine;
+use tokio::net::TcpListener;
+
+pub use config::ServeConfig;
+pub use routes::router;
+
+use crate::auth::{Auth, KeySource};
+use crate::catalog::{Catalog, Reconciled};
+use crate::state::AppState;
+use crate::stats::Stats;
+
+/// An opened data directory, ready to serve.
+pub struct Gateway {
+    pub state: AppState,
+    pub key_source: KeySource,
+    pub reconciled: Reconciled,
+}
+
+impl Gateway {
+    /// Opens the engine and the catalog (adopting database files found in the data
+    /// directory) and resolves the admin key. Blocking.
+    pub fn open(config: &ServeConfig) -> Result<Self, String> {
+        let engine = Engine::new(config.engine_config()).map_err(|e| e.message)?;
+        let forge = config.forge_dir();
+        let catalog = Catalog::open(&forge).map_err(|e| e.message)?;
+        let found: Vec<_> = engine
+            .scan_data_dir()
+            .map_err(|e| e.message)?
+            .into_iter()
+            .map(|f| (f.name, f.modified, 0))
+            .collect();
+        let reconciled = catalog.reconcile(&found).map_err(|e| e.message)?;
+        for name in &reconciled.adopted {
+            // Learn the adopted database's table count by opening it once.
+            let entry = catalog.get(name);
+            if let Some(entry) = entry {
+                let settings = dbforge_engine::DatabaseSettings {
+                    max_size_bytes: entry.max_size_bytes.unwrap_or(config.max_database_size),
+                };
+                match engine.open(name, settings) {
+                    Ok(db) => {
+                        catalog
+                            .set_table_count(name, db.table_count())
+                            .map_err(|e| e.message)?;
+                    }
+                    Err(e) => {
+                        tracing::warn!(database = %name, error = %e, "adopted database could not be opened")
+                    }
+                }
+            }
+        }
+        let (auth, key_source) = Auth::resolve(config.admin_key.as_deref(), config.dev, &forge)
+            .map_err(|e| format!("admin key in {}: {e}", forge.display()))?;
+        let state = AppState {
+            engine: Arc::new(engine),
+            catalog: Arc::new(catalog),
+            auth,
+            stats: Arc::new(Stats::new()),
+            max_body_bytes: config.max_body_bytes,
+        };
+        Ok(Self {
+            state,
+            key_source,
+            reconciled,
+        })
+    }
+}
+
+/// Runs `dbforge serve` until SIGINT or SIGTERM, then drains requests, checkpoints and closes
+/// every database.
+pub async fn serve(config: ServeConfig) -> Result<(), String> {
+    telemetry::init_logging(config.log_format, &config.log);
+    let _ = telemetry::prometheus();
+    let opening = config.clone();
+    let gateway = tokio::task::spawn_blocking(move || Gateway::open(&opening))
+        .await
+        .map_err(|e| e.to_string())??;
+    for name in &gateway.reconciled.adopted {
+        tracing::info!(database = %name, "adopted a database file found in the data directory");
+    }
+    for name in &gateway.reconciled.dropped {
+        tracing::warn!(database = %name, "dropped a catalog entry whose database file is gone");
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%address, data_dir = %config.data_dir.display(), "listening");
+    if config.dev {
+        tracing::warn!(
+            "DEVELOPMENT MODE: the well-known key {} is accepted; never expose this server",
+            auth::DEV_KEY
+        );
+    }
+    announce(address, &gateway.key_source);
+    serve_with(listener, gateway.state, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// What a person starting the server needs: where it is and which key to use.
+fn announce(address: std::net::SocketAddr, key: &KeySource) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "DB-Forge {} listening on http://{address}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(out, "  API docs: http://{address}/docs/");
+    let _ = match key {
+        KeySource::Generated { path, key } => writeln!(
+            out,
+            "  admin API key (generated now, shown only this once; stored in {}):\n    {key}",
+            path.display()
+        ),
+        KeySource::Stored { path } => writeln!(out, "  admin API key: in {}", path.display()),
+        KeySource::Configured => writeln!(out, "  admin API key: as configured"),
+        KeySource::DevOnly => writeln!(out, "  admin API key: {}", auth::DEV_KEY),
+    };
+    let _ = out.flush();
+}
+
+/// Serves `state` on `listener` until `shutdown` completes; then closes every database.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let idle_timeout = state.engine.config().idle_timeout;
+    let engine = Arc::clone(&state.engine);
+    let housekeeping = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(
+            (idle_timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(15)),
+        );
+        loop {
+            tick.tick().await;
+            let engine = Arc::clone(&engine);
+            let closed = tokio::task::spawn_blocking(move || engine.close_idle())
+                .await
+                .unwrap_or(0);
+            if closed > 0 {
+                tracing::debug!(closed, "closed idle databases");
+            }
+            telemetry::prometheus().run_upkeep();
+        }
+    });
+    let result = axum::serve(listener, router(state.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    housekeeping.abort();
+    let engine = Arc::clone(&state.engine);
+    let _ = tokio::task::spawn_blocking(move || engine.close_all()).await;
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: draining requests, then checkpointing every database");
+}

@@ -1,0 +1,255 @@
+//! Admin routes: create, list, inspect and delete databases; gateway statistics.
+
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use dbforge_api::{
+    DatabaseInfo, DatabaseList, DatabaseName, ErrorCode, ErrorEnvelope, GatewayStats, SpawnRequest,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiQuery, DbName};
+use crate::auth::Caller;
+use crate::catalog::CatalogEntry;
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::state::AppState;
+
+/// Most databases in one page of the list.
+const MAX_PAGE: usize = 1_000;
+
+fn rfc3339(ms: i64) -> String {
+    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
+fn info(state: &AppState, name: DatabaseName, entry: &CatalogEntry) -> DatabaseInfo {
+    let open = state.engine.cached_table_count(&name);
+    DatabaseInfo {
+        size_bytes: state.engine.size_on_disk(&name),
+        created_at: rfc3339(entry.created_at_ms),
+        table_count: open.unwrap_or(entry.table_count),
+        max_size_bytes: state.settings(entry).max_size_bytes,
+        open: open.is_some(),
+        name,
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("task: {e}")))?
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Databases per page (1-1000, default 100).
+    limit: Option<usize>,
+    /// Continue after this name (the previous page's `next_cursor`).
+    after: Option<String>,
+    /// Only names starting with this.
+    prefix: Option<String>,
+}
+
+/// List databases, ordered by name, a page at a time.
+#[utoipa::path(get, path = "/admin/databases", tag = "admin", params(ListParams),
+    responses((status = 200, body = DatabaseList), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)),
+    security(("api_key" = []), ("bearer" = [])))]
+pub async fn list_databases(
+    _: Caller,
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> ApiResult<ApiJson<DatabaseList>> {
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid_request(format!(
+            "limit must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    if let Some(after) = &params.after {
+        DatabaseName::parse(after).map_err(|e| ApiError::invalid_request(format!("after: {e}")))?;
+    }
+    blocking(move || {
+        let prefix = params.prefix.unwrap_or_default();
+        let (page, total) = state
+            .catalog
+            .page(&prefix, params.after.as_deref(), limit + 1);
+        let more = page.len() > limit;
+        let databases: Vec<DatabaseInfo> = page
+            .into_iter()
+            .take(limit)
+            .map(|(n, e)| info(&state, n, &e))
+            .collect();
+        let next_cursor = if more {
+            databases.last().map(|d| d.name.to_string())
+        } else {
+            None
+        };
+        Ok(ApiJson(DatabaseList {
+            databases,
+            total: total as u64,
+            next_cursor,
+        }))
+    })
+    .await
+}
+
+/// Create a database. The optional body sets per-database limits.
+#[utoipa::path(post, path = "/admin/databases/spawn/{name}", tag = "admin",
+    params(("name" = String, Path, description = "1-64 of a-z 0-9 - _, starting with a letter or digit")),
+    request_body(content = Option<SpawnRequest>, content_type = "application/json"),
+    responses((status = 201, body = DatabaseInfo), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
+    security(("api_key" = []), ("bearer" = [])))]
+pub async fn create_database(
+    DbName(name): DbName,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, ApiJson<DatabaseInfo>)> {
+    let request: SpawnRequest = optional_json(&headers, &body)?;
+    if request.limits.max_size_bytes == Some(0) {
+        return Err(ApiError::invalid_request(
+            "limits.max_size_bytes must be positive",
+        ));
+    }
+    let engine = Arc::clone(&state.engine);
+    let catalog = Arc::clone(&state.catalog);
+    let created = name.clone();
+    let entry = blocking(move || {
+        catalog.create(&created, request.limits.max_size_bytes, || {
+            engine.create_database(&created).map_err(ApiError::from)
+        })
+    })
+    .await?;
+    tracing::info!(database = %name, "database created");
+    Ok((StatusCode::CREATED, ApiJson(info(&state, name, &entry))))
+}
+
+/// Parses an optional JSON body: empty means the default.
+fn optional_json<T: Default + serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as JSON with the header Content-Type: application/json",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::new(ErrorCode::InvalidJson, e.to_string()))
+}
+
+/// Details of one database.
+#[utoipa::path(get, path = "/admin/databases/{name}", tag = "admin",
+    params(("name" = String, Path)),
+    responses((status = 200, body = DatabaseInfo), (status = 404, body = ErrorEnvelope)),
+    security(("api_key" = []), ("bearer" = [])))]
+pub async fn get_database(
+    DbName(name): DbName,
+    State(state): State<AppState>,
+) -> ApiResult<ApiJson<DatabaseInfo>> {
+    let entry = state
+        .catalog
+        .get(&name)
+        .ok_or_else(|| ApiError::database_not_found(name.as_str()))?;
+    Ok(ApiJson(info(&state, name, &entry)))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Deleted {
+    pub deleted: DatabaseName,
+}
+
+async fn delete(state: AppState, name: DatabaseName) -> ApiResult<ApiJson<Deleted>> {
+    let engine = Arc::clone(&state.engine);
+    let catalog = Arc::clone(&state.catalog);
+    let deleted = name.clone();
+    blocking(move || {
+        catalog.delete(&deleted, || {
+            engine.delete_database(&deleted).map_err(ApiError::from)
+        })
+    })
+    .await?;
+    tracing::info!(database = %name, "database deleted");
+    Ok(ApiJson(Deleted { deleted: name }))
+}
+
+/// Delete a database and its files.
+#[utoipa::path(post, path = "/admin/databases/prune/{name}", tag = "admin",
+    params(("name" = String, Path)),
+    responses((status = 200, body = Deleted), (status = 404, body = ErrorEnvelope)),
+    security(("api_key" = []), ("bearer" = [])))]
+pub async fn delete_database(
+    DbName(name): DbName,
+    State(state): State<AppState>,
+) -> ApiResult<ApiJson<Deleted>> {
+    delete(state, name).await
+}
+
+/// Delete a database and its files (same as `POST /admin/databases/prune/{name}`).
+#[utoipa::path(delete, path = "/admin/databases/{name}", tag = "admin",
+    params(("name" = String, Path)),
+    responses((status = 200, body = Deleted), (status = 404, body = ErrorEnvelope)),
+    security(("api_key" = []), ("bearer" = [])))]
+pub async fn remove_database(
+    DbName(name): DbName,
+    State(state): State<AppState>,
+) -> ApiResult<ApiJson<Deleted>> {
+    delete(state, name).await
+}
+
+/// Gateway statistics: uptime, databases, bytes, requests, queries and their latency.
+#[utoipa::path(get, path = "/admin/gateway/stats", tag = "admin",
+    responses((status = 200, body = GatewayStats), (status = 401, body = ErrorEnvelope)),
+    security(("api_key" = []), ("bearer" = [])))]
+pub async fn gateway_stats(
+    _: Caller,
+    State(state): State<AppState>,
+) -> ApiResult<ApiJson<GatewayStats>> {
+    blocking(move || Ok(ApiJson(collect_stats(&state)))).await
+}
+
+/// Gathers the statistics (statting files: call on a blocking thread).
+pub fn collect_stats(state: &AppState) -> GatewayStats {
+    use std::sync::atomic::Ordering::Relaxed;
+    let total_bytes = state.stats.disk_bytes(Duration::from_secs(2), || {
+        state
+            .catalog
+            .names()
+            .iter()
+            .map(|n| state.engine.size_on_disk(n))
+            .sum()
+    });
+    let counters = state.engine.counters();
+    GatewayStats {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        uptime_seconds: state.stats.uptime().as_secs(),
+        database_count: state.catalog.len() as u64,
+        total_bytes,
+        open_databases: state.engine.open_count() as u64,
+        requests_total: state.stats.requests.load(Relaxed),
+        queries_total: state.stats.queries.load(Relaxed),
+        query_errors_total: state.stats.query_errors.load(Relaxed),
+        query_latency: state.stats.latency(),
+        commits_total: counters.commits.load(Relaxed),
+        committed_requests_total: counters.committed_requests.load(Relaxed),
+    }
+}

@@ -1,0 +1,161 @@
+//! The HTTP surface: one router built by a pure function (used by `serve` and by tests), the
+//! extractors every handler shares, and the OpenAPI document generated from the handlers.
+
+mod admin;
+mod data;
+mod ops;
+mod tables;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::middleware;
+use dbforge_api::{DatabaseName, ErrorCode};
+use dbforge_engine::Database;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::telemetry;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "DB-Forge",
+        description = "SQLite databases on demand over HTTP. Every route except /health, /ready, \
+                       /metrics and the docs needs an API key (`X-API-Key` or `Authorization: Bearer`). \
+                       Errors are `{\"error\": {\"code\", \"message\"}}`; codes are listed in docs/API.md."
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "admin", description = "Create, list, inspect and delete databases"),
+        (name = "data", description = "Run SQL"),
+        (name = "tables", description = "Tables and rows as resources"),
+        (name = "ops", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The gateway's router with its OpenAPI document.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(admin::list_databases))
+        .routes(routes!(admin::create_database))
+        .routes(routes!(admin::get_database, admin::remove_database))
+        .routes(routes!(admin::delete_database))
+        .routes(routes!(admin::gateway_stats))
+        .routes(routes!(data::run_query))
+        .routes(routes!(tables::list_tables, tables::create_table))
+        .routes(routes!(tables::get_table))
+        .routes(routes!(tables::read_rows, tables::insert_rows))
+        .routes(routes!(ops::health))
+        .routes(routes!(ops::ready))
+        .routes(routes!(ops::metrics))
+        .split_for_parts();
+    let body_limit = state.max_body_bytes;
+    api.route("/", axum::routing::get(ops::landing))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(ops::route_not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), telemetry::track_requests))
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::internal("a handler panicked"))
+        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            axum::http::HeaderName::from_static("x-api-key"),
+        ]))
+        .with_state(state)
+}
+
+/// A path segment parsed as a database name (`invalid_database_name` otherwise).
+async fn name_param(parts: &mut Parts) -> Result<DatabaseName, ApiError> {
+    {
+        let Path(params): Path<Vec<(String, String)>> =
+            Path::from_request_parts(parts, &()).await.map_err(|e| {
+                ApiError::new(ErrorCode::InvalidDatabaseName, format!("invalid path: {e}"))
+            })?;
+        let raw = params
+            .iter()
+            .find(|(k, _)| k == "name")
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| ApiError::internal("route has no {name} parameter"))?;
+        Ok(DatabaseName::parse(raw)?)
+    }
+}
+
+/// The `{name}` of an admin route, validated, with the caller authenticated first.
+pub struct DbName(pub DatabaseName);
+
+impl FromRequestParts<AppState> for DbName {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Caller::from_request_parts(parts, state).await?;
+        Ok(DbName(name_param(parts).await?))
+    }
+}
+
+/// An authenticated caller's open database, resolved from `{name}`: handlers get a ready
+/// handle and cannot forget auth. An unknown name is `database_not_found`.
+pub struct DbHandle(pub Arc<Database>);
+
+impl FromRequestParts<AppState> for DbHandle {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let DbName(name) = DbName::from_request_parts(parts, state).await?;
+        Ok(DbHandle(state.open_database(&name).await?))
+    }
+}
+
+/// `axum::extract::Query` whose rejections use our envelope.
+#[derive(Debug, Clone, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::invalid_request(rejection.body_text())
+    }
+}

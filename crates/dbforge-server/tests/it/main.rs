@@ -1,0 +1,9 @@
+//! HTTP integration tests: each test starts its own gateway in-process on port 0 with a temp
+//! data directory and talks to it over real HTTP.
+
+mod admin;
+mod ops;
+mod query;
+mod sandbox;
+mod support;
+mod tables;

@@ -1,0 +1,177 @@
+//! Operations surface: health, readiness, metrics, API docs, unknown routes and request ids.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::TestServer;
+
+#[tokio::test]
+async fn health_and_ready_answer_without_a_key() {
+    let srv = TestServer::start().await;
+    let health = srv
+        .client
+        .get(srv.url("/health"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(
+        health.headers().get("x-request-id").is_some(),
+        "every response carries a request id"
+    );
+    let ready = srv
+        .client
+        .get(srv.url("/ready"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(ready.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_expose_requests_queries_commits_and_databases() {
+    let srv = TestServer::start().await;
+    srv.spawn_db("m").await;
+    srv.sql(
+        "m",
+        "create table t(x); insert into t values (1)",
+        json!(null),
+    )
+    .await;
+    srv.sql("m", "select * from t", json!(null)).await;
+    let response = srv
+        .client
+        .get(srv.url("/metrics"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|c| c.starts_with("text/plain"))
+    );
+    let text = response.text().await.expect("text");
+    for family in [
+        "http_requests_total{",
+        "http_request_duration_seconds_bucket{",
+        "dbforge_queries_total{",
+        "dbforge_query_duration_seconds_bucket",
+        "dbforge_commits_total",
+        "dbforge_group_commit_requests_bucket",
+        "dbforge_open_databases",
+        "dbforge_databases",
+        "dbforge_disk_bytes",
+    ] {
+        assert!(text.contains(family), "missing {family} in:\n{text}");
+    }
+    assert!(
+        text.contains("route=\"/api/db/{name}/query\""),
+        "routes are labelled by pattern, not by URI"
+    );
+    assert!(
+        !text.contains("/api/db/m/query"),
+        "raw URIs would make labels unbounded"
+    );
+}
+
+#[tokio::test]
+async fn openapi_describes_every_route_and_docs_are_served_offline() {
+    let srv = TestServer::start().await;
+    let spec: serde_json::Value = srv
+        .client
+        .get(srv.url("/openapi.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        spec["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3."))
+    );
+    let paths = spec["paths"].as_object().expect("paths");
+    for path in [
+        "/admin/databases",
+        "/admin/databases/spawn/{name}",
+        "/admin/databases/prune/{name}",
+        "/admin/databases/{name}",
+        "/admin/gateway/stats",
+        "/api/db/{name}/query",
+        "/api/db/{name}/tables",
+        "/api/db/{name}/tables/{table}",
+        "/api/db/{name}/tables/{table}/rows",
+        "/health",
+        "/ready",
+        "/metrics",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(spec["components"]["schemas"]["QueryRequest"].is_object());
+    assert!(spec["components"]["securitySchemes"]["api_key"].is_object());
+    let docs = srv
+        .client
+        .get(srv.url("/docs/"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(docs.status(), StatusCode::OK);
+    let html = docs.text().await.expect("html");
+    assert!(html.contains("swagger"), "Swagger UI page");
+    assert!(
+        !html.contains("https://"),
+        "no asset is loaded from the internet"
+    );
+    let bundle = srv
+        .client
+        .get(srv.url("/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        bundle.status(),
+        StatusCode::OK,
+        "the explorer's assets are embedded"
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_answer_json() {
+    let srv = TestServer::start().await;
+    let response = srv
+        .client
+        .get(srv.url("/no/such/route"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "route_not_found");
+    let response = srv
+        .client
+        .delete(srv.url("/health"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn every_error_code_is_documented_in_api_md() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/API.md"))
+        .expect("docs/API.md");
+    for code in dbforge_api::ErrorCode::ALL {
+        let row = format!("| `{}` | {} |", code.as_str(), code.http_status());
+        assert!(
+            doc.contains(&row),
+            "docs/API.md lacks the row starting {row}"
+        );
+    }
+}

@@ -186,7 +186,7 @@ fn step_statement(
         .map_err(|e| sandbox.error(e))?;
     bind(&mut stmt, &statement.params)?;
     let read_only = stmt.readonly();
-    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let column_types = stmt
         .columns()
         .map(|c| c.decl_type().map(str::to_owned))

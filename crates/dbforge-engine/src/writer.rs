@@ -230,10 +230,10 @@ impl Writer {
             tx.take();
         }
         let thread = self.thread.lock().ok().and_then(|mut t| t.take());
-        if let Some(thread) = thread {
-            if thread.join().is_err() {
-                tracing::error!("a writer thread panicked");
-            }
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            tracing::error!("a writer thread panicked");
         }
     }
 }

@@ -164,6 +164,10 @@ impl Catalog {
         self.read().len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
     pub fn names(&self) -> Vec<DatabaseName> {
         self.read().keys().cloned().collect()
     }

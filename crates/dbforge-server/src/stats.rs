@@ -75,12 +75,11 @@ impl Stats {
 
     /// Cached total disk usage, recomputed with `measure` when older than `max_age`.
     pub fn disk_bytes(&self, max_age: Duration, measure: impl FnOnce() -> u64) -> u64 {
-        if let Ok(cached) = self.disk.lock() {
-            if let Some((at, bytes)) = *cached {
-                if at.elapsed() < max_age {
-                    return bytes;
-                }
-            }
+        if let Ok(cached) = self.disk.lock()
+            && let Some((at, bytes)) = *cached
+            && at.elapsed() < max_age
+        {
+            return bytes;
         }
         let bytes = measure();
         if let Ok(mut cached) = self.disk.lock() {

@@ -175,3 +175,21 @@ async fn every_error_code_is_documented_in_api_md() {
         );
     }
 }
+
+/// The OpenAPI document is kept in `docs/openapi.json`, so that any change to the API shows up
+/// in review. After an intended change: `UPDATE_OPENAPI=1 ./scripts/test`.
+#[tokio::test]
+async fn the_openapi_document_matches_the_committed_copy() {
+    let srv = TestServer::start().await;
+    let live: serde_json::Value = srv.client.get(srv.url("/openapi.json")).send().await.expect("sent").json().await.expect("json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+    let pretty = serde_json::to_string_pretty(&live).expect("serializable") + "\n";
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, &pretty).expect("write docs/openapi.json");
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == pretty,
+        "the API changed: review the difference and run UPDATE_OPENAPI=1 ./scripts/test to accept it"
+    );
+}

@@ -14,7 +14,8 @@ pub use admin::{
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use name::{DatabaseName, InvalidDatabaseName};
 pub use query::{
-    BatchResult, Params, QueryOptions, QueryRequest, RowFormat, StatementRequest, StatementResult,
+    BatchResult, Params, QueryOptions, QueryRequest, QueryResponse, RowFormat, StatementRequest,
+    StatementResult,
 };
 pub use tables::{
     ColumnDefault, ColumnDefinition, ColumnInfo, CreateTableRequest, ForeignKeyInfo, IndexInfo,

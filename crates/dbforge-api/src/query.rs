@@ -175,6 +175,15 @@ pub struct BatchResult {
     pub results: Vec<StatementResult>,
 }
 
+/// The answer of the query endpoint: one result for a single statement, a batch otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum QueryResponse {
+    Batch(BatchResult),
+    Single(StatementResult),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,9 +3,9 @@
 use std::time::Instant;
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
 use dbforge_api::{
-    BatchResult, ErrorEnvelope, QueryOptions, QueryRequest, RowFormat, StatementResult,
+    BatchResult, ErrorEnvelope, QueryOptions, QueryRequest, QueryResponse, RowFormat,
+    StatementResult,
 };
 use dbforge_engine::{Statement, StatementOutput};
 
@@ -55,8 +55,7 @@ pub fn statement_result(output: StatementOutput, options: QueryOptions) -> State
     params(("name" = String, Path, description = "database name")),
     request_body = QueryRequest,
     responses(
-        (status = 200, description = "one result (single `sql`) or `{\"results\": [...]}`", body = StatementResult),
-        (status = 200, description = "batch", body = BatchResult),
+        (status = 200, description = "one result for a single `sql`, else `{\"results\": [...]}`", body = QueryResponse),
         (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 409, body = ErrorEnvelope), (status = 413, body = ErrorEnvelope),
@@ -66,7 +65,7 @@ pub async fn run_query(
     State(state): State<AppState>,
     DbHandle(db): DbHandle,
     ApiJson(request): ApiJson<QueryRequest>,
-) -> ApiResult<Response> {
+) -> ApiResult<ApiJson<QueryResponse>> {
     let options = request.options();
     let (statements, single) = match (request.sql, request.statements) {
         (Some(sql), None) => (vec![Statement::with_params(sql, request.params)], true),
@@ -104,11 +103,13 @@ pub async fn run_query(
     let mut outputs = result?;
     if single && outputs.len() == 1 {
         let output = outputs.pop().unwrap_or_default();
-        return Ok(ApiJson(statement_result(output, options)).into_response());
+        return Ok(ApiJson(QueryResponse::Single(statement_result(
+            output, options,
+        ))));
     }
     let results = outputs
         .into_iter()
         .map(|o| statement_result(o, options))
         .collect();
-    Ok(ApiJson(BatchResult { results }).into_response())
+    Ok(ApiJson(QueryResponse::Batch(BatchResult { results })))
 }

@@ -181,7 +181,15 @@ async fn every_error_code_is_documented_in_api_md() {
 #[tokio::test]
 async fn the_openapi_document_matches_the_committed_copy() {
     let srv = TestServer::start().await;
-    let live: serde_json::Value = srv.client.get(srv.url("/openapi.json")).send().await.expect("sent").json().await.expect("json");
+    let live: serde_json::Value = srv
+        .client
+        .get(srv.url("/openapi.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
     let pretty = serde_json::to_string_pretty(&live).expect("serializable") + "\n";
     if std::env::var_os("UPDATE_OPENAPI").is_some() {

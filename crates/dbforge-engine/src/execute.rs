@@ -181,9 +181,11 @@ fn step_statement(
     limits: &Limits,
     budget: &mut ResultBudget,
 ) -> Result<StatementOutput, EngineError> {
+    sandbox.before_prepare();
     let mut stmt = conn
         .prepare_cached(&statement.sql)
         .map_err(|e| sandbox.error(e))?;
+    let inserts = sandbox.inserts(&statement.sql);
     bind(&mut stmt, &statement.params)?;
     let read_only = stmt.readonly();
     let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
@@ -191,7 +193,6 @@ fn step_statement(
         .columns()
         .map(|c| c.decl_type().map(str::to_owned))
         .collect();
-    let rowid_before = conn.last_insert_rowid();
     // `changes()` keeps the count of the last INSERT/UPDATE/DELETE across DDL statements, so
     // it only counts when the total moved.
     let total_before = conn.total_changes();
@@ -229,13 +230,11 @@ fn step_statement(
         output.rows.push(values);
     }
     drop(rows);
-    if !read_only {
-        if conn.total_changes() != total_before {
-            output.rows_affected = conn.changes();
-        }
-        let rowid = conn.last_insert_rowid();
-        if rowid != rowid_before {
-            output.last_insert_rowid = Some(rowid);
+    if !read_only && conn.total_changes() != total_before {
+        output.rows_affected = conn.changes();
+        // An upsert that updated instead of inserting leaves SQLite's value as it was.
+        if inserts && output.rows_affected > 0 {
+            output.last_insert_rowid = Some(conn.last_insert_rowid());
         }
     }
     Ok(output)

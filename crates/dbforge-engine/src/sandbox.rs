@@ -3,6 +3,8 @@
 //! defensive mode, untrusted schema, SQLite limits, and a per-statement deadline enforced by
 //! the progress handler.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -81,7 +83,16 @@ pub(crate) struct Sandbox {
     denial: Arc<Mutex<Option<String>>>,
     /// Set while the engine prepares its own statements (BEGIN, SAVEPOINT, ...).
     internal: Arc<AtomicBool>,
+    /// Set by the authorizer: a statement was prepared, and whether it inserts at top level.
+    prepared: Arc<AtomicBool>,
+    inserting: Arc<AtomicBool>,
+    /// Whether each SQL text inserts rows. Cached statements skip the authorizer, so what it
+    /// saw at the first prepare is remembered here.
+    inserts_by_sql: RefCell<HashMap<String, bool>>,
 }
+
+/// Remembered SQL texts per connection before the memo starts afresh.
+const MAX_REMEMBERED_SQL: usize = 1_024;
 
 impl Sandbox {
     /// Hardens `conn` and returns the handle that drives its deadline and privileges.
@@ -113,7 +124,13 @@ impl Sandbox {
 
         let denial = Arc::clone(&sandbox.denial);
         let internal = Arc::clone(&sandbox.internal);
+        let prepared = Arc::clone(&sandbox.prepared);
+        let inserting = Arc::clone(&sandbox.inserting);
         conn.authorizer(Some(move |ctx: AuthContext<'_>| {
+            prepared.store(true, Ordering::Relaxed);
+            if matches!(ctx.action, AuthAction::Insert { .. }) && ctx.accessor.is_none() {
+                inserting.store(true, Ordering::Relaxed);
+            }
             if internal.load(Ordering::Relaxed) {
                 return Authorization::Allow;
             }
@@ -137,6 +154,27 @@ impl Sandbox {
         self.deadline.store(at.max(1), Ordering::Relaxed);
         if let Ok(mut slot) = self.denial.lock() {
             *slot = None;
+        }
+    }
+
+    /// Call right before `prepare_cached(sql)`; then [`Sandbox::inserts`] tells whether the
+    /// statement inserts rows (an INSERT, REPLACE or upsert at top level).
+    pub(crate) fn before_prepare(&self) {
+        self.prepared.store(false, Ordering::Relaxed);
+        self.inserting.store(false, Ordering::Relaxed);
+    }
+
+    pub(crate) fn inserts(&self, sql: &str) -> bool {
+        let mut memo = self.inserts_by_sql.borrow_mut();
+        if self.prepared.load(Ordering::Relaxed) {
+            let inserts = self.inserting.load(Ordering::Relaxed);
+            if memo.len() >= MAX_REMEMBERED_SQL {
+                memo.clear();
+            }
+            memo.insert(sql.to_owned(), inserts);
+            inserts
+        } else {
+            memo.get(sql).copied().unwrap_or(false)
         }
     }
 

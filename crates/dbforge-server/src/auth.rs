@@ -39,6 +39,8 @@ fn digest(key: &str) -> [u8; 32] {
 
 impl Auth {
     /// Resolves the admin key: configured, stored, or newly generated; plus the dev key.
+    /// An empty key is never accepted: a configured one is an error, a stored one (left by a
+    /// crash while it was being written) is replaced by a new one.
     pub fn resolve(
         configured: Option<&str>,
         dev: bool,
@@ -48,7 +50,13 @@ impl Auth {
         if dev {
             digests.push(digest(DEV_KEY));
         }
-        let source = match configured {
+        let source = match configured.map(str::trim) {
+            Some("") => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "the configured admin key is empty; set a non-empty key or leave it unset to have one generated",
+                ));
+            }
             Some(key) => {
                 digests.push(digest(key));
                 KeySource::Configured
@@ -56,24 +64,22 @@ impl Auth {
             None if dev => KeySource::DevOnly,
             None => {
                 let path = forge_dir.join("admin.key");
-                match fs::read_to_string(&path) {
-                    Ok(stored) => {
-                        digests.push(digest(stored.trim()));
+                let stored = match fs::read_to_string(&path) {
+                    Ok(text) => Some(text.trim().to_owned()).filter(|k| !k.is_empty()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(e),
+                };
+                match stored {
+                    Some(key) => {
+                        digests.push(digest(&key));
                         KeySource::Stored { path }
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    None => {
                         let key = generate_key()?;
-                        let mut file = fs::OpenOptions::new()
-                            .write(true)
-                            .create_new(true)
-                            .mode(0o600)
-                            .open(&path)?;
-                        file.write_all(key.as_bytes())?;
-                        file.sync_all()?;
+                        write_private(&path, &key)?;
                         digests.push(digest(&key));
                         KeySource::Generated { path, key }
                     }
-                    Err(e) => return Err(e),
                 }
             }
         };
@@ -89,6 +95,25 @@ impl Auth {
     }
 }
 
+/// Writes `content` to `path` with mode 0600, atomically: a crash leaves the old file or the
+/// new one, never a partial one.
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    let temporary = path.with_extension("key.tmp");
+    let _ = fs::remove_file(&temporary);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)?;
+    file.write_all(content.as_bytes())?;
+    file.sync_all()?;
+    fs::rename(&temporary, path)?;
+    if let Some(dir) = path.parent() {
+        fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
 fn generate_key() -> std::io::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -98,16 +123,23 @@ fn generate_key() -> std::io::Result<String> {
 
 /// The key presented by a request: `X-API-Key`, or `Authorization: Bearer`.
 pub fn presented_key(parts: &Parts) -> Option<&str> {
-    if let Some(key) = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return Some(key.trim());
-    }
-    let auth = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = auth.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    let key = match parts.headers.get("x-api-key") {
+        Some(value) => value.to_str().ok()?.trim(),
+        None => {
+            let auth = parts
+                .headers
+                .get(axum::http::header::AUTHORIZATION)?
+                .to_str()
+                .ok()?;
+            let (scheme, token) = auth.trim().split_once(' ')?;
+            if !scheme.eq_ignore_ascii_case("bearer") {
+                return None;
+            }
+            token.trim()
+        }
+    };
+    // An empty key is no key at all.
+    (!key.is_empty()).then_some(key)
 }
 
 /// An authenticated caller. Today every valid key is the admin; scoped keys will narrow
@@ -150,6 +182,20 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         let (again, source) = Auth::resolve(None, false, dir.path()).expect("resolve");
         assert!(matches!(source, KeySource::Stored { .. }) && again.accepts(&key));
+    }
+
+    #[test]
+    fn empty_keys_never_authenticate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(Auth::resolve(Some(""), false, dir.path()).is_err());
+        assert!(Auth::resolve(Some("  "), true, dir.path()).is_err());
+        fs::write(dir.path().join("admin.key"), "").expect("write");
+        let (auth, source) = Auth::resolve(None, false, dir.path()).expect("resolve");
+        assert!(
+            matches!(source, KeySource::Generated { .. }),
+            "an empty stored key is replaced"
+        );
+        assert!(!auth.accepts(""));
     }
 
     #[test]

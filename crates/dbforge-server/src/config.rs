@@ -129,6 +129,11 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_READERS_PER_DATABASE", default_value_t = 4)]
     pub readers_per_database: usize,
 
+    /// How long a stop (SIGTERM/SIGINT) waits for in-flight requests before it closes the
+    /// databases anyway.
+    #[arg(long, env = "DBFORGE_SHUTDOWN_TIMEOUT", value_parser = parse_duration, default_value = "10s")]
+    pub shutdown_timeout: Duration,
+
     /// Log format.
     #[arg(long, env = "DBFORGE_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,

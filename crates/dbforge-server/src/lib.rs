@@ -10,7 +10,7 @@ pub mod state;
 pub mod stats;
 pub mod telemetry;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,6 +88,10 @@ impl Gateway {
 pub async fn serve(config: ServeConfig) -> Result<(), String> {
     telemetry::init_logging(config.log_format, &config.log);
     let _ = telemetry::prometheus();
+    // Bind first: a start that cannot listen must not generate (and never show) a key.
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let opening = config.clone();
     let gateway = tokio::task::spawn_blocking(move || Gateway::open(&opening))
         .await
@@ -98,9 +102,6 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     for name in &gateway.reconciled.dropped {
         tracing::warn!(database = %name, "dropped a catalog entry whose database file is gone");
     }
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%address, data_dir = %config.data_dir.display(), "listening");
     if config.dev {
@@ -110,9 +111,14 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         );
     }
     announce(address, &gateway.key_source);
-    serve_with(listener, gateway.state, shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    serve_with(
+        listener,
+        gateway.state,
+        shutdown_signal(),
+        config.shutdown_timeout,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     tracing::info!("stopped cleanly");
     Ok(())
 }
@@ -139,11 +145,13 @@ fn announce(address: std::net::SocketAddr, key: &KeySource) {
     let _ = out.flush();
 }
 
-/// Serves `state` on `listener` until `shutdown` completes; then closes every database.
+/// Serves `state` on `listener` until `shutdown` completes, lets in-flight requests finish
+/// for at most `drain_timeout`, then checkpoints and closes every database.
 pub async fn serve_with(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    drain_timeout: Duration,
 ) -> std::io::Result<()> {
     let idle_timeout = state.engine.config().idle_timeout;
     let engine = Arc::clone(&state.engine);
@@ -163,9 +171,26 @@ pub async fn serve_with(
             telemetry::prometheus().run_upkeep();
         }
     });
-    let result = axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let (signalled, stopping) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    };
+    let server = axum::serve(listener, router(state.clone())).with_graceful_shutdown(shutdown);
+    // A client that never finishes its request must not hold the stop forever.
+    let deadline = async move {
+        match stopping.await {
+            Ok(()) => tokio::time::sleep(drain_timeout).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let result = tokio::select! {
+        result = server.into_future() => result,
+        () = deadline => {
+            tracing::warn!(?drain_timeout, "requests still open after the drain timeout; closing anyway");
+            Ok(())
+        }
+    };
     housekeeping.abort();
     let engine = Arc::clone(&state.engine);
     let _ = tokio::task::spawn_blocking(move || engine.close_all()).await;

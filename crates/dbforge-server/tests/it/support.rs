@@ -56,9 +56,16 @@ impl TestServer {
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(dbforge_server::serve_with(listener, gateway.state, async {
+        let stop_signal = async {
             let _ = stopped.await;
-        }));
+        };
+        let drain = std::time::Duration::from_secs(5);
+        let task = tokio::spawn(dbforge_server::serve_with(
+            listener,
+            gateway.state,
+            stop_signal,
+            drain,
+        ));
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .build()

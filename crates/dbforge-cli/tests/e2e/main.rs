@@ -1,0 +1,10 @@
+//! End-to-end tests of the real `dbforge` binary: crashes, signals, configuration, keys,
+//! start-up reconciliation and query results, each test against server processes of its own
+//! in a temporary directory.
+
+mod config;
+mod crashes;
+mod keys;
+mod lifecycle;
+mod queries;
+mod support;

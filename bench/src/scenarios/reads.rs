@@ -1,0 +1,169 @@
+//! `reads`: point reads by primary key from a 100,000-row table, against `GET /health` as the
+//! ceiling of what the HTTP stack serves on this machine. Both run on the same keep-alive
+//! connections and alternate within each round, so their ratio is a fair comparison.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hyper::Method;
+use hyper::body::Bytes;
+use serde_json::json;
+
+use super::{Settings, progress, warm_then_measure};
+use crate::error::{Context, Result, bail};
+use crate::load::{Conn, Job, Pool, Workload};
+use crate::report::{self, Rounds, Section, Table, Target, median};
+use crate::server::{Durability, Server};
+
+const DB: &str = "reads";
+const GOAL: f64 = 0.5;
+
+pub async fn reads(settings: &Settings) -> Result<Section> {
+    // Filling 100,000 rows in one statement may take longer than the default 5 s limit on a
+    // busy machine.
+    let server = settings
+        .launcher
+        .start(Durability::Full, &["--statement-timeout", "60s"])
+        .await?;
+    let section = measure(settings, &server).await;
+    server.stop().await?;
+    section
+}
+
+async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
+    let rows = settings.rows;
+    let mut conn = Conn::connect(server.addr(), server.key()).await?;
+    conn.spawn_database(DB).await?;
+    conn.query(
+        DB,
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, value INTEGER)",
+        json!([]),
+    )
+    .await?;
+    progress!("reads: filling {} rows", report::thousands(rows));
+    let started = Instant::now();
+    // One statement generates every row inside SQLite: far faster than shipping them as JSON.
+    conn.query(
+        DB,
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) \
+         INSERT INTO t SELECT i, 'name-' || i, i * 7 FROM c",
+        json!([rows]),
+    )
+    .await?;
+    let fill = started.elapsed();
+    let count = conn
+        .query(DB, "SELECT count(*) AS n FROM t", json!([]))
+        .await?;
+    let counted = count["rows"][0]["n"].as_u64();
+    if counted != Some(rows) {
+        bail!("the table holds {counted:?} rows after the fill, expected {rows}");
+    }
+    // One read checked in full, so that the load below is known to fetch the right thing.
+    let probe = conn
+        .query(DB, "SELECT * FROM t WHERE id = ?", json!([rows / 2]))
+        .await?;
+    if probe["rows"][0]["value"].as_u64() != Some(rows / 2 * 7) {
+        bail!("unexpected point read result: {probe}");
+    }
+    drop(conn);
+
+    let health_uri: hyper::Uri = "/health".parse().context("health URI")?;
+    let health: Workload = Arc::new(move |_| Job {
+        method: Method::GET,
+        uri: health_uri.clone(),
+        body: None,
+    });
+    let query_uri: hyper::Uri = format!("/api/db/{DB}/query").parse().context("query URI")?;
+    let read: Workload = Arc::new(move |rng| Job {
+        method: Method::POST,
+        uri: query_uri.clone(),
+        body: Some(Bytes::from(format!(
+            r#"{{"sql":"SELECT * FROM t WHERE id = ?","params":[{}]}}"#,
+            rng.one_to(rows)
+        ))),
+    });
+
+    let mut pool = Pool::connect(server.addr(), server.key(), settings.read_connections).await?;
+    let mut health_rounds = Rounds::default();
+    let mut read_rounds = Rounds::default();
+    let mut ratios = Vec::new();
+    for round in 1..=settings.rounds {
+        let h = warm_then_measure(&mut pool, settings, &health).await?;
+        let r = warm_then_measure(&mut pool, settings, &read).await?;
+        let ratio = if h.rate() > 0.0 {
+            r.rate() / h.rate()
+        } else {
+            0.0
+        };
+        progress!(
+            "reads: round {round}/{}: /health {} req/s, point reads {} req/s ({})",
+            settings.rounds,
+            report::rate(h.rate()),
+            report::rate(r.rate()),
+            report::percent(ratio)
+        );
+        health_rounds.push(&h);
+        read_rounds.push(&r);
+        ratios.push(ratio);
+    }
+
+    let ratio = median(&ratios);
+    let mut table = Table::new(&["Request", "req/s", "p50", "p99", "errors", "req/s by round"]);
+    let mut row = |label: &str, rounds: &Rounds| {
+        let mut cells = vec![label.to_owned()];
+        cells.extend(rounds.cells());
+        table.row(cells);
+    };
+    row("`GET /health`", &health_rounds);
+    row(
+        "point read `SELECT * FROM t WHERE id = ?` (random id)",
+        &read_rounds,
+    );
+    let mut body = String::new();
+    let _ = writeln!(
+        body,
+        "{} keep-alive connections, each sending its next request as soon as the previous \
+         one is answered. Table `t(id INTEGER PRIMARY KEY, name TEXT, value INTEGER)` with {} \
+         rows (filled in {} by one `INSERT ... SELECT` from a recursive CTE). Server with \
+         default settings but `--statement-timeout 60s` (for the fill).\n",
+        settings.read_connections,
+        report::thousands(rows),
+        report::seconds(fill)
+    );
+    body.push_str(&table.render());
+    let _ = writeln!(
+        body,
+        "\nPoint reads / health: **{}** (median of the per-round ratios: {}; goal >= {}).",
+        report::percent(ratio),
+        ratios
+            .iter()
+            .map(|r| report::percent(*r))
+            .collect::<Vec<_>>()
+            .join(" / "),
+        report::percent(GOAL)
+    );
+    for (label, rounds) in [("health", &health_rounds), ("point reads", &read_rounds)] {
+        if let Some(note) = rounds.error_note(label) {
+            body.push_str(&note);
+        }
+    }
+    Ok(Section {
+        title: "Reads".into(),
+        body,
+        targets: vec![Target {
+            what: format!(
+                "Point reads vs `GET /health` ({} connections)",
+                settings.read_connections
+            ),
+            goal: format!(">= {}", report::percent(GOAL)),
+            measured: format!(
+                "{} ({} vs {} req/s)",
+                report::percent(ratio),
+                report::rate(read_rounds.rate()),
+                report::rate(health_rounds.rate())
+            ),
+            met: Some(ratio >= GOAL && read_rounds.errors == 0),
+        }],
+    })
+}

@@ -1,16 +1,17 @@
 //! One open database: its writer, its readers and its limits. `execute` is the single entry
 //! point every protocol front uses to run SQL.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dbforge_api::{DatabaseName, ErrorCode};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::engine::EngineCounters;
-use crate::execute::{ResultBudget, Statement, StatementOutput, is_read_only, run_statement};
+use crate::execute::{ResultBudget, Statement, StatementOutput, run_prepared};
 use crate::readers::ReaderPool;
 use crate::sandbox::Sandbox;
 use crate::split::split_statements;
@@ -29,6 +30,30 @@ pub struct Database {
     opened_at: Instant,
     /// Milliseconds after `opened_at` of the last use, for idle closing and LRU eviction.
     last_used_ms: AtomicU64,
+    known_writes: KnownWrites,
+}
+
+/// SQL texts that SQLite reported as not read-only. Routing only: a text not in it is
+/// classified by preparing it, and the writer runs reads correctly too.
+#[derive(Default)]
+struct KnownWrites(Mutex<HashSet<String>>);
+
+/// Remembered texts before the set starts afresh (a bound on memory, not a cache policy).
+const MAX_KNOWN_WRITES: usize = 1_024;
+
+impl KnownWrites {
+    fn contains(&self, sql: &str) -> bool {
+        self.0.lock().is_ok_and(|set| set.contains(sql))
+    }
+
+    fn remember(&self, sql: &str) {
+        if let Ok(mut set) = self.0.lock() {
+            if set.len() >= MAX_KNOWN_WRITES {
+                set.clear();
+            }
+            set.insert(sql.to_owned());
+        }
+    }
 }
 
 /// Where a request's statements ran, decided by SQLite's `sqlite3_stmt_readonly`.
@@ -97,6 +122,7 @@ impl Database {
             table_count,
             opened_at: Instant::now(),
             last_used_ms: AtomicU64::new(0),
+            known_writes: KnownWrites::default(),
         })
     }
 
@@ -139,6 +165,14 @@ impl Database {
     ) -> Result<Vec<StatementOutput>, EngineError> {
         self.touch();
         let statements = self.expand(statements)?;
+        // A text SQLite already called a write goes straight to the writer; the reader would
+        // only find that out again.
+        if statements
+            .iter()
+            .any(|s| self.known_writes.contains(&s.sql))
+        {
+            return self.writer.submit(statements).await;
+        }
         let this = Arc::clone(self);
         let attempt = tokio::task::spawn_blocking(move || {
             let outcome = this.try_read(&statements);
@@ -228,21 +262,29 @@ impl Database {
         Ok(expanded)
     }
 
-    /// Runs the request on a reader if every statement is read-only. Blocking.
+    /// Runs the request on a reader if SQLite reports every statement read-only. Blocking.
     fn try_read(&self, statements: &[Statement]) -> Result<ReadAttempt, EngineError> {
         self.readers.with_reader(|reader| {
+            let mut prepared = Vec::with_capacity(statements.len());
             for (i, s) in statements.iter().enumerate() {
-                match is_read_only(&reader.conn, &reader.sandbox, &s.sql) {
-                    Ok(true) => {}
-                    Ok(false) => return Ok(ReadAttempt::NeedsWriter),
-                    Err(e) if e.code == ErrorCode::StatementNotAllowed => {
-                        return Err(e.at_statement(i));
+                match reader.conn.prepare_cached(&s.sql) {
+                    Ok(stmt) if stmt.readonly() => prepared.push(stmt),
+                    Ok(_) => {
+                        self.known_writes.remember(&s.sql);
+                        return Ok(ReadAttempt::NeedsWriter);
                     }
-                    // It may name a table an earlier statement of this request creates: the
-                    // writer runs them in order and reports the real error if there is one.
-                    Err(_) => return Ok(ReadAttempt::NeedsWriter),
+                    Err(e) => {
+                        let e = reader.sandbox.error(e);
+                        if e.code == ErrorCode::StatementNotAllowed {
+                            return Err(e.at_statement(i));
+                        }
+                        // It may name a table an earlier statement of this request creates:
+                        // the writer runs them in order and reports the real error if any.
+                        return Ok(ReadAttempt::NeedsWriter);
+                    }
                 }
             }
+            // Several statements read one snapshot.
             let snapshot = statements.len() > 1;
             if snapshot {
                 reader
@@ -251,12 +293,22 @@ impl Database {
                     .map_err(|e| EngineError::from_sqlite(e, None))?;
             }
             let mut budget = ResultBudget::new(&self.limits);
-            let outputs: Result<Vec<_>, _> = statements
-                .iter()
+            let outputs: Result<Vec<_>, _> = prepared
+                .iter_mut()
+                .zip(statements)
                 .enumerate()
-                .map(|(i, s)| {
-                    run_statement(&reader.conn, &reader.sandbox, s, &self.limits, &mut budget)
-                        .map_err(|e| e.at_statement(i))
+                .map(|(i, (stmt, s))| {
+                    let (conn, sandbox) = (&reader.conn, &reader.sandbox);
+                    run_prepared(
+                        conn,
+                        sandbox,
+                        stmt,
+                        &s.params,
+                        false,
+                        &self.limits,
+                        &mut budget,
+                    )
+                    .map_err(|e| e.at_statement(i))
                 })
                 .collect();
             if snapshot {

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use dbforge_api::{DatabaseName, ErrorCode};
 use rusqlite::{Connection, OpenFlags};
 
-use crate::{Database, DatabaseSettings, Durability, EngineConfig, EngineError};
+use crate::{Database, DatabaseSettings, EngineConfig, EngineError};
 
 /// Totals across every database, for the gateway's statistics.
 #[derive(Debug, Default)]
@@ -94,16 +94,16 @@ impl Engine {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&path, flags).map_err(fail)?;
-        let synchronous = match self.config.durability {
-            Durability::Full => "FULL",
-            Durability::Normal => "NORMAL",
-        };
         // Setting WAL writes the header, so the file is a complete, valid database at once.
-        conn.execute_batch(&format!(
-            "PRAGMA synchronous = {synchronous}; PRAGMA journal_mode = WAL;"
-        ))
-        .map_err(fail)?;
+        // SQLite's own syncs are off here: one fsync of the file and one of the directory
+        // below make the new database durable with half the fsyncs SQLite would do.
+        conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA journal_mode = WAL;")
+            .map_err(fail)?;
         conn.close().map_err(|(_, e)| fail(e))?;
+        let sync = |p: &std::path::Path| fs::File::open(p).and_then(|f| f.sync_all());
+        sync(&path)
+            .and_then(|()| sync(&self.config.data_dir))
+            .map_err(|e| EngineError::internal(format!("syncing {}: {e}", path.display())))?;
         Ok(())
     }
 

@@ -139,42 +139,10 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<(), Engin
     }
 }
 
-/// Prepares `sql` and tells whether SQLite considers it read-only (`sqlite3_stmt_readonly`).
-pub(crate) fn is_read_only(
-    conn: &Connection,
-    sandbox: &Sandbox,
-    sql: &str,
-) -> Result<bool, EngineError> {
-    let stmt = conn.prepare_cached(sql).map_err(|e| sandbox.error(e))?;
-    Ok(stmt.readonly())
-}
-
-/// Runs one statement to completion. Read-only statements stop stepping once the result is
-/// full; writing statements always run to the end so their effect is whole.
+/// Runs one statement to completion (writer side: prepares it and learns whether it
+/// inserts). Read-only statements stop stepping once the result is full; writing statements
+/// always run to the end so their effect is whole.
 pub(crate) fn run_statement(
-    conn: &Connection,
-    sandbox: &Sandbox,
-    statement: &Statement,
-    limits: &Limits,
-    budget: &mut ResultBudget,
-) -> Result<StatementOutput, EngineError> {
-    if statement.sql.len() > limits.max_sql_length {
-        return Err(EngineError::new(
-            ErrorCode::SqlTooLong,
-            format!(
-                "the SQL is {} bytes; the limit is {} bytes",
-                statement.sql.len(),
-                limits.max_sql_length
-            ),
-        ));
-    }
-    sandbox.start_statement(limits.statement_timeout);
-    let result = step_statement(conn, sandbox, statement, limits, budget);
-    sandbox.end_statement();
-    result
-}
-
-fn step_statement(
     conn: &Connection,
     sandbox: &Sandbox,
     statement: &Statement,
@@ -186,7 +154,43 @@ fn step_statement(
         .prepare_cached(&statement.sql)
         .map_err(|e| sandbox.error(e))?;
     let inserts = sandbox.inserts(&statement.sql);
-    bind(&mut stmt, &statement.params)?;
+    run_prepared(
+        conn,
+        sandbox,
+        &mut stmt,
+        &statement.params,
+        inserts,
+        limits,
+        budget,
+    )
+}
+
+/// Binds and runs an already prepared statement under the statement deadline.
+pub(crate) fn run_prepared(
+    conn: &Connection,
+    sandbox: &Sandbox,
+    stmt: &mut rusqlite::Statement<'_>,
+    params: &Params,
+    inserts: bool,
+    limits: &Limits,
+    budget: &mut ResultBudget,
+) -> Result<StatementOutput, EngineError> {
+    sandbox.start_statement(limits.statement_timeout);
+    let result = step_statement(conn, sandbox, stmt, params, inserts, limits, budget);
+    sandbox.end_statement();
+    result
+}
+
+fn step_statement(
+    conn: &Connection,
+    sandbox: &Sandbox,
+    stmt: &mut rusqlite::Statement<'_>,
+    params: &Params,
+    inserts: bool,
+    limits: &Limits,
+    budget: &mut ResultBudget,
+) -> Result<StatementOutput, EngineError> {
+    bind(stmt, params)?;
     let read_only = stmt.readonly();
     let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let column_types = stmt

@@ -2,7 +2,7 @@
 //! through the `metrics` facade).
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use dbforge_api::LatencyPercentiles;
@@ -17,6 +17,7 @@ pub struct Stats {
     latency: Mutex<Histogram<u64>>,
     /// Total bytes on disk, with when it was measured: statting every file is not free.
     disk: Mutex<Option<(Instant, u64)>>,
+    refreshing: AtomicBool,
 }
 
 impl Default for Stats {
@@ -36,6 +37,7 @@ impl Stats {
             query_errors: AtomicU64::new(0),
             latency: Mutex::new(histogram),
             disk: Mutex::new(None),
+            refreshing: AtomicBool::new(false),
         }
     }
 
@@ -73,18 +75,21 @@ impl Stats {
         }
     }
 
-    /// Cached total disk usage, recomputed with `measure` when older than `max_age`.
-    pub fn disk_bytes(&self, max_age: Duration, measure: impl FnOnce() -> u64) -> u64 {
-        if let Ok(cached) = self.disk.lock()
-            && let Some((at, bytes)) = *cached
-            && at.elapsed() < max_age
-        {
-            return bytes;
-        }
-        let bytes = measure();
+    /// The last measured total disk usage and whether it is older than `max_age`.
+    pub fn disk_bytes(&self, max_age: Duration) -> Option<(u64, bool)> {
+        let cached = *self.disk.lock().ok()?;
+        cached.map(|(at, bytes)| (bytes, at.elapsed() >= max_age))
+    }
+
+    pub fn store_disk_bytes(&self, bytes: u64) {
         if let Ok(mut cached) = self.disk.lock() {
             *cached = Some((Instant::now(), bytes));
         }
-        bytes
+        self.refreshing.store(false, Ordering::Release);
+    }
+
+    /// True for the one caller that should start a refresh of the disk usage.
+    pub fn begin_disk_refresh(&self) -> bool {
+        !self.refreshing.swap(true, Ordering::AcqRel)
     }
 }

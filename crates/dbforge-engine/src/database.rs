@@ -11,8 +11,8 @@ use dbforge_api::{DatabaseName, ErrorCode};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::engine::EngineCounters;
-use crate::execute::{ResultBudget, Statement, StatementOutput, run_prepared};
-use crate::readers::ReaderPool;
+use crate::execute::{ResultBudget, Run, Statement, StatementOutput, run_prepared};
+use crate::readers::{Reader, ReaderPool};
 use crate::sandbox::Sandbox;
 use crate::split::split_statements;
 use crate::writer::{COUNT_TABLES_SQL, Writer, WriterThread};
@@ -60,7 +60,14 @@ impl KnownWrites {
 enum ReadAttempt {
     Done(Vec<StatementOutput>),
     NeedsWriter,
+    /// Ran past the inline budget: run it again off the executor.
+    TooSlow,
 }
+
+/// How long a read may run on the async executor before it is moved to a blocking thread.
+const INLINE_READ_BUDGET: Duration = Duration::from_millis(1);
+/// Longer requests go to a blocking thread directly (their budgets would add up).
+const MAX_INLINE_STATEMENTS: usize = 4;
 
 impl Database {
     /// Opens the database's writer (creating its thread) and its reader pool. Blocking.
@@ -173,9 +180,26 @@ impl Database {
         {
             return self.writer.submit(statements).await;
         }
+        // Most reads finish in microseconds: try them right here on an idle reader, within a
+        // budget of INLINE_READ_BUDGET, to spare the hand-off to a blocking thread. A read that
+        // needs longer is interrupted (it has no side effects) and re-run off the executor.
+        if statements.len() <= MAX_INLINE_STATEMENTS {
+            let inline = self
+                .readers
+                .with_idle_reader(|reader| self.read_on(reader, &statements, INLINE_READ_BUDGET));
+            match inline {
+                Some(Ok(ReadAttempt::Done(outputs))) => return Ok(outputs),
+                Some(Ok(ReadAttempt::NeedsWriter)) => return self.writer.submit(statements).await,
+                Some(Err(e)) => return Err(e),
+                Some(Ok(ReadAttempt::TooSlow)) | None => {}
+            }
+        }
         let this = Arc::clone(self);
         let attempt = tokio::task::spawn_blocking(move || {
-            let outcome = this.try_read(&statements);
+            let timeout = this.limits.statement_timeout;
+            let outcome = this
+                .readers
+                .with_reader(|r| this.read_on(r, &statements, timeout));
             outcome.map(|o| (o, statements))
         })
         .await
@@ -183,6 +207,9 @@ impl Database {
         match attempt {
             (ReadAttempt::Done(outputs), _) => Ok(outputs),
             (ReadAttempt::NeedsWriter, statements) => self.writer.submit(statements).await,
+            (ReadAttempt::TooSlow, _) => Err(EngineError::internal(
+                "a full-time read ran out of time as if inline",
+            )),
         }
     }
 
@@ -262,60 +289,77 @@ impl Database {
         Ok(expanded)
     }
 
-    /// Runs the request on a reader if SQLite reports every statement read-only. Blocking.
-    fn try_read(&self, statements: &[Statement]) -> Result<ReadAttempt, EngineError> {
-        self.readers.with_reader(|reader| {
-            let mut prepared = Vec::with_capacity(statements.len());
-            for (i, s) in statements.iter().enumerate() {
-                match reader.conn.prepare_cached(&s.sql) {
-                    Ok(stmt) if stmt.readonly() => prepared.push(stmt),
-                    Ok(_) => {
-                        self.known_writes.remember(&s.sql);
-                        return Ok(ReadAttempt::NeedsWriter);
+    /// Runs the request on `reader` if SQLite reports every statement read-only, each
+    /// statement interrupted after `timeout`.
+    fn read_on(
+        &self,
+        reader: &Reader,
+        statements: &[Statement],
+        timeout: Duration,
+    ) -> Result<ReadAttempt, EngineError> {
+        let mut prepared = Vec::with_capacity(statements.len());
+        for (i, s) in statements.iter().enumerate() {
+            match reader.conn.prepare_cached(&s.sql) {
+                Ok(stmt) if stmt.readonly() => prepared.push(stmt),
+                Ok(_) => {
+                    self.known_writes.remember(&s.sql);
+                    return Ok(ReadAttempt::NeedsWriter);
+                }
+                Err(e) => {
+                    let e = reader.sandbox.error(e);
+                    if e.code == ErrorCode::StatementNotAllowed {
+                        return Err(e.at_statement(i));
                     }
-                    Err(e) => {
-                        let e = reader.sandbox.error(e);
-                        if e.code == ErrorCode::StatementNotAllowed {
-                            return Err(e.at_statement(i));
-                        }
-                        // It may name a table an earlier statement of this request creates:
-                        // the writer runs them in order and reports the real error if any.
-                        return Ok(ReadAttempt::NeedsWriter);
-                    }
+                    // It may name a table an earlier statement of this request creates: the
+                    // writer runs them in order and reports the real error if there is one.
+                    return Ok(ReadAttempt::NeedsWriter);
                 }
             }
-            // Several statements read one snapshot.
-            let snapshot = statements.len() > 1;
-            if snapshot {
-                reader
-                    .sandbox
-                    .run_internal(&reader.conn, "BEGIN")
-                    .map_err(|e| EngineError::from_sqlite(e, None))?;
+        }
+        // Several statements read one snapshot.
+        let snapshot = statements.len() > 1;
+        if snapshot {
+            reader
+                .sandbox
+                .run_internal(&reader.conn, "BEGIN")
+                .map_err(|e| EngineError::from_sqlite(e, None))?;
+        }
+        let mut budget = ResultBudget::new(&self.limits);
+        let mut outputs = Vec::with_capacity(statements.len());
+        let mut failure = None;
+        for (i, (stmt, s)) in prepared.iter_mut().zip(statements).enumerate() {
+            let run = Run {
+                params: &s.params,
+                inserts: false,
+                timeout,
+            };
+            match run_prepared(
+                &reader.conn,
+                &reader.sandbox,
+                stmt,
+                run,
+                &self.limits,
+                &mut budget,
+            ) {
+                Ok(output) => outputs.push(output),
+                Err(e) => {
+                    failure = Some(e.at_statement(i));
+                    break;
+                }
             }
-            let mut budget = ResultBudget::new(&self.limits);
-            let outputs: Result<Vec<_>, _> = prepared
-                .iter_mut()
-                .zip(statements)
-                .enumerate()
-                .map(|(i, (stmt, s))| {
-                    let (conn, sandbox) = (&reader.conn, &reader.sandbox);
-                    run_prepared(
-                        conn,
-                        sandbox,
-                        stmt,
-                        &s.params,
-                        false,
-                        &self.limits,
-                        &mut budget,
-                    )
-                    .map_err(|e| e.at_statement(i))
-                })
-                .collect();
-            if snapshot {
-                let _ = reader.sandbox.run_internal(&reader.conn, "COMMIT");
+        }
+        if snapshot {
+            let _ = reader.sandbox.run_internal(&reader.conn, "COMMIT");
+        }
+        match failure {
+            None => Ok(ReadAttempt::Done(outputs)),
+            Some(e)
+                if e.code == ErrorCode::QueryTimeout && timeout < self.limits.statement_timeout =>
+            {
+                Ok(ReadAttempt::TooSlow)
             }
-            outputs.map(ReadAttempt::Done)
-        })
+            Some(e) => Err(e),
+        }
     }
 
     /// Stops the writer (after its queue drains), checkpoints and closes. Blocking.

@@ -154,29 +154,36 @@ pub(crate) fn run_statement(
         .prepare_cached(&statement.sql)
         .map_err(|e| sandbox.error(e))?;
     let inserts = sandbox.inserts(&statement.sql);
-    run_prepared(
-        conn,
-        sandbox,
-        &mut stmt,
-        &statement.params,
+    let timeout = limits.statement_timeout;
+    let run = Run {
+        params: &statement.params,
         inserts,
-        limits,
-        budget,
-    )
+        timeout,
+    };
+    run_prepared(conn, sandbox, &mut stmt, run, limits, budget)
 }
 
-/// Binds and runs an already prepared statement under the statement deadline.
+/// How to run one prepared statement.
+#[derive(Clone, Copy)]
+pub(crate) struct Run<'a> {
+    pub(crate) params: &'a Params,
+    /// Whether the statement inserts rows (to report its rowid).
+    pub(crate) inserts: bool,
+    /// When to interrupt it.
+    pub(crate) timeout: std::time::Duration,
+}
+
+/// Binds and runs an already prepared statement under its deadline.
 pub(crate) fn run_prepared(
     conn: &Connection,
     sandbox: &Sandbox,
     stmt: &mut rusqlite::Statement<'_>,
-    params: &Params,
-    inserts: bool,
+    run: Run<'_>,
     limits: &Limits,
     budget: &mut ResultBudget,
 ) -> Result<StatementOutput, EngineError> {
-    sandbox.start_statement(limits.statement_timeout);
-    let result = step_statement(conn, sandbox, stmt, params, inserts, limits, budget);
+    sandbox.start_statement(run.timeout);
+    let result = step_statement(conn, sandbox, stmt, run.params, run.inserts, limits, budget);
     sandbox.end_statement();
     result
 }

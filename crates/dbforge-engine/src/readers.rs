@@ -71,6 +71,19 @@ impl ReaderPool {
         result
     }
 
+    /// Runs `f` on an idle reader if there is one right now, without waiting or opening one
+    /// (both may block); `None` otherwise.
+    pub(crate) fn with_idle_reader<R>(&self, f: impl FnOnce(&Reader) -> R) -> Option<R> {
+        let reader = self
+            .state
+            .lock()
+            .ok()
+            .and_then(|mut state| state.idle.pop())?;
+        let result = f(&reader);
+        self.release(reader);
+        Some(result)
+    }
+
     fn acquire(&self) -> Result<Reader, EngineError> {
         let poisoned = || EngineError::internal("reader pool lock poisoned");
         let mut state = self.state.lock().map_err(|_| poisoned())?;

@@ -4,12 +4,14 @@
 //! only after the commit is durable.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use dbforge_api::ErrorCode;
 use rusqlite::Connection;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::engine::EngineCounters;
 use crate::execute::{ResultBudget, Statement, StatementOutput, run_statement};
@@ -19,6 +21,9 @@ use crate::{EngineError, Limits};
 /// Most requests committed together; bounds the work lost to one failed COMMIT and the
 /// latency of the first request in a group.
 const MAX_GROUP: usize = 512;
+
+/// The longest a group waits for expected requests (and never more than half a commit).
+const MAX_COMMIT_DELAY: Duration = Duration::from_millis(2);
 
 pub(crate) type WriteReply = Result<Vec<StatementOutput>, EngineError>;
 
@@ -42,25 +47,54 @@ impl WriterThread {
         self,
         name: &str,
         queue_depth: usize,
-    ) -> std::io::Result<(mpsc::Sender<WriteJob>, JoinHandle<()>)> {
-        let (tx, rx) = mpsc::channel(queue_depth.max(1));
+    ) -> std::io::Result<(Queue, JoinHandle<()>)> {
+        let (tx, rx) = mpsc::sync_channel(queue_depth.max(1));
+        let queue = Queue {
+            tx,
+            waiting: Arc::new(AtomicUsize::new(0)),
+        };
+        let waiting = Arc::clone(&queue.waiting);
         let handle = std::thread::Builder::new()
             .name(format!("writer-{name}"))
-            .spawn(move || self.run(rx))?;
-        Ok((tx, handle))
+            .spawn(move || self.run(rx, &waiting))?;
+        Ok((queue, handle))
     }
 
-    fn run(mut self, mut rx: mpsc::Receiver<WriteJob>) {
+    fn run(mut self, rx: mpsc::Receiver<WriteJob>, waiting: &AtomicUsize) {
         let mut schema_version = self.schema_version();
-        while let Some(first) = rx.blocking_recv() {
+        // Requests likely in flight (the last group plus those that came during its commit),
+        // and how long the last COMMIT took: together they decide the commit delay.
+        let mut in_flight = 1;
+        let mut last_commit = Duration::ZERO;
+        while let Ok(first) = rx.recv() {
             let mut jobs = vec![first];
+            let target = in_flight.min(MAX_GROUP);
+            // Commit delay: the clients answered by the last commit are about to send their
+            // next requests. Waiting a fraction of a commit for them keeps every client in one
+            // group, instead of two halves taking turns and each request waiting two fsyncs.
+            let delay_until = Instant::now() + (last_commit / 2).min(MAX_COMMIT_DELAY);
             while jobs.len() < MAX_GROUP {
-                match rx.try_recv() {
-                    Ok(job) => jobs.push(job),
-                    Err(_) => break,
+                let next = match rx.try_recv() {
+                    Ok(job) => Some(job),
+                    Err(_) if jobs.len() < target => {
+                        let left = delay_until.saturating_duration_since(Instant::now());
+                        if left.is_zero() {
+                            None
+                        } else {
+                            rx.recv_timeout(left).ok()
+                        }
+                    }
+                    Err(_) => None,
+                };
+                match next {
+                    Some(job) => jobs.push(job),
+                    None => break,
                 }
             }
-            let replies = self.commit_group(&jobs);
+            waiting.fetch_sub(jobs.len(), Ordering::Relaxed);
+            let (replies, commit_time) = self.commit_group(&jobs);
+            last_commit = commit_time;
+            in_flight = jobs.len() + waiting.load(Ordering::Relaxed);
             let version = self.schema_version();
             if version != schema_version {
                 schema_version = version;
@@ -74,8 +108,9 @@ impl WriterThread {
         self.checkpoint_and_close();
     }
 
-    /// Runs `jobs` in one transaction and returns one reply per job.
-    fn commit_group(&mut self, jobs: &[WriteJob]) -> Vec<WriteReply> {
+    /// Runs `jobs` in one transaction; returns one reply per job and how long COMMIT took.
+    fn commit_group(&mut self, jobs: &[WriteJob]) -> (Vec<WriteReply>, Duration) {
+        let mut commit_time = Duration::ZERO;
         let mut replies: Vec<Option<WriteReply>> = jobs.iter().map(|_| None).collect();
         // Jobs whose failure made SQLite roll back the whole transaction; the group is retried
         // without them.
@@ -83,7 +118,7 @@ impl WriterThread {
         'attempt: loop {
             if let Err(e) = self.sandbox.run_internal(&self.conn, "BEGIN IMMEDIATE") {
                 let err = EngineError::from_sqlite(e, None);
-                return fill(replies, &err);
+                return (fill(replies, &err), commit_time);
             }
             for (i, job) in jobs.iter().enumerate() {
                 if aborted[i] {
@@ -118,7 +153,10 @@ impl WriterThread {
                     }
                 }
             }
-            if let Err(e) = self.sandbox.run_internal(&self.conn, "COMMIT") {
+            let committing = Instant::now();
+            let committed = self.sandbox.run_internal(&self.conn, "COMMIT");
+            commit_time = committing.elapsed();
+            if let Err(e) = committed {
                 let _ = self.sandbox.run_internal(&self.conn, "ROLLBACK");
                 let err = EngineError::from_sqlite(e, None);
                 tracing::error!(error = %err, "commit failed; the group was rolled back");
@@ -139,7 +177,7 @@ impl WriterThread {
             break;
         }
         let internal = EngineError::internal("write request was not processed");
-        fill(replies, &internal)
+        (fill(replies, &internal), commit_time)
     }
 
     fn run_job(&self, job: &WriteJob) -> Result<Vec<StatementOutput>, EngineError> {
@@ -190,44 +228,56 @@ fn fill(replies: Vec<Option<WriteReply>>, err: &EngineError) -> Vec<WriteReply> 
         .collect()
 }
 
+/// The sending end of a writer's queue, with the count of requests waiting in it.
+pub(crate) struct Queue {
+    tx: mpsc::SyncSender<WriteJob>,
+    waiting: Arc<AtomicUsize>,
+}
+
 /// The producer side, owned by the database handle.
 pub(crate) struct Writer {
-    tx: std::sync::Mutex<Option<mpsc::Sender<WriteJob>>>,
+    queue: std::sync::Mutex<Option<Arc<Queue>>>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Writer {
-    pub(crate) fn new(tx: mpsc::Sender<WriteJob>, thread: JoinHandle<()>) -> Self {
+    pub(crate) fn new(queue: Queue, thread: JoinHandle<()>) -> Self {
         Self {
-            tx: std::sync::Mutex::new(Some(tx)),
+            queue: std::sync::Mutex::new(Some(Arc::new(queue))),
             thread: std::sync::Mutex::new(Some(thread)),
         }
     }
 
     pub(crate) async fn submit(&self, statements: Vec<Statement>) -> WriteReply {
-        let sender = self.tx.lock().ok().and_then(|tx| tx.clone());
-        let Some(sender) = sender else {
+        let queue = self.queue.lock().ok().and_then(|q| q.clone());
+        let Some(queue) = queue else {
             return Err(closed());
         };
         let (reply, answer) = oneshot::channel();
-        match sender.try_send(WriteJob { statements, reply }) {
+        // Counted before sending, so the writer never sees more received than waiting.
+        queue.waiting.fetch_add(1, Ordering::Relaxed);
+        match queue.tx.try_send(WriteJob { statements, reply }) {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                return Err(EngineError::new(
-                    ErrorCode::DatabaseBusy,
-                    "the database's write queue is full; retry shortly",
-                ));
+            Err(failed) => {
+                queue.waiting.fetch_sub(1, Ordering::Relaxed);
+                return Err(match failed {
+                    mpsc::TrySendError::Full(_) => EngineError::new(
+                        ErrorCode::DatabaseBusy,
+                        "the database's write queue is full; retry shortly",
+                    ),
+                    mpsc::TrySendError::Disconnected(_) => closed(),
+                });
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => return Err(closed()),
         }
+        drop(queue);
         answer.await.unwrap_or_else(|_| Err(closed()))
     }
 
     /// Stops accepting writes, lets the queued ones finish, checkpoints and waits for the
     /// thread to end. Blocking.
     pub(crate) fn close(&self) {
-        if let Ok(mut tx) = self.tx.lock() {
-            tx.take();
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.take();
         }
         let thread = self.thread.lock().ok().and_then(|mut t| t.take());
         if let Some(thread) = thread

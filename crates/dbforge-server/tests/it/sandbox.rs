@@ -316,7 +316,12 @@ async fn a_read_longer_than_the_inline_budget_still_answers_in_full() {
     let sql = "with recursive r(i) as (select 1 union all select i + 1 from r where i < 300000) select count(*) as n, sum(i) as s from r";
     let body = srv.sql("long", sql, json!(null)).await;
     assert_eq!(body["rows"][0], json!({"n": 300000, "s": 45000150000_i64}));
-    let batch = srv.query("long", json!({"statements": [{"sql": sql}, {"sql": "select 1 as one"}]})).await;
+    let batch = srv
+        .query(
+            "long",
+            json!({"statements": [{"sql": sql}, {"sql": "select 1 as one"}]}),
+        )
+        .await;
     assert_eq!(batch.0, StatusCode::OK, "{}", batch.1);
     assert_eq!(batch.1["results"][1]["rows"][0]["one"], 1);
 }

@@ -48,10 +48,13 @@ impl WriterThread {
         name: &str,
         queue_depth: usize,
     ) -> std::io::Result<(Queue, JoinHandle<()>)> {
-        let (tx, rx) = mpsc::sync_channel(queue_depth.max(1));
+        // Unbounded channel, bounded by the `waiting` count: a bounded one would allocate every
+        // slot up front, for every open database.
+        let (tx, rx) = mpsc::channel();
         let queue = Queue {
             tx,
             waiting: Arc::new(AtomicUsize::new(0)),
+            depth: queue_depth.max(1),
         };
         let waiting = Arc::clone(&queue.waiting);
         let handle = std::thread::Builder::new()
@@ -230,8 +233,9 @@ fn fill(replies: Vec<Option<WriteReply>>, err: &EngineError) -> Vec<WriteReply> 
 
 /// The sending end of a writer's queue, with the count of requests waiting in it.
 pub(crate) struct Queue {
-    tx: mpsc::SyncSender<WriteJob>,
+    tx: mpsc::Sender<WriteJob>,
     waiting: Arc<AtomicUsize>,
+    depth: usize,
 }
 
 /// The producer side, owned by the database handle.
@@ -255,19 +259,16 @@ impl Writer {
         };
         let (reply, answer) = oneshot::channel();
         // Counted before sending, so the writer never sees more received than waiting.
-        queue.waiting.fetch_add(1, Ordering::Relaxed);
-        match queue.tx.try_send(WriteJob { statements, reply }) {
-            Ok(()) => {}
-            Err(failed) => {
-                queue.waiting.fetch_sub(1, Ordering::Relaxed);
-                return Err(match failed {
-                    mpsc::TrySendError::Full(_) => EngineError::new(
-                        ErrorCode::DatabaseBusy,
-                        "the database's write queue is full; retry shortly",
-                    ),
-                    mpsc::TrySendError::Disconnected(_) => closed(),
-                });
-            }
+        if queue.waiting.fetch_add(1, Ordering::Relaxed) >= queue.depth {
+            queue.waiting.fetch_sub(1, Ordering::Relaxed);
+            return Err(EngineError::new(
+                ErrorCode::DatabaseBusy,
+                "the database's write queue is full; retry shortly",
+            ));
+        }
+        if queue.tx.send(WriteJob { statements, reply }).is_err() {
+            queue.waiting.fetch_sub(1, Ordering::Relaxed);
+            return Err(closed());
         }
         drop(queue);
         answer.await.unwrap_or_else(|_| Err(closed()))

@@ -251,3 +251,37 @@ fn sigterm_exits_despite_a_stalled_client_connection() {
     assert_eq!(status.code(), Some(0));
     drop(stalled);
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_with_the_request_id() {
+    let data = tempfile::tempdir().expect("data dir");
+    let mut server = Launch::serve_with_key(data.path())
+        .args(["--log-format", "json"])
+        .start();
+    let response = reqwest::Client::new()
+        .post(format!("{}/admin/databases/spawn/logged", server.url()))
+        .header("x-api-key", ADMIN_KEY)
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .expect("spawn sent");
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+    server.send_sigterm();
+    assert_eq!(server.wait_exit(EXIT_TIMEOUT).code(), Some(0));
+    let stderr = server.stderr();
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["message"] == "listening"),
+        "{stderr}"
+    );
+    let created = lines
+        .iter()
+        .find(|l| l["message"] == "database created")
+        .unwrap_or_else(|| panic!("no creation line in {stderr}"));
+    assert_eq!(created["span"]["id"], "trace-me-42");
+}

@@ -111,9 +111,21 @@ pub fn router(state: AppState) -> Router {
 /// A path segment parsed as a database name (`invalid_database_name` otherwise).
 async fn name_param(parts: &mut Parts) -> Result<DatabaseName, ApiError> {
     {
-        let Path(params): Path<Vec<(String, String)>> =
-            Path::from_request_parts(parts, &()).await.map_err(|e| {
-                ApiError::new(ErrorCode::InvalidDatabaseName, format!("invalid path: {e}"))
+        let Path(params): Path<Vec<(String, String)>> = Path::from_request_parts(parts, &())
+            .await
+            .map_err(|rejection| {
+                use axum::extract::path::ErrorKind;
+                use axum::extract::rejection::PathRejection;
+                let code = match &rejection {
+                    PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+                        ErrorKind::InvalidUtf8InPathParam { key } if key != "name" => {
+                            ErrorCode::InvalidRequest
+                        }
+                        _ => ErrorCode::InvalidDatabaseName,
+                    },
+                    _ => ErrorCode::InvalidRequest,
+                };
+                ApiError::new(code, format!("invalid path: {}", rejection.body_text()))
             })?;
         let raw = params
             .iter()

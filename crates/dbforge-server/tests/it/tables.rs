@@ -308,3 +308,19 @@ async fn views_are_listed_and_readable() {
         "invalid_request",
     );
 }
+
+#[tokio::test]
+async fn a_table_segment_that_is_not_utf8_is_a_bad_request_not_a_bad_database_name() {
+    let srv = TestServer::start().await;
+    srv.spawn_db("u").await;
+    assert_error(
+        &srv.get("/api/db/u/tables/%FF/rows").await,
+        400,
+        "invalid_request",
+    );
+    assert_error(
+        &srv.get("/api/db/%FF/tables").await,
+        400,
+        "invalid_database_name",
+    );
+}

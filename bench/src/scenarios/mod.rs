@@ -55,3 +55,12 @@ macro_rules! progress {
     };
 }
 pub(crate) use progress;
+
+/// Creates database `db` with the table both the read and the write scenarios use:
+/// `t(id INTEGER PRIMARY KEY, name TEXT, value INTEGER)`.
+async fn create_table_t(conn: &mut crate::load::Conn, db: &str) -> Result<()> {
+    conn.spawn_database(db).await?;
+    let sql = "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, value INTEGER)";
+    conn.query(db, sql, serde_json::json!([])).await?;
+    Ok(())
+}

@@ -10,7 +10,7 @@ use hyper::Method;
 use hyper::body::Bytes;
 use serde_json::json;
 
-use super::{Settings, progress, warm_then_measure};
+use super::{Settings, create_table_t, progress, warm_then_measure};
 use crate::error::{Context, Result, bail};
 use crate::load::{Conn, Job, Pool, Workload};
 use crate::report::{self, Rounds, Section, Table, Target, median};
@@ -34,13 +34,7 @@ pub async fn reads(settings: &Settings) -> Result<Section> {
 async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
     let rows = settings.rows;
     let mut conn = Conn::connect(server.addr(), server.key()).await?;
-    conn.spawn_database(DB).await?;
-    conn.query(
-        DB,
-        "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, value INTEGER)",
-        json!([]),
-    )
-    .await?;
+    create_table_t(&mut conn, DB).await?;
     progress!("reads: filling {} rows", report::thousands(rows));
     let started = Instant::now();
     // One statement generates every row inside SQLite: far faster than shipping them as JSON.

@@ -8,9 +8,8 @@ use std::sync::Arc;
 
 use hyper::Method;
 use hyper::body::Bytes;
-use serde_json::json;
 
-use super::{Settings, progress};
+use super::{Settings, create_table_t, progress};
 use crate::error::{Context, Result};
 use crate::load::{Conn, Job, Phase, Pool, Workload};
 use crate::report::{self, Rounds, Section, Table, Target, median};
@@ -174,13 +173,7 @@ async fn measure(settings: &Settings, durability: Durability, clients: usize) ->
     let server = settings.launcher.start(durability, &[]).await?;
     let result = async {
         let mut conn = Conn::connect(server.addr(), server.key()).await?;
-        conn.spawn_database(DB).await?;
-        conn.query(
-            DB,
-            "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, value INTEGER)",
-            json!([]),
-        )
-        .await?;
+        create_table_t(&mut conn, DB).await?;
         let uri: hyper::Uri = format!("/api/db/{DB}/query")
             .parse()
             .context("query URI")?;

@@ -78,15 +78,7 @@ async fn metrics_expose_requests_queries_commits_and_databases() {
 #[tokio::test]
 async fn openapi_describes_every_route_and_docs_are_served_offline() {
     let srv = TestServer::start().await;
-    let spec: serde_json::Value = srv
-        .client
-        .get(srv.url("/openapi.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let (_, spec) = srv.get_public("/openapi.json").await;
     assert!(
         spec["openapi"]
             .as_str()
@@ -181,15 +173,7 @@ async fn every_error_code_is_documented_in_api_md() {
 #[tokio::test]
 async fn the_openapi_document_matches_the_committed_copy() {
     let srv = TestServer::start().await;
-    let live: serde_json::Value = srv
-        .client
-        .get(srv.url("/openapi.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let (_, live) = srv.get_public("/openapi.json").await;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
     let pretty = serde_json::to_string_pretty(&live).expect("serializable") + "\n";
     if std::env::var_os("UPDATE_OPENAPI").is_some() {

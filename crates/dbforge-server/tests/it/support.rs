@@ -110,6 +110,11 @@ impl TestServer {
         (status, body)
     }
 
+    /// GET without a key (public routes), expecting a JSON body.
+    pub async fn get_public(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.client.get(self.url(path))).await
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(self.client.get(self.url(path)).header("x-api-key", KEY))
             .await

@@ -79,3 +79,19 @@ pub struct GatewayStats {
     pub commits_total: u64,
     pub committed_requests_total: u64,
 }
+
+/// Answer of `POST /admin/databases/prune/{name}` and `DELETE /admin/databases/{name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Deleted {
+    pub deleted: DatabaseName,
+}
+
+/// Answer of `GET /health` and `GET /ready`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HealthStatus {
+    /// `ok` (health) or `ready` (readiness).
+    pub status: String,
+    pub version: String,
+}

@@ -9,7 +9,8 @@ mod tables;
 mod value;
 
 pub use admin::{
-    DatabaseInfo, DatabaseLimits, DatabaseList, GatewayStats, LatencyPercentiles, SpawnRequest,
+    DatabaseInfo, DatabaseLimits, DatabaseList, Deleted, GatewayStats, HealthStatus,
+    LatencyPercentiles, SpawnRequest,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use name::{DatabaseName, InvalidDatabaseName};

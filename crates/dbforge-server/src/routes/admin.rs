@@ -7,10 +7,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use dbforge_api::{
-    DatabaseInfo, DatabaseList, DatabaseName, ErrorCode, ErrorEnvelope, GatewayStats, SpawnRequest,
+    DatabaseInfo, DatabaseList, DatabaseName, Deleted, ErrorCode, ErrorEnvelope, GatewayStats,
+    SpawnRequest,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{ApiQuery, DbName};
 use crate::auth::Caller;
@@ -171,11 +172,6 @@ pub async fn get_database(
         .get(&name)
         .ok_or_else(|| ApiError::database_not_found(name.as_str()))?;
     Ok(ApiJson(info(&state, name, &entry)))
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Deleted {
-    pub deleted: DatabaseName,
 }
 
 async fn delete(state: AppState, name: DatabaseName) -> ApiResult<ApiJson<Deleted>> {

@@ -4,19 +4,11 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use dbforge_api::ErrorCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use dbforge_api::{ErrorCode, HealthStatus};
 
 use crate::error::{ApiError, ApiJson};
 use crate::state::AppState;
 use crate::telemetry;
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct HealthStatus {
-    pub status: String,
-    pub version: String,
-}
 
 /// Liveness: the process is up and serving HTTP.
 #[utoipa::path(get, path = "/health", tag = "ops", responses((status = 200, body = HealthStatus)))]

@@ -8,8 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::Value;
 
 /// Parameters of one statement: positional (`?`, `?NNN`) or named (`:name`, `@name`, `$name`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub enum Params {
     #[default]
     None,
@@ -24,6 +23,23 @@ impl Params {
             Params::None => true,
             Params::Positional(v) => v.is_empty(),
             Params::Named(v) => v.is_empty(),
+        }
+    }
+}
+
+impl Serialize for Params {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Params::None => s.serialize_unit(),
+            Params::Positional(values) => values.serialize(s),
+            Params::Named(values) => {
+                let mut map = s.serialize_map(Some(values.len()))?;
+                for (name, value) in values {
+                    map.serialize_entry(name, value)?;
+                }
+                map.end()
+            }
         }
     }
 }
@@ -210,6 +226,14 @@ mod tests {
                 ("b".into(), Value::Blob(vec![0]))
             ])
         );
+    }
+
+    #[test]
+    fn params_serialize_back_to_the_same_json() {
+        for json in [r#"[1,"a",null]"#, r#"{":a":1,"b":{"base64":"AA=="}}"#] {
+            let params: Params = serde_json::from_str(json).expect("parse");
+            assert_eq!(serde_json::to_string(&params).ok().as_deref(), Some(json));
+        }
     }
 
     #[test]

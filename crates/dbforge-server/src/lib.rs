@@ -153,6 +153,8 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain_timeout: Duration,
 ) -> std::io::Result<()> {
+    // Installed before the first request, so /metrics counts from the start.
+    let _ = telemetry::prometheus();
     let idle_timeout = state.engine.config().idle_timeout;
     let engine = Arc::clone(&state.engine);
     let housekeeping = tokio::spawn(async move {

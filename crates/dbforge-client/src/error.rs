@@ -1,0 +1,45 @@
+//! The client's one error type: the server's error (code, status, message), or a transport or
+//! decoding failure.
+
+use dbforge_api::ErrorCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server answered with its error envelope.
+    #[error("{code:?} ({status}): {message}")]
+    Api {
+        status: u16,
+        code: ErrorCode,
+        message: String,
+    },
+    /// The request did not get an answer (connection refused, timeout, ...).
+    #[error("request failed: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The answer was not what the API promises.
+    #[error("unexpected answer: {0}")]
+    Decode(String),
+    /// The base URL or a name could not form a request URL.
+    #[error("invalid URL: {0}")]
+    Url(String),
+}
+
+impl Error {
+    /// The server's error code, if the server answered with an error.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// True when retrying the same request may succeed (the server was busy or unreachable).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api { code, .. } => {
+                matches!(code, ErrorCode::DatabaseBusy | ErrorCode::NotReady)
+            }
+            Error::Transport(e) => e.is_connect() || e.is_timeout(),
+            _ => false,
+        }
+    }
+}

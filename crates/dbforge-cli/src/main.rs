@@ -1,4 +1,8 @@
-//! The `dbforge` binary: `dbforge serve` runs the gateway; client subcommands come next.
+//! The `dbforge` binary: `dbforge serve` runs the gateway; the other subcommands are clients
+//! of a running gateway.
+
+mod commands;
+mod output;
 
 use std::process::ExitCode;
 
@@ -11,19 +15,36 @@ use dbforge_server::ServeConfig;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    connection: commands::Connection,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the gateway: REST API, API docs, health and metrics on one port.
     Serve(ServeConfig),
+    /// Manage databases: list, create, info, delete.
+    #[command(subcommand)]
+    Db(commands::DbCommand),
+    /// Run SQL: `dbforge sql shop "SELECT * FROM items WHERE id = ?" --param 1`.
+    Sql(commands::SqlArgs),
+    /// List a database's tables and views with their columns.
+    Tables {
+        database: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: commands::Format,
+    },
+    /// Show the gateway's statistics.
+    Stats,
 }
 
 /// Parses the command line; for `serve --config FILE`, the file's settings become the flags'
 /// defaults, so that the precedence is file < environment < flag.
 fn parse() -> Result<Cli, String> {
     let cli = Cli::parse();
-    let Command::Serve(serve) = &cli.command;
+    let Command::Serve(serve) = &cli.command else {
+        return Ok(cli);
+    };
     let Some(path) = serve.config.clone() else {
         return Ok(cli);
     };
@@ -61,14 +82,25 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match cli.command {
-        Command::Serve(config) => runtime.block_on(dbforge_server::serve(config)),
-    };
+    let connection = cli.connection;
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(config) => dbforge_server::serve(config)
+                .await
+                .map_err(|message| commands::Failure { message, code: 1 }),
+            Command::Db(command) => commands::db(&connection, command).await,
+            Command::Sql(args) => commands::sql(&connection, args).await,
+            Command::Tables { database, format } => {
+                commands::tables(&connection, &database, format).await
+            }
+            Command::Stats => commands::stats(&connection).await,
+        }
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.code)
         }
     }
 }

@@ -1,0 +1,193 @@
+"""Request building and answer parsing shared by the sync and async clients."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from urllib.parse import quote
+
+from ._values import Params, encode_params, query_string_value
+from .errors import DBForgeError, error_from_response
+from .models import (
+    DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, QueryResult, RowsPage, TableInfo,
+)
+
+Statement = Union[str, Tuple[str], Tuple[str, Params], Mapping[str, Any]]
+
+USER_AGENT = "dbforge-python/0.1.0"
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    parse: Callable[[Any], Any]
+    query: List[Tuple[str, str]] = field(default_factory=list)
+    body: Any = None
+    text: bool = False  # the answer is text, not JSON
+    ok_statuses: Tuple[int, ...] = (200, 201)
+
+
+def seg(name: str) -> str:
+    """One path segment (table names may hold any character)."""
+    return quote(str(name), safe="")
+
+
+def headers(api_key: Optional[str]) -> Dict[str, str]:
+    h = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    if api_key is not None:
+        h["X-API-Key"] = api_key
+    return h
+
+
+def handle(call: Call, status: int, content: bytes, resp_headers: Mapping[str, str]) -> Any:
+    request_id = resp_headers.get("x-request-id")
+    if status not in call.ok_statuses:
+        try:
+            body = json.loads(content)
+        except ValueError:
+            body = None
+        raise error_from_response(status, body, request_id)
+    if call.text:
+        return call.parse(content.decode("utf-8"))
+    try:
+        body = json.loads(content)
+    except ValueError as e:
+        raise DBForgeError(None, f"the server answered with invalid JSON: {e}", status, request_id) from None
+    return call.parse(body)
+
+
+def statement_json(stmt: Statement) -> Dict[str, Any]:
+    if isinstance(stmt, str):
+        return {"sql": stmt}
+    if isinstance(stmt, Mapping):
+        out: Dict[str, Any] = {"sql": stmt["sql"]}
+        if stmt.get("params") is not None:
+            out["params"] = encode_params(stmt["params"])
+        return out
+    stmt = tuple(stmt)
+    if len(stmt) == 1:
+        return {"sql": stmt[0]}
+    if len(stmt) == 2:
+        out = {"sql": stmt[0]}
+        if stmt[1] is not None:
+            out["params"] = encode_params(stmt[1])
+        return out
+    raise TypeError("a statement is a str, (sql,), (sql, params) or {'sql': ..., 'params': ...}")
+
+
+def _single(body: Dict[str, Any]) -> QueryResult:
+    if "results" in body:  # an sql text holding several statements runs as a batch
+        results = body["results"]
+        return QueryResult.from_json(results[-1]) if results else QueryResult([], [], [], 0, None, False)
+    return QueryResult.from_json(body)
+
+
+def _batch(body: Dict[str, Any]) -> List[QueryResult]:
+    if "results" in body:
+        return [QueryResult.from_json(r) for r in body["results"]]
+    return [QueryResult.from_json(body)]
+
+
+# ---- the calls -------------------------------------------------------------------------
+
+
+def list_databases(limit: Optional[int], after: Optional[str], prefix: Optional[str]) -> Call:
+    q = [(k, str(v)) for k, v in (("limit", limit), ("after", after), ("prefix", prefix)) if v is not None]
+    return Call("GET", "/admin/databases", DatabaseList.from_json, query=q)
+
+
+def create_database(name: str, max_size_bytes: Optional[int]) -> Call:
+    body = {"limits": {"max_size_bytes": max_size_bytes}} if max_size_bytes is not None else None
+    return Call("POST", f"/admin/databases/spawn/{seg(name)}", DatabaseInfo.from_json, body=body)
+
+
+def get_database(name: str) -> Call:
+    return Call("GET", f"/admin/databases/{seg(name)}", DatabaseInfo.from_json)
+
+
+def delete_database(name: str) -> Call:
+    return Call("DELETE", f"/admin/databases/{seg(name)}", lambda b: b["deleted"])
+
+
+def stats() -> Call:
+    return Call("GET", "/admin/gateway/stats", GatewayStats.from_json)
+
+
+def query(db: str, sql: str, params: Params, lossless: bool) -> Call:
+    body: Dict[str, Any] = {"sql": sql, "row_format": "arrays"}
+    if params is not None:
+        body["params"] = encode_params(params)
+    if lossless:
+        body["lossless"] = True
+    return Call("POST", f"/api/db/{seg(db)}/query", _single, body=body)
+
+
+def batch(db: str, statements: Iterable[Statement], lossless: bool) -> Call:
+    stmts = [statement_json(s) for s in statements]
+    if not stmts:
+        raise ValueError("batch() needs at least one statement")
+    body: Dict[str, Any] = {"statements": stmts, "row_format": "arrays"}
+    if lossless:
+        body["lossless"] = True
+    return Call("POST", f"/api/db/{seg(db)}/query", _batch, body=body)
+
+
+def list_tables(db: str) -> Call:
+    return Call("GET", f"/api/db/{seg(db)}/tables", lambda b: [TableInfo.from_json(t) for t in b["tables"]])
+
+
+def get_table(db: str, table: str) -> Call:
+    return Call("GET", f"/api/db/{seg(db)}/tables/{seg(table)}", TableInfo.from_json)
+
+
+def create_table(
+    db: str, name: str, columns: Sequence[Mapping[str, Any]], if_not_exists: bool, strict: bool
+) -> Call:
+    body: Dict[str, Any] = {"name": name, "columns": [dict(c) for c in columns]}
+    if if_not_exists:
+        body["if_not_exists"] = True
+    if strict:
+        body["strict"] = True
+    return Call("POST", f"/api/db/{seg(db)}/tables", TableInfo.from_json, body=body)
+
+
+def insert_rows(db: str, table: str, rows: Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]) -> Call:
+    if isinstance(rows, Mapping):
+        rows = [rows]
+    body = {"rows": [encode_params(r) for r in rows]}
+    return Call(
+        "POST", f"/api/db/{seg(db)}/tables/{seg(table)}/rows",
+        lambda b: InsertResult(b["inserted"], list(b["rowids"])), body=body,
+    )
+
+
+def read_rows(
+    db: str, table: str, *, limit: Optional[int], offset: Optional[int], after: Optional[int],
+    order_by: Optional[str], order: Optional[str], where: Optional[Mapping[str, Any]], rowid: bool,
+) -> Call:
+    q: List[Tuple[str, str]] = []
+    for k, v in (("limit", limit), ("offset", offset), ("after", after), ("order_by", order_by), ("order", order)):
+        if v is not None:
+            q.append((k, str(v)))
+    if rowid:
+        q.append(("rowid", "true"))
+    for col, val in (where or {}).items():
+        q.append((f"where.{col}", query_string_value(val)))
+    return Call("GET", f"/api/db/{seg(db)}/tables/{seg(table)}/rows", RowsPage.from_json, query=q)
+
+
+def health() -> Call:
+    return Call("GET", "/health", lambda b: Health(b["status"], b["version"]))
+
+
+def ready() -> Call:
+    # 503 not_ready raises UnavailableError; a 200 means ready
+    return Call("GET", "/ready", lambda b: True)
+
+
+def metrics() -> Call:
+    return Call("GET", "/metrics", lambda t: t, text=True)
+
+

@@ -1,0 +1,278 @@
+"""The HTTP clients: :class:`Client` (blocking) and :class:`AsyncClient` (asyncio)."""
+
+from __future__ import annotations
+
+import json
+from typing import (
+    Any, AsyncIterator, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union,
+)
+
+import httpx
+
+from . import _core
+from ._core import Call, Statement
+from ._values import Params
+from .errors import TransportError
+from .models import (
+    DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, QueryResult, RowsPage, TableInfo,
+)
+
+Rows = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
+DEFAULT_TIMEOUT = 30.0
+
+
+def _request_kwargs(call: Call) -> Dict[str, Any]:
+    kw: Dict[str, Any] = {"params": call.query}
+    if call.body is not None:
+        kw["content"] = json.dumps(call.body, allow_nan=False).encode("utf-8")
+        kw["headers"] = {"Content-Type": "application/json"}
+    return kw
+
+
+class Client:
+    """Blocking client for every DB-Forge endpoint.
+
+    >>> with Client("http://127.0.0.1:8080", api_key="secret") as db:
+    ...     db.query("shop", "SELECT 1 AS one").rows
+    [{'one': 1}]
+    """
+
+    def __init__(
+        self,
+        url: str,
+        api_key: Optional[str] = None,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        *,
+        transport: Optional[httpx.BaseTransport] = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.url, headers=_core.headers(api_key), timeout=timeout, transport=transport
+        )
+
+    # -- plumbing
+    def _run(self, call: Call) -> Any:
+        try:
+            resp = self._http.request(call.method, call.path, **_request_kwargs(call))
+        except httpx.HTTPError as e:
+            raise TransportError(None, f"{type(e).__name__}: {e}") from e
+        return _core.handle(call, resp.status_code, resp.content, resp.headers)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- admin
+    def list_databases(
+        self, limit: Optional[int] = None, after: Optional[str] = None, prefix: Optional[str] = None
+    ) -> DatabaseList:
+        """One page of databases, ordered by name; pass ``next_cursor`` as ``after``."""
+        return self._run(_core.list_databases(limit, after, prefix))
+
+    def iter_databases(self, prefix: Optional[str] = None, page_size: Optional[int] = None) -> Iterator[DatabaseInfo]:
+        """Every database (matching ``prefix``), following ``next_cursor`` across pages."""
+        after: Optional[str] = None
+        while True:
+            page = self.list_databases(limit=page_size, after=after, prefix=prefix)
+            yield from page.databases
+            if not page.next_cursor:
+                return
+            after = page.next_cursor
+
+    def create_database(self, name: str, max_size_bytes: Optional[int] = None) -> DatabaseInfo:
+        return self._run(_core.create_database(name, max_size_bytes))
+
+    def get_database(self, name: str) -> DatabaseInfo:
+        return self._run(_core.get_database(name))
+
+    def delete_database(self, name: str) -> str:
+        """Delete a database and its files; returns the deleted name."""
+        return self._run(_core.delete_database(name))
+
+    def stats(self) -> GatewayStats:
+        return self._run(_core.stats())
+
+    # -- SQL
+    def query(self, db: str, sql: str, params: Params = None, *, lossless: bool = False) -> QueryResult:
+        """Run one statement (its own transaction). ``params``: a sequence for ``?``, a mapping for
+        ``:name``. A text of several statements runs atomically; the last one's result is returned."""
+        return self._run(_core.query(db, sql, params, lossless))
+
+    def batch(self, db: str, statements: Iterable[Statement], *, lossless: bool = False) -> List[QueryResult]:
+        """Run several statements atomically: all commit or none does. Each is a str,
+        ``(sql, params)`` or ``{"sql": ..., "params": ...}``."""
+        return self._run(_core.batch(db, statements, lossless))
+
+    # -- tables
+    def list_tables(self, db: str) -> List[TableInfo]:
+        return self._run(_core.list_tables(db))
+
+    def get_table(self, db: str, table: str) -> TableInfo:
+        return self._run(_core.get_table(db, table))
+
+    def create_table(
+        self, db: str, name: str, columns: Sequence[Mapping[str, Any]], *,
+        if_not_exists: bool = False, strict: bool = False,
+    ) -> TableInfo:
+        """``columns``: dicts like ``{"name": "id", "type": "INTEGER", "primary_key": True}``
+        (keys: name, type, primary_key, autoincrement, not_null, unique, default)."""
+        return self._run(_core.create_table(db, name, columns, if_not_exists, strict))
+
+    def insert_rows(self, db: str, table: str, rows: Rows) -> InsertResult:
+        """Insert one row (a dict) or many (a list of dicts) in one transaction."""
+        return self._run(_core.insert_rows(db, table, rows))
+
+    def read_rows(
+        self, db: str, table: str, *, limit: Optional[int] = None, offset: Optional[int] = None,
+        after: Optional[int] = None, order_by: Optional[str] = None, order: Optional[str] = None,
+        where: Optional[Mapping[str, Any]] = None, rowid: bool = False,
+    ) -> RowsPage:
+        return self._run(_core.read_rows(
+            db, table, limit=limit, offset=offset, after=after, order_by=order_by, order=order,
+            where=where, rowid=rowid,
+        ))
+
+    def iter_rows(
+        self, db: str, table: str, *, page_size: Optional[int] = None, where: Optional[Mapping[str, Any]] = None
+    ) -> Iterator[Dict[str, Any]]:
+        """Every row of a rowid table in rowid order, by keyset paging (``after``)."""
+        after: Optional[int] = None
+        while True:
+            page = self.read_rows(db, table, limit=page_size, after=after, where=where)
+            yield from page.rows
+            if page.next_after is None:
+                return
+            after = page.next_after
+
+    # -- operations
+    def health(self) -> Health:
+        return self._run(_core.health())
+
+    def ready(self) -> bool:
+        """True when ready; a ``503 not_ready`` raises :class:`UnavailableError`."""
+        return self._run(_core.ready())
+
+    def metrics(self) -> str:
+        """The Prometheus text exposition."""
+        return self._run(_core.metrics())
+
+
+class AsyncClient:
+    """asyncio client with the same methods as :class:`Client` (each a coroutine)."""
+
+    def __init__(
+        self,
+        url: str,
+        api_key: Optional[str] = None,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        *,
+        transport: Optional[httpx.AsyncBaseTransport] = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.url, headers=_core.headers(api_key), timeout=timeout, transport=transport
+        )
+
+    async def _run(self, call: Call) -> Any:
+        try:
+            resp = await self._http.request(call.method, call.path, **_request_kwargs(call))
+        except httpx.HTTPError as e:
+            raise TransportError(None, f"{type(e).__name__}: {e}") from e
+        return _core.handle(call, resp.status_code, resp.content, resp.headers)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    close = aclose
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def list_databases(
+        self, limit: Optional[int] = None, after: Optional[str] = None, prefix: Optional[str] = None
+    ) -> DatabaseList:
+        return await self._run(_core.list_databases(limit, after, prefix))
+
+    async def iter_databases(
+        self, prefix: Optional[str] = None, page_size: Optional[int] = None
+    ) -> AsyncIterator[DatabaseInfo]:
+        after: Optional[str] = None
+        while True:
+            page = await self.list_databases(limit=page_size, after=after, prefix=prefix)
+            for d in page.databases:
+                yield d
+            if not page.next_cursor:
+                return
+            after = page.next_cursor
+
+    async def create_database(self, name: str, max_size_bytes: Optional[int] = None) -> DatabaseInfo:
+        return await self._run(_core.create_database(name, max_size_bytes))
+
+    async def get_database(self, name: str) -> DatabaseInfo:
+        return await self._run(_core.get_database(name))
+
+    async def delete_database(self, name: str) -> str:
+        return await self._run(_core.delete_database(name))
+
+    async def stats(self) -> GatewayStats:
+        return await self._run(_core.stats())
+
+    async def query(self, db: str, sql: str, params: Params = None, *, lossless: bool = False) -> QueryResult:
+        return await self._run(_core.query(db, sql, params, lossless))
+
+    async def batch(self, db: str, statements: Iterable[Statement], *, lossless: bool = False) -> List[QueryResult]:
+        return await self._run(_core.batch(db, statements, lossless))
+
+    async def list_tables(self, db: str) -> List[TableInfo]:
+        return await self._run(_core.list_tables(db))
+
+    async def get_table(self, db: str, table: str) -> TableInfo:
+        return await self._run(_core.get_table(db, table))
+
+    async def create_table(
+        self, db: str, name: str, columns: Sequence[Mapping[str, Any]], *,
+        if_not_exists: bool = False, strict: bool = False,
+    ) -> TableInfo:
+        return await self._run(_core.create_table(db, name, columns, if_not_exists, strict))
+
+    async def insert_rows(self, db: str, table: str, rows: Rows) -> InsertResult:
+        return await self._run(_core.insert_rows(db, table, rows))
+
+    async def read_rows(
+        self, db: str, table: str, *, limit: Optional[int] = None, offset: Optional[int] = None,
+        after: Optional[int] = None, order_by: Optional[str] = None, order: Optional[str] = None,
+        where: Optional[Mapping[str, Any]] = None, rowid: bool = False,
+    ) -> RowsPage:
+        return await self._run(_core.read_rows(
+            db, table, limit=limit, offset=offset, after=after, order_by=order_by, order=order,
+            where=where, rowid=rowid,
+        ))
+
+    async def iter_rows(
+        self, db: str, table: str, *, page_size: Optional[int] = None, where: Optional[Mapping[str, Any]] = None
+    ) -> AsyncIterator[Dict[str, Any]]:
+        after: Optional[int] = None
+        while True:
+            page = await self.read_rows(db, table, limit=page_size, after=after, where=where)
+            for r in page.rows:
+                yield r
+            if page.next_after is None:
+                return
+            after = page.next_after
+
+    async def health(self) -> Health:
+        return await self._run(_core.health())
+
+    async def ready(self) -> bool:
+        return await self._run(_core.ready())
+
+    async def metrics(self) -> str:
+        return await self._run(_core.metrics())

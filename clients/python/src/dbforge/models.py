@@ -1,0 +1,190 @@
+"""Typed results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from ._values import decode_row, decode_value
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    name: str
+    size_bytes: int
+    created_at: str
+    table_count: int
+    max_size_bytes: int
+    open: bool
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "DatabaseInfo":
+        return cls(d["name"], d["size_bytes"], d["created_at"], d["table_count"], d["max_size_bytes"], d["open"])
+
+
+@dataclass(frozen=True)
+class DatabaseList:
+    databases: List[DatabaseInfo]
+    total: int
+    next_cursor: Optional[str]
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "DatabaseList":
+        return cls([DatabaseInfo.from_json(x) for x in d["databases"]], d["total"], d.get("next_cursor"))
+
+
+@dataclass(frozen=True)
+class LatencyPercentiles:
+    count: int
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+@dataclass(frozen=True)
+class GatewayStats:
+    version: str
+    uptime_seconds: int
+    database_count: int
+    total_bytes: int
+    open_databases: int
+    requests_total: int
+    queries_total: int
+    query_errors_total: int
+    query_latency: LatencyPercentiles
+    commits_total: int
+    committed_requests_total: int
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "GatewayStats":
+        lat = d["query_latency"]
+        return cls(
+            d["version"], d["uptime_seconds"], d["database_count"], d["total_bytes"], d["open_databases"],
+            d["requests_total"], d["queries_total"], d["query_errors_total"],
+            LatencyPercentiles(lat["count"], lat["p50_ms"], lat["p90_ms"], lat["p99_ms"], lat["max_ms"]),
+            d["commits_total"], d["committed_requests_total"],
+        )
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The result of one statement.
+
+    ``rows`` are dicts keyed by column name (a later column wins if two share a name);
+    ``tuples`` holds the same rows as tuples in column order, duplicates kept.
+    """
+
+    columns: List[str]
+    column_types: List[Optional[str]]
+    tuples: List[Tuple[Any, ...]]
+    rows_affected: int
+    last_insert_rowid: Optional[int]
+    truncated: bool
+
+    @property
+    def rows(self) -> List[Dict[str, Any]]:
+        return [dict(zip(self.columns, t)) for t in self.tuples]
+
+    def scalar(self) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        return self.tuples[0][0] if self.tuples and self.tuples[0] else None
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "QueryResult":
+        columns = list(d["columns"])
+        tuples = []
+        for row in d["rows"]:
+            if isinstance(row, dict):  # row_format objects (not what this client asks for)
+                tuples.append(tuple(decode_value(row.get(c)) for c in columns))
+            else:
+                tuples.append(tuple(decode_value(v) for v in row))
+        return cls(
+            columns, list(d.get("column_types", [None] * len(columns))), tuples,
+            d["rows_affected"], d.get("last_insert_rowid"), bool(d.get("truncated", False)),
+        )
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    type: str
+    not_null: bool
+    default: Optional[str]
+    primary_key: int
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    name: str
+    unique: bool
+    columns: List[str]
+    origin: str
+    partial: bool
+
+
+@dataclass(frozen=True)
+class ForeignKeyInfo:
+    columns: List[str]
+    table: str
+    to_columns: List[Optional[str]]
+    on_update: str
+    on_delete: str
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    type: str
+    sql: Optional[str]
+    without_rowid: bool
+    strict: bool
+    columns: List[ColumnInfo]
+    indexes: List[IndexInfo] = field(default_factory=list)
+    foreign_keys: List[ForeignKeyInfo] = field(default_factory=list)
+
+    @property
+    def column_names(self) -> List[str]:
+        return [c.name for c in self.columns]
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "TableInfo":
+        return cls(
+            d["name"], d["type"], d.get("sql"), d["without_rowid"], d["strict"],
+            [ColumnInfo(c["name"], c["type"], c["not_null"], c.get("default"), c["primary_key"], c["hidden"])
+             for c in d["columns"]],
+            [IndexInfo(i["name"], i["unique"], list(i["columns"]), i["origin"], i["partial"])
+             for i in d.get("indexes", [])],
+            [ForeignKeyInfo(list(f["columns"]), f["table"], list(f["to_columns"]), f["on_update"], f["on_delete"])
+             for f in d.get("foreign_keys", [])],
+        )
+
+
+@dataclass(frozen=True)
+class InsertResult:
+    inserted: int
+    rowids: List[Optional[int]]
+
+
+@dataclass(frozen=True)
+class RowsPage:
+    columns: List[str]
+    rows: List[Dict[str, Any]]
+    limit: int
+    offset: int
+    next_after: Optional[int]
+    next_offset: Optional[int]
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "RowsPage":
+        return cls(
+            list(d["columns"]), [decode_row(r) for r in d["rows"]], d["limit"], d["offset"],
+            d.get("next_after"), d.get("next_offset"),
+        )
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str
+    version: str

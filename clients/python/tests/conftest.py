@@ -1,0 +1,76 @@
+import os
+import re
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+
+import dbforge
+
+DEFAULT_BIN = "/root/.cache/dbforge-target/debug/dbforge"
+ADMIN_KEY = "test-admin-key"
+
+
+@pytest.fixture(scope="session")
+def server():
+    """Start the real gateway on a free port with a temporary data directory."""
+    binary = os.environ.get("DBFORGE_BIN", DEFAULT_BIN)
+    if not os.path.exists(binary):
+        pytest.exit(f"DB-Forge binary not found at {binary} (set DBFORGE_BIN)", returncode=2)
+    with tempfile.TemporaryDirectory(prefix="dbforge-pytest-") as data_dir:
+        proc = subprocess.Popen(
+            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir,
+             "--admin-key", ADMIN_KEY, "--log", "warn"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        try:
+            line = proc.stdout.readline()
+            m = re.search(r"listening on (http://\S+)", line)
+            if not m:
+                proc.kill()
+                pytest.exit(f"server did not start: {line!r}", returncode=2)
+            # drain the rest of stdout so the server never blocks on a full pipe
+            import threading
+            threading.Thread(target=proc.stdout.read, daemon=True).start()
+            yield m.group(1)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def url(server):
+    return server
+
+
+@pytest.fixture
+def client(url):
+    with dbforge.Client(url, ADMIN_KEY, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+async def aclient(url):
+    async with dbforge.AsyncClient(url, ADMIN_KEY, timeout=30) as c:
+        yield c
+
+
+def unique_name(prefix="t"):
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def db(client):
+    """A fresh, empty database, deleted afterwards."""
+    name = unique_name()
+    client.create_database(name)
+    yield name
+    try:
+        client.delete_database(name)
+    except dbforge.NotFoundError:
+        pass

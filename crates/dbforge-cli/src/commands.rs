@@ -1,0 +1,256 @@
+//! The client subcommands of `dbforge`: databases, SQL, tables and stats against a running
+//! gateway, through the Rust client.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use dbforge_client::api::{DatabaseLimits, QueryRequest, QueryResponse, StatementResult};
+use dbforge_client::{Client, Params, Value};
+
+use crate::output;
+
+/// Where the gateway is and how to authenticate.
+#[derive(Debug, Clone, Args)]
+pub struct Connection {
+    /// The gateway's URL.
+    #[arg(
+        long,
+        global = true,
+        env = "DBFORGE_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub url: String,
+    /// The API key.
+    #[arg(long, global = true, env = "DBFORGE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+}
+
+impl Connection {
+    pub fn client(&self) -> Result<Client, dbforge_client::Error> {
+        let builder = Client::builder(self.url.clone());
+        match &self.api_key {
+            Some(key) => builder.api_key(key.clone()).build(),
+            None => builder.build(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// List databases (every page).
+    List {
+        /// Only names starting with this.
+        #[arg(long)]
+        prefix: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Create a database.
+    Create {
+        name: String,
+        /// Size quota, e.g. 64MiB (default: the server's).
+        #[arg(long, value_parser = dbforge_server::config::parse_size)]
+        max_size: Option<u64>,
+    },
+    /// Show one database's details (JSON).
+    Info { name: String },
+    /// Delete a database and its files.
+    Delete { name: String },
+}
+
+/// `dbforge sql`'s arguments.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The database.
+    pub database: String,
+    /// The SQL; read from --file or standard input when absent or `-`.
+    pub sql: Option<String>,
+    /// Read the SQL from this file.
+    #[arg(long, short = 'f', conflicts_with = "sql")]
+    pub file: Option<PathBuf>,
+    /// A positional parameter (repeatable): JSON (42, null, "text", {"base64": "..."}) or
+    /// else taken as text.
+    #[arg(long = "param", short = 'p')]
+    pub params: Vec<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// A CLI failure: what to print and the exit code.
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl From<dbforge_client::Error> for Failure {
+    fn from(e: dbforge_client::Error) -> Self {
+        match &e {
+            dbforge_client::Error::Api { code, message, .. } => Failure {
+                message: format!("{}: {message}", code.as_str()),
+                code: 1,
+            },
+            other => Failure {
+                message: other.to_string(),
+                code: 3,
+            },
+        }
+    }
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        message: message.into(),
+        code: 2,
+    }
+}
+
+pub async fn db(connection: &Connection, command: DbCommand) -> Result<(), Failure> {
+    let client = connection.client()?;
+    match command {
+        DbCommand::List { prefix, format } => {
+            let mut databases = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = client
+                    .list_databases(Some(1000), after.as_deref(), prefix.as_deref())
+                    .await?;
+                databases.extend(page.databases);
+                match page.next_cursor {
+                    Some(cursor) => after = Some(cursor),
+                    None => break,
+                }
+            }
+            let rows: Vec<serde_json::Value> = databases
+                .iter()
+                .map(|d| serde_json::to_value(d).unwrap_or_default())
+                .collect();
+            let columns = [
+                "name",
+                "size_bytes",
+                "table_count",
+                "created_at",
+                "max_size_bytes",
+                "open",
+            ];
+            output::print_rows(&columns.map(String::from), &rows, format)
+        }
+        DbCommand::Create { name, max_size } => {
+            let limits = max_size.map(|bytes| DatabaseLimits {
+                max_size_bytes: Some(bytes),
+            });
+            let info = client.create_database(&name, limits).await?;
+            println!("created {}", info.name);
+            Ok(())
+        }
+        DbCommand::Info { name } => output::print_json(&client.database(&name).await?),
+        DbCommand::Delete { name } => {
+            let deleted = client.delete_database(&name).await?;
+            println!("deleted {}", deleted.deleted);
+            Ok(())
+        }
+    }
+}
+
+fn read_sql(args: &SqlArgs) -> Result<String, Failure> {
+    if let Some(path) = &args.file {
+        return std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("cannot read {}: {e}", path.display())));
+    }
+    match args.sql.as_deref() {
+        Some(sql) if sql != "-" => Ok(sql.to_owned()),
+        _ => {
+            let mut sql = String::new();
+            std::io::stdin()
+                .read_to_string(&mut sql)
+                .map_err(|e| usage(format!("cannot read standard input: {e}")))?;
+            Ok(sql)
+        }
+    }
+}
+
+/// A `--param`: JSON when it parses as a value, else text.
+fn param(raw: &str) -> Value {
+    serde_json::from_str(raw).unwrap_or_else(|_| Value::Text(raw.to_owned()))
+}
+
+pub async fn sql(connection: &Connection, args: SqlArgs) -> Result<(), Failure> {
+    let sql = read_sql(&args)?;
+    if sql.trim().is_empty() {
+        return Err(usage("no SQL given"));
+    }
+    let params = if args.params.is_empty() {
+        Params::None
+    } else {
+        Params::Positional(args.params.iter().map(|p| param(p)).collect())
+    };
+    let request = QueryRequest {
+        sql: Some(sql),
+        params,
+        ..QueryRequest::default()
+    };
+    let client = connection.client()?;
+    let results = match client.query(&args.database, &request).await? {
+        QueryResponse::Single(result) => vec![result],
+        QueryResponse::Batch(batch) => batch.results,
+    };
+    if args.format == Format::Json {
+        return output::print_json(&results);
+    }
+    for result in &results {
+        print_result(result, args.format)?;
+    }
+    Ok(())
+}
+
+fn print_result(result: &StatementResult, format: Format) -> Result<(), Failure> {
+    if result.columns.is_empty() {
+        if format == Format::Table {
+            println!("{} row(s) affected", result.rows_affected);
+        }
+        return Ok(());
+    }
+    output::print_rows(&result.columns, &result.rows, format)?;
+    if result.truncated {
+        eprintln!("(result truncated at the server's limit)");
+    }
+    Ok(())
+}
+
+pub async fn tables(
+    connection: &Connection,
+    database: &str,
+    format: Format,
+) -> Result<(), Failure> {
+    let tables = connection.client()?.tables(database).await?.tables;
+    if format == Format::Json {
+        return output::print_json(&tables);
+    }
+    let rows: Vec<serde_json::Value> = tables
+        .iter()
+        .map(|t| {
+            let columns: Vec<String> = t
+                .columns
+                .iter()
+                .map(|c| format!("{} {}", c.name, c.column_type).trim().to_owned())
+                .collect();
+            serde_json::json!({"name": t.name, "type": t.kind, "columns": columns.join(", ")})
+        })
+        .collect();
+    output::print_rows(
+        &["name", "type", "columns"].map(String::from),
+        &rows,
+        format,
+    )
+}
+
+pub async fn stats(connection: &Connection) -> Result<(), Failure> {
+    output::print_json(&connection.client()?.stats().await?)
+}

@@ -47,7 +47,7 @@ pub struct DatabaseList {
     pub databases: Vec<DatabaseInfo>,
     /// Databases matching the filter, over all pages.
     pub total: u64,
-    /// Pass as `after` to get the next page; absent on the last page.
+    /// Pass as `after` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 

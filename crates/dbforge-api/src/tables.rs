@@ -131,8 +131,8 @@ pub struct RowsPage {
     pub rows: Vec<serde_json::Value>,
     pub limit: u64,
     pub offset: u64,
-    /// For keyset paging by rowid: pass as `after` to continue; absent on the last page.
+    /// For keyset paging by rowid: pass as `after` to continue; null on the last page.
     pub next_after: Option<i64>,
-    /// For offset paging: the next offset; absent on the last page.
+    /// For offset paging: the next offset; null on the last page.
     pub next_offset: Option<u64>,
 }

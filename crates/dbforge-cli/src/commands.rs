@@ -10,29 +10,88 @@ use dbforge_client::{Client, Params, Value};
 
 use crate::output;
 
-/// Where the gateway is and how to authenticate.
+/// Where the gateway is and how to authenticate: flags, else environment, else the profile
+/// in `$XDG_CONFIG_HOME/dbforge/profiles.toml` (or `~/.config/dbforge/profiles.toml`), e.g.
+/// `[default]` / `url = "http://127.0.0.1:8081"` / `api_key = "..."`.
 #[derive(Debug, Clone, Args)]
 pub struct Connection {
-    /// The gateway's URL.
+    /// The gateway's URL [default: the profile's, else http://127.0.0.1:8081].
+    #[arg(long, global = true, env = "DBFORGE_URL")]
+    pub url: Option<String>,
+    /// The API key [default: the profile's].
+    #[arg(long, global = true, env = "DBFORGE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// The profile to read from the profile file.
     #[arg(
         long,
         global = true,
-        env = "DBFORGE_URL",
-        default_value = "http://127.0.0.1:8081"
+        env = "DBFORGE_PROFILE",
+        default_value = "default"
     )]
-    pub url: String,
-    /// The API key.
-    #[arg(long, global = true, env = "DBFORGE_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
+    pub profile: String,
+}
+
+/// One profile of the profile file.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Profile {
+    url: Option<String>,
+    api_key: Option<String>,
+}
+
+fn profile_path() -> Option<PathBuf> {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(config.join("dbforge").join("profiles.toml"))
 }
 
 impl Connection {
-    pub fn client(&self) -> Result<Client, dbforge_client::Error> {
-        let builder = Client::builder(self.url.clone());
-        match &self.api_key {
-            Some(key) => builder.api_key(key.clone()).build(),
-            None => builder.build(),
+    fn profile(&self) -> Result<Profile, Failure> {
+        let Some(path) = profile_path() else {
+            return Ok(Profile::default());
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Profile::default()),
+            Err(e) => return Err(usage(format!("cannot read {}: {e}", path.display()))),
+        };
+        let mut profiles: std::collections::HashMap<String, Profile> = toml::from_str(&text)
+            .map_err(|e| {
+                usage(format!(
+                    "{} is not a valid profile file: {e}",
+                    path.display()
+                ))
+            })?;
+        match profiles.remove(&self.profile) {
+            Some(profile) => Ok(profile),
+            None if self.profile == "default" => Ok(Profile::default()),
+            None => Err(usage(format!(
+                "no profile [{}] in {}",
+                self.profile,
+                path.display()
+            ))),
         }
+    }
+
+    pub fn client(&self) -> Result<Client, Failure> {
+        let profile = if self.url.is_some() && self.api_key.is_some() {
+            Profile::default()
+        } else {
+            self.profile()?
+        };
+        let url = self
+            .url
+            .clone()
+            .or(profile.url)
+            .unwrap_or_else(|| "http://127.0.0.1:8081".into());
+        let builder = Client::builder(url);
+        let client = match self.api_key.clone().or(profile.api_key) {
+            Some(key) => builder.api_key(key).build(),
+            None => builder.build(),
+        };
+        Ok(client?)
     }
 }
 

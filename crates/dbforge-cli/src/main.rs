@@ -36,6 +36,8 @@ enum Command {
     },
     /// Show the gateway's statistics.
     Stats,
+    /// Print a shell completion script: `dbforge completions bash > /etc/bash_completion.d/dbforge`.
+    Completions { shell: clap_complete::Shell },
 }
 
 /// Parses the command line; for `serve --config FILE`, the file's settings become the flags'
@@ -94,6 +96,15 @@ fn main() -> ExitCode {
                 commands::tables(&connection, &database, format).await
             }
             Command::Stats => commands::stats(&connection).await,
+            Command::Completions { shell } => {
+                clap_complete::generate(
+                    shell,
+                    &mut Cli::command(),
+                    "dbforge",
+                    &mut std::io::stdout(),
+                );
+                Ok(())
+            }
         }
     });
     match result {

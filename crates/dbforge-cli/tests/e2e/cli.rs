@@ -162,3 +162,60 @@ fn failures_exit_non_zero_with_the_servers_code_on_stderr() {
     let empty = dbforge(url, &["sql", "x"], Some("   "));
     assert_eq!(empty.status.code(), Some(2));
 }
+
+/// `dbforge <args>` with only a profile file to say where the gateway is.
+fn with_profile(config_home: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dbforge"))
+        .args(args)
+        .env_remove("DBFORGE_URL")
+        .env_remove("DBFORGE_API_KEY")
+        .env_remove("DBFORGE_PROFILE")
+        .env("XDG_CONFIG_HOME", config_home)
+        .output()
+        .expect("run dbforge")
+}
+
+#[test]
+fn connection_settings_come_from_the_profile_file_unless_overridden() {
+    let data = tempfile::tempdir().expect("data dir");
+    let server = Launch::serve_with_key(data.path()).start();
+    let config = tempfile::tempdir().expect("config home");
+    std::fs::create_dir_all(config.path().join("dbforge")).expect("mkdir");
+    let profiles = format!(
+        "[default]\nurl = \"{url}\"\napi_key = \"{ADMIN_KEY}\"\n\n[wrong-key]\nurl = \"{url}\"\napi_key = \"nope\"\n",
+        url = server.url()
+    );
+    std::fs::write(config.path().join("dbforge/profiles.toml"), profiles).expect("write profiles");
+
+    let stats = with_profile(config.path(), &["stats"]);
+    assert!(
+        stats.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stats.stderr)
+    );
+    let denied = with_profile(config.path(), &["--profile", "wrong-key", "stats"]);
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("unauthorized"));
+    let overridden = with_profile(
+        config.path(),
+        &["--profile", "wrong-key", "--api-key", ADMIN_KEY, "stats"],
+    );
+    assert!(overridden.status.success(), "a flag beats the profile");
+    let unknown = with_profile(config.path(), &["--profile", "missing", "stats"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn completions_are_generated_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_dbforge"))
+            .args(["completions", shell])
+            .output()
+            .expect("run");
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && script.contains("dbforge") && script.contains("serve"),
+            "{shell}"
+        );
+    }
+}

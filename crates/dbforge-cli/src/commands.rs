@@ -269,7 +269,7 @@ pub async fn sql(connection: &Connection, args: SqlArgs) -> Result<(), Failure> 
     Ok(())
 }
 
-fn print_result(result: &StatementResult, format: Format) -> Result<(), Failure> {
+pub(crate) fn print_result(result: &StatementResult, format: Format) -> Result<(), Failure> {
     if result.columns.is_empty() {
         if format == Format::Table {
             println!("{} row(s) affected", result.rows_affected);

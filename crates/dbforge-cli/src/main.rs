@@ -3,6 +3,7 @@
 
 mod commands;
 mod output;
+mod shell;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,8 @@ enum Command {
     },
     /// Show the gateway's statistics.
     Stats,
+    /// An interactive SQL shell on one database (like sqlite3; `.help` inside).
+    Shell { database: String },
     /// Print a shell completion script: `dbforge completions bash > /etc/bash_completion.d/dbforge`.
     Completions { shell: clap_complete::Shell },
 }
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
                 commands::tables(&connection, &database, format).await
             }
             Command::Stats => commands::stats(&connection).await,
+            Command::Shell { database } => shell::shell(&connection, database).await,
             Command::Completions { shell } => {
                 clap_complete::generate(
                     shell,

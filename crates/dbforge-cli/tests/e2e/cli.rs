@@ -219,3 +219,122 @@ fn completions_are_generated_for_each_shell() {
         );
     }
 }
+
+#[test]
+fn the_shell_runs_multi_line_sql_and_dot_commands_and_keeps_history() {
+    let data = tempfile::tempdir().expect("data dir");
+    let server = Launch::serve_with_key(data.path()).start();
+    let url = server.url();
+    stdout(&dbforge(url, &["db", "create", "repl"], None));
+    let history = data.path().join("history");
+    let script = "create table t(a integer,\n b text);\ninsert into t values (1, 'x'), (2, 'y');\n.tables\n.schema t\n.mode csv\nselect * from t order by a;\nselec 1;\n.timer on\nselect 42 as answer;\n.quit\n";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dbforge"))
+        .args(["shell", "repl"])
+        .env("DBFORGE_URL", url)
+        .env("DBFORGE_API_KEY", ADMIN_KEY)
+        .env("DBFORGE_HISTORY", &history)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the shell");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("write script");
+    let output = child.wait_with_output().expect("shell ends");
+    let out = String::from_utf8_lossy(&output.stdout);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{err}");
+    assert!(out.contains("2 row(s) affected"), "{out}");
+    assert!(
+        out.contains("CREATE TABLE t(a integer,\n b text);"),
+        "{out}"
+    );
+    assert!(out.contains("a,b\n1,x\n2,y\n"), "{out}");
+    assert!(out.contains("answer\n42\nRun Time: "), "{out}");
+    assert!(
+        err.contains("Error: sql_error") && err.contains("syntax error"),
+        "{err}"
+    );
+    let saved = std::fs::read_to_string(&history).expect("history saved");
+    assert!(
+        saved.contains("select 42 as answer;") && saved.contains(".mode csv"),
+        "{saved}"
+    );
+    let missing = dbforge(url, &["shell", "nope"], Some(""));
+    assert_eq!(
+        missing.status.code(),
+        Some(1),
+        "a missing database ends the shell at once"
+    );
+}
+
+/// The shell in a real terminal (tmux): line editing and the prompt, as a person sees them.
+#[test]
+fn the_shell_edits_lines_in_a_real_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        panic!("tmux is required for this test (.ci/run installs it)");
+    }
+    let data = tempfile::tempdir().expect("data dir");
+    let server = Launch::serve_with_key(data.path()).start();
+    stdout(&dbforge(server.url(), &["db", "create", "term"], None));
+    let session = format!("dbforge-e2e-{}", std::process::id());
+    let command = format!(
+        "DBFORGE_URL={} DBFORGE_API_KEY={ADMIN_KEY} DBFORGE_HISTORY={} {} shell term",
+        server.url(),
+        data.path().join("history").display(),
+        env!("CARGO_BIN_EXE_dbforge")
+    );
+    let tmux = |args: &[&str]| Command::new("tmux").args(args).output().expect("tmux");
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "30",
+        &command,
+    ]);
+    let screen = || {
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
+    };
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let text = screen();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{needle:?} never appeared:\n{text}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    wait_for("term>");
+    // Type a typo, fix it with the cursor keys, then run it.
+    // (tmux reads a trailing ';' as its own command separator unless escaped.)
+    tmux(&["send-keys", "-t", &session, "-l", "selct 6 * 7 as product\\;"]);
+    tmux(&[
+        "send-keys",
+        "-t",
+        &session,
+        "Home",
+        "Right",
+        "Right",
+        "Right",
+        "e",
+        "Enter",
+    ]);
+    let text = wait_for("1 row(s)");
+    assert!(text.contains("product") && text.contains("42"), "{text}");
+    tmux(&["send-keys", "-t", &session, ".quit", "Enter"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    tmux(&["kill-session", "-t", &session]);
+}

@@ -2,6 +2,7 @@
 //! of a running gateway.
 
 mod commands;
+mod import;
 mod output;
 mod shell;
 
@@ -37,6 +38,8 @@ enum Command {
     },
     /// Show the gateway's statistics.
     Stats,
+    /// Insert rows from a JSON-lines or CSV file, in batches, with a progress bar.
+    Insert(import::InsertArgs),
     /// An interactive SQL shell on one database (like sqlite3; `.help` inside).
     Shell { database: String },
     /// Print a shell completion script: `dbforge completions bash > /etc/bash_completion.d/dbforge`.
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
             }
             Command::Stats => commands::stats(&connection).await,
             Command::Shell { database } => shell::shell(&connection, database).await,
+            Command::Insert(args) => import::insert(&connection, args).await,
             Command::Completions { shell } => {
                 clap_complete::generate(
                     shell,

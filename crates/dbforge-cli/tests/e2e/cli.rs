@@ -320,7 +320,13 @@ fn the_shell_edits_lines_in_a_real_terminal() {
     wait_for("term>");
     // Type a typo, fix it with the cursor keys, then run it.
     // (tmux reads a trailing ';' as its own command separator unless escaped.)
-    tmux(&["send-keys", "-t", &session, "-l", "selct 6 * 7 as product\\;"]);
+    tmux(&[
+        "send-keys",
+        "-t",
+        &session,
+        "-l",
+        "selct 6 * 7 as product\\;",
+    ]);
     tmux(&[
         "send-keys",
         "-t",
@@ -337,4 +343,99 @@ fn the_shell_edits_lines_in_a_real_terminal() {
     tmux(&["send-keys", "-t", &session, ".quit", "Enter"]);
     std::thread::sleep(std::time::Duration::from_millis(300));
     tmux(&["kill-session", "-t", &session]);
+}
+
+#[test]
+fn bulk_insert_from_json_lines_and_csv_in_batches() {
+    let data = tempfile::tempdir().expect("data dir");
+    let server = Launch::serve_with_key(data.path()).start();
+    let url = server.url();
+    stdout(&dbforge(url, &["db", "create", "bulk"], None));
+    stdout(&dbforge(
+        url,
+        &[
+            "sql",
+            "bulk",
+            "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, score REAL)",
+        ],
+        None,
+    ));
+
+    let jsonl = data.path().join("rows.jsonl");
+    let lines: String = (1..=2500)
+        .map(|i| format!("{{\"id\": {i}, \"name\": \"n{i}\", \"score\": {i}.5}}\n"))
+        .collect();
+    std::fs::write(&jsonl, lines).expect("write jsonl");
+    let out = stdout(&dbforge(
+        url,
+        &[
+            "insert",
+            "bulk",
+            "t",
+            "--file",
+            jsonl.to_str().expect("utf-8"),
+            "--batch",
+            "1000",
+        ],
+        None,
+    ));
+    assert_eq!(out, "inserted 2500 rows into t\n");
+
+    let csv = data.path().join("rows.csv");
+    std::fs::write(
+        &csv,
+        "id,name,score\n3001,\"comma, inside\",\n3002,plain,7\n",
+    )
+    .expect("write csv");
+    stdout(&dbforge(
+        url,
+        &["insert", "bulk", "t", "-f", csv.to_str().expect("utf-8")],
+        None,
+    ));
+    let check = stdout(&dbforge(
+        url,
+        &[
+            "sql",
+            "bulk",
+            "SELECT count(*) AS n, sum(score IS NULL) AS nulls, max(name) AS top FROM t",
+            "--format",
+            "csv",
+        ],
+        None,
+    ));
+    assert_eq!(check, "n,nulls,top\n2502,1,plain\n");
+
+    // A duplicate in the second batch: the first batch stays, the message says where.
+    let clash = data.path().join("clash.jsonl");
+    std::fs::write(&clash, "{\"id\": 5001}\n{\"id\": 5002}\n{\"id\": 1}\n").expect("write clash");
+    let failed = dbforge(
+        url,
+        &[
+            "insert",
+            "bulk",
+            "t",
+            "-f",
+            clash.to_str().expect("utf-8"),
+            "--batch",
+            "2",
+        ],
+        None,
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        err.contains("constraint_violation")
+            && err.contains("rows 3-3")
+            && err.contains("the 2 rows before them"),
+        "{err}"
+    );
+    let bad = data.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"id\": 1}\n[1, 2]\n").expect("write bad");
+    let refused = dbforge(
+        url,
+        &["insert", "bulk", "t", "-f", bad.to_str().expect("utf-8")],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("line 2"));
 }

@@ -98,13 +98,21 @@ impl ClientBuilder {
 }
 
 /// Paging, ordering and filters of [`Client::read_rows`].
+///
+/// ```
+/// let query = dbforge_client::RowsQuery { limit: Some(50), order_by: Some("name".into()), ..Default::default() };
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct RowsQuery {
+    /// Rows per page (server default 100).
     pub limit: Option<u64>,
+    /// Rows to skip (offset paging).
     pub offset: Option<u64>,
     /// Keyset paging: the previous page's `next_after`.
     pub after: Option<i64>,
+    /// Column to order by (default: rowid).
     pub order_by: Option<String>,
+    /// Order descending instead of ascending.
     pub descending: bool,
     /// Include the rowid as `_rowid_`.
     pub with_rowid: bool,

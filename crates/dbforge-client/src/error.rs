@@ -3,13 +3,28 @@
 
 use dbforge_api::ErrorCode;
 
+/// Why a call failed.
+///
+/// ```no_run
+/// # async fn demo(client: dbforge_client::Client) {
+/// use dbforge_client::api::ErrorCode;
+/// match client.database("maybe").await {
+///     Err(e) if e.code() == Some(ErrorCode::DatabaseNotFound) => println!("not there"),
+///     Err(e) => eprintln!("{e}"),
+///     Ok(info) => println!("{} bytes", info.size_bytes),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The server answered with its error envelope.
     #[error("{code:?} ({status}): {message}")]
     Api {
+        /// The HTTP status.
         status: u16,
+        /// The stable error code (see docs/API.md).
         code: ErrorCode,
+        /// What went wrong, in the server's words.
         message: String,
     },
     /// The request did not get an answer (connection refused, timeout, ...).

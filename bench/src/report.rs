@@ -184,6 +184,17 @@ pub fn ms(value: f64) -> String {
 
 /// A ratio as a percentage; one decimal, so that a ratio just under a goal does not print as
 /// the goal itself.
+/// "`what`: **ratio** (median of the per-round ratios: a / b / c; goal >= g)."
+pub fn ratio_line(what: &str, ratio: f64, rounds: &[f64], goal: f64) -> String {
+    let rounds: Vec<String> = rounds.iter().map(|r| percent(*r)).collect();
+    format!(
+        "\n{what}: **{}** (median of the per-round ratios: {}; goal >= {}).",
+        percent(ratio),
+        rounds.join(" / "),
+        percent(goal)
+    )
+}
+
 pub fn percent(ratio: f64) -> String {
     format!("{:.1}%", ratio * 100.0)
 }

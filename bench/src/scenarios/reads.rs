@@ -128,14 +128,8 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
     body.push_str(&table.render());
     let _ = writeln!(
         body,
-        "\nPoint reads / health: **{}** (median of the per-round ratios: {}; goal >= {}).",
-        report::percent(ratio),
-        ratios
-            .iter()
-            .map(|r| report::percent(*r))
-            .collect::<Vec<_>>()
-            .join(" / "),
-        report::percent(GOAL)
+        "{}",
+        report::ratio_line("Point reads / health", ratio, &ratios, GOAL)
     );
     for (label, rounds) in [("health", &health_rounds), ("point reads", &read_rounds)] {
         if let Some(note) = rounds.error_note(label) {

@@ -119,18 +119,8 @@ pub async fn writes(settings: &Settings) -> Result<Section> {
          deltas over the measured phase.\n"
     );
     body.push_str(&table.render());
-    let _ = writeln!(
-        body,
-        "\n`full` / `normal` with {clients} clients: **{}** (median of the per-round ratios: \
-         {}; goal >= {}).",
-        report::percent(ratio),
-        ratios
-            .iter()
-            .map(|r| report::percent(*r))
-            .collect::<Vec<_>>()
-            .join(" / "),
-        report::percent(GOAL)
-    );
+    let what = format!("`full` / `normal` with {clients} clients");
+    let _ = writeln!(body, "{}", report::ratio_line(&what, ratio, &ratios, GOAL));
     // A lone client gets one commit, hence one fsync, per request: its latency bounds what an
     // fsync costs on this disk, which decides how much group commit matters here.
     let _ = writeln!(

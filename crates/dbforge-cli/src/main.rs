@@ -5,6 +5,7 @@ mod commands;
 mod import;
 mod output;
 mod shell;
+mod tui;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,8 @@ enum Command {
     Insert(import::InsertArgs),
     /// An interactive SQL shell on one database (like sqlite3; `.help` inside).
     Shell { database: String },
+    /// A full-screen terminal UI: databases, tables, a SQL editor, results and live stats.
+    Tui,
     /// Print a shell completion script: `dbforge completions bash > /etc/bash_completion.d/dbforge`.
     Completions { shell: clap_complete::Shell },
 }
@@ -103,6 +106,9 @@ fn main() -> ExitCode {
             }
             Command::Stats => commands::stats(&connection).await,
             Command::Shell { database } => shell::shell(&connection, database).await,
+            Command::Tui => tui::run(connection.client()?)
+                .await
+                .map_err(|message| commands::Failure { message, code: 1 }),
             Command::Insert(args) => import::insert(&connection, args).await,
             Command::Completions { shell } => {
                 clap_complete::generate(

@@ -9,3 +9,4 @@ mod keys;
 mod lifecycle;
 mod queries;
 mod support;
+mod tui;

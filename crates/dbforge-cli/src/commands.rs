@@ -310,6 +310,55 @@ pub async fn tables(
     )
 }
 
+/// `dbforge rows`'s arguments.
+#[derive(Debug, Args)]
+pub struct RowsArgs {
+    pub database: String,
+    pub table: String,
+    /// Rows to show.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u64,
+    /// Rows to skip.
+    #[arg(long)]
+    pub offset: Option<u64>,
+    /// Column to order by.
+    #[arg(long)]
+    pub order_by: Option<String>,
+    /// Order descending.
+    #[arg(long)]
+    pub desc: bool,
+    /// An equality filter `column=value` (repeatable).
+    #[arg(long = "where", short = 'w', value_name = "COLUMN=VALUE")]
+    pub filters: Vec<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+pub async fn rows(connection: &Connection, args: RowsArgs) -> Result<(), Failure> {
+    let filters = args
+        .filters
+        .iter()
+        .map(|f| {
+            f.split_once('=')
+                .map(|(c, v)| (c.to_owned(), v.to_owned()))
+                .ok_or_else(|| usage(format!("--where takes COLUMN=VALUE, not {f:?}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let query = dbforge_client::RowsQuery {
+        limit: Some(args.limit),
+        offset: args.offset,
+        order_by: args.order_by,
+        descending: args.desc,
+        filters,
+        ..dbforge_client::RowsQuery::default()
+    };
+    let page = connection
+        .client()?
+        .read_rows(&args.database, &args.table, &query)
+        .await?;
+    output::print_rows(&page.columns, &page.rows, args.format)
+}
+
 pub async fn stats(connection: &Connection) -> Result<(), Failure> {
     output::print_json(&connection.client()?.stats().await?)
 }

@@ -39,6 +39,8 @@ enum Command {
     },
     /// Show the gateway's statistics.
     Stats,
+    /// Read a table's rows: paging, ordering and equality filters.
+    Rows(commands::RowsArgs),
     /// Insert rows from a JSON-lines or CSV file, in batches, with a progress bar.
     Insert(import::InsertArgs),
     /// An interactive SQL shell on one database (like sqlite3; `.help` inside).
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
                 .await
                 .map_err(|message| commands::Failure { message, code: 1 }),
             Command::Insert(args) => import::insert(&connection, args).await,
+            Command::Rows(args) => commands::rows(&connection, args).await,
             Command::Completions { shell } => {
                 clap_complete::generate(
                     shell,

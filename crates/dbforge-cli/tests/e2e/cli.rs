@@ -439,3 +439,45 @@ fn bulk_insert_from_json_lines_and_csv_in_batches() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("line 2"));
 }
+
+#[test]
+fn rows_are_read_with_filters_and_order_and_sql_comes_from_a_file() {
+    let data = tempfile::tempdir().expect("data dir");
+    let server = Launch::serve_with_key(data.path()).start();
+    let url = server.url();
+    stdout(&dbforge(url, &["db", "create", "r"], None));
+    let script = data.path().join("setup.sql");
+    std::fs::write(
+        &script,
+        "CREATE TABLE p(id INTEGER PRIMARY KEY, kind TEXT, n INTEGER);\nINSERT INTO p(kind, n) VALUES ('a', 1), ('b', 2), ('a', 3), ('a', 4);\n",
+    )
+    .expect("write script");
+    stdout(&dbforge(
+        url,
+        &["sql", "r", "--file", script.to_str().expect("utf-8")],
+        None,
+    ));
+    let rows = stdout(&dbforge(
+        url,
+        &[
+            "rows",
+            "r",
+            "p",
+            "--where",
+            "kind=a",
+            "--order-by",
+            "n",
+            "--desc",
+            "--limit",
+            "2",
+            "--format",
+            "csv",
+        ],
+        None,
+    ));
+    assert_eq!(rows, "id,kind,n\n4,a,4\n3,a,3\n");
+    let bad = dbforge(url, &["rows", "r", "p", "--where", "nonsense"], None);
+    assert_eq!(bad.status.code(), Some(2));
+    let missing = dbforge(url, &["rows", "r", "nope"], None);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("table_not_found"));
+}

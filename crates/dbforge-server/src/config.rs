@@ -125,6 +125,11 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_IDLE_TIMEOUT", value_parser = parse_duration, default_value = "5m")]
     pub idle_timeout: Duration,
 
+    /// Write requests that may wait for one database's writer; beyond it a write is answered
+    /// `503 database_busy` at once (with `Retry-After`) instead of queueing without bound.
+    #[arg(long, env = "DBFORGE_WRITE_QUEUE_DEPTH", default_value_t = 4_096)]
+    pub write_queue_depth: usize,
+
     /// Read-only connections per open database (reads run concurrently on them).
     #[arg(long, env = "DBFORGE_READERS_PER_DATABASE", default_value_t = 4)]
     pub readers_per_database: usize,
@@ -162,6 +167,7 @@ impl ServeConfig {
         config.max_open_databases = self.max_open_databases.max(1);
         config.idle_timeout = self.idle_timeout;
         config.readers_per_database = self.readers_per_database.max(1);
+        config.write_queue_depth = self.write_queue_depth.max(1);
         config
     }
 

@@ -325,3 +325,42 @@ async fn a_read_longer_than_the_inline_budget_still_answers_in_full() {
     assert_eq!(batch.0, StatusCode::OK, "{}", batch.1);
     assert_eq!(batch.1["results"][1]["rows"][0]["one"], 1);
 }
+
+#[tokio::test]
+async fn a_full_write_queue_answers_database_busy_with_retry_after() {
+    let srv = TestServer::with(&["--write-queue-depth", "1", "--statement-timeout", "2s"]).await;
+    srv.spawn_db("busy").await;
+    srv.sql("busy", "create table t(x)", json!(null)).await;
+    // A slow write holds the writer; the queue (depth 1) fills behind it.
+    let slow = srv.query(
+        "busy",
+        json!({"sql": "insert into t with recursive r(i) as (select 1 union all select i + 1 from r where i < 3000000) select i from r"}),
+    );
+    let burst = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let writes = (0..8).map(|i| {
+            srv.client
+                .post(srv.url("/api/db/busy/query"))
+                .header("x-api-key", crate::support::KEY)
+                .json(&json!({"sql": "insert into t values (?)", "params": [-i]}))
+                .send()
+        });
+        futures::future::join_all(writes).await
+    };
+    let (_, answers) = tokio::join!(slow, burst);
+    let busy: Vec<_> = answers
+        .into_iter()
+        .map(|r| r.expect("sent"))
+        .filter(|r| r.status() == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert!(!busy.is_empty(), "a full queue must refuse writes at once");
+    assert_eq!(busy[0].headers()["retry-after"], "1");
+    let body: serde_json::Value = busy
+        .into_iter()
+        .next()
+        .expect("one")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["error"]["code"], "database_busy");
+}

@@ -24,19 +24,6 @@ pub enum Value {
 }
 
 impl Value {
-    /// SQLite's name for the storage class of this value.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Value::Null => "null",
-            Value::Integer(_) => "integer",
-            Value::Real(_) => "real",
-            Value::Text(_) => "text",
-            Value::Blob(_) => "blob",
-        }
-    }
-}
-
-impl Value {
     /// This value as JSON, as the API sends it; `lossless` protects unsafe integers.
     pub fn to_json(&self, lossless: bool) -> serde_json::Value {
         use serde_json::{Value as J, json};

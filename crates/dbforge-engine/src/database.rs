@@ -21,7 +21,6 @@ use crate::{DatabaseSettings, Durability, EngineConfig, EngineError, Limits};
 pub struct Database {
     name: DatabaseName,
     limits: Limits,
-    settings: DatabaseSettings,
     writer: Writer,
     readers: Arc<ReaderPool>,
     table_count: Arc<AtomicU64>,
@@ -123,7 +122,6 @@ impl Database {
             reported_table_count: AtomicU64::new(table_count.load(Ordering::Relaxed)),
             name,
             limits: config.limits.clone(),
-            settings,
             writer: Writer::new(tx, handle),
             readers: Arc::new(readers),
             table_count,
@@ -135,10 +133,6 @@ impl Database {
 
     pub fn name(&self) -> &DatabaseName {
         &self.name
-    }
-
-    pub fn settings(&self) -> DatabaseSettings {
-        self.settings
     }
 
     pub fn table_count(&self) -> u64 {

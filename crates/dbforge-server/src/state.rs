@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use dbforge_api::{DatabaseName, ErrorCode};
+use dbforge_api::DatabaseName;
 use dbforge_engine::{Database, DatabaseSettings, Engine};
 
 use crate::auth::Auth;
@@ -57,9 +57,5 @@ impl AppState {
                 tracing::warn!(code = ?e.code, error = e.message, "could not record the table count");
             }
         }
-    }
-
-    pub fn not_ready() -> ApiError {
-        ApiError::new(ErrorCode::NotReady, "the gateway is shutting down")
     }
 }

@@ -4,35 +4,7 @@
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
-use crate::support::{ADMIN_KEY, Launch};
-
-/// Runs `dbforge <args>` against `url` with the admin key from the environment.
-fn dbforge(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dbforge"))
-        .args(args)
-        .env("DBFORGE_URL", url)
-        .env("DBFORGE_API_KEY", ADMIN_KEY)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn dbforge");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("dbforge finishes")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use crate::support::{ADMIN_KEY, Launch, Terminal, client_stdout as stdout, run_client as dbforge};
 
 #[test]
 fn databases_sql_and_tables_from_the_command_line() {
@@ -275,74 +247,25 @@ fn the_shell_runs_multi_line_sql_and_dot_commands_and_keeps_history() {
 /// The shell in a real terminal (tmux): line editing and the prompt, as a person sees them.
 #[test]
 fn the_shell_edits_lines_in_a_real_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        panic!("tmux is required for this test (.ci/run installs it)");
-    }
     let data = tempfile::tempdir().expect("data dir");
     let server = Launch::serve_with_key(data.path()).start();
     stdout(&dbforge(server.url(), &["db", "create", "term"], None));
-    let session = format!("dbforge-e2e-{}", std::process::id());
     let command = format!(
         "DBFORGE_URL={} DBFORGE_API_KEY={ADMIN_KEY} DBFORGE_HISTORY={} {} shell term",
         server.url(),
         data.path().join("history").display(),
         env!("CARGO_BIN_EXE_dbforge")
     );
-    let tmux = |args: &[&str]| Command::new("tmux").args(args).output().expect("tmux");
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "120",
-        "-y",
-        "30",
-        &command,
-    ]);
-    let screen = || {
-        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
-    };
-    let wait_for = |needle: &str| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let text = screen();
-            if text.contains(needle) {
-                return text;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{needle:?} never appeared:\n{text}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    };
-    wait_for("term>");
+    let terminal = Terminal::start("shell", &command);
+    terminal.wait_for("term>");
     // Type a typo, fix it with the cursor keys, then run it.
-    // (tmux reads a trailing ';' as its own command separator unless escaped.)
-    tmux(&[
-        "send-keys",
-        "-t",
-        &session,
-        "-l",
-        "selct 6 * 7 as product\\;",
-    ]);
-    tmux(&[
-        "send-keys",
-        "-t",
-        &session,
-        "Home",
-        "Right",
-        "Right",
-        "Right",
-        "e",
-        "Enter",
-    ]);
-    let text = wait_for("1 row(s)");
+    terminal.type_text("selct 6 * 7 as product;");
+    terminal.keys(&["Home", "Right", "Right", "Right", "e", "Enter"]);
+    let text = terminal.wait_for("1 row(s)");
     assert!(text.contains("product") && text.contains("42"), "{text}");
-    tmux(&["send-keys", "-t", &session, ".quit", "Enter"]);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    tmux(&["kill-session", "-t", &session]);
+    terminal.type_text(".quit");
+    terminal.keys(&["Enter"]);
+    terminal.wait_exit();
 }
 
 #[test]

@@ -576,3 +576,131 @@ pub fn assert_integrity(conn: &rusqlite::Connection, what: &str) {
         .unwrap_or_else(|e| panic!("integrity_check of {what}: {e}"));
     assert_eq!(result, ["ok"], "integrity_check of {what}");
 }
+
+/// Runs `dbforge <args>` as a client of `url` with the admin key, feeding `stdin`.
+pub fn run_client(url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dbforge"))
+        .args(args)
+        .env("DBFORGE_URL", url)
+        .env("DBFORGE_API_KEY", ADMIN_KEY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dbforge");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).expect("write stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("dbforge finishes")
+}
+
+/// The standard output of a client run that must have succeeded.
+pub fn client_stdout(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A program running in a real terminal (a detached tmux session, 120x30), driven with keys
+/// and read from the screen, as a person would. The session is killed on drop.
+pub struct Terminal {
+    session: String,
+}
+
+impl Terminal {
+    /// Starts `command` (a shell command line) in a new session named after `name`.
+    pub fn start(name: &str, command: &str) -> Self {
+        assert!(
+            Command::new("tmux").arg("-V").output().is_ok(),
+            "tmux is required for this test (.ci/run installs it)"
+        );
+        let terminal = Terminal {
+            session: format!("dbforge-e2e-{name}-{}", std::process::id()),
+        };
+        terminal.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            &terminal.session,
+            "-x",
+            "120",
+            "-y",
+            "30",
+            command,
+        ]);
+        terminal
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux").args(args).output().expect("run tmux")
+    }
+
+    /// Sends named keys (`Enter`, `F5`, `C-c`, `Home`, ...).
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session.as_str()];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    /// Types `text` literally.
+    pub fn type_text(&self, text: &str) {
+        // tmux reads a trailing ';' of an argument as its own command separator.
+        let escaped = text.replace(';', "\\;");
+        self.keys(&["-l", &escaped]);
+    }
+
+    /// What the screen shows now (tmux trims trailing spaces of each line).
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .tmux(&["capture-pane", "-p", "-t", &self.session])
+                .stdout,
+        )
+        .into_owned()
+    }
+
+    /// Waits until the screen shows `needle` and returns the screen.
+    pub fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.screen();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} never appeared:\n{text}"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until the program has exited (tmux then closes the session).
+    pub fn wait_exit(&self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self
+            .tmux(&["has-session", "-t", &self.session])
+            .status
+            .success()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the program did not exit:\n{}",
+                self.screen()
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-session", "-t", &self.session]);
+    }
+}

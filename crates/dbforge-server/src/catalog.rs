@@ -11,6 +11,7 @@ use std::sync::{Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use dbforge_api::{DatabaseName, ErrorCode};
+use dbforge_engine::StoredDatabase;
 use rusqlite::{Connection, OpenFlags, params};
 
 use crate::error::ApiError;
@@ -117,14 +118,12 @@ impl Catalog {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Adopts `found` files that have no entry and drops entries with no file. Blocking.
-    pub fn reconcile(
-        &self,
-        found: &[(DatabaseName, SystemTime, u64)],
-    ) -> Result<Reconciled, ApiError> {
+    /// Adopts `found` files that have no entry (created at their modification time, table
+    /// count learned when first opened) and drops entries with no file. Blocking.
+    pub fn reconcile(&self, found: &[StoredDatabase]) -> Result<Reconciled, ApiError> {
         let mut report = Reconciled::default();
         let present: std::collections::HashSet<&DatabaseName> =
-            found.iter().map(|f| &f.0).collect();
+            found.iter().map(|f| &f.name).collect();
         let missing: Vec<DatabaseName> = self
             .read()
             .keys()
@@ -135,7 +134,7 @@ impl Catalog {
             self.remove_entry(&name)?;
             report.dropped.push(name);
         }
-        for (name, modified, table_count) in found {
+        for StoredDatabase { name, modified } in found {
             if self.read().contains_key(name) {
                 continue;
             }
@@ -148,7 +147,7 @@ impl Catalog {
                 CatalogEntry {
                     created_at_ms,
                     max_size_bytes: None,
-                    table_count: *table_count,
+                    table_count: 0,
                 },
             )?;
             report.adopted.push(name.clone());

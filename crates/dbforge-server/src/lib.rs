@@ -40,12 +40,7 @@ impl Gateway {
         let engine = Engine::new(config.engine_config()).map_err(|e| e.message)?;
         let forge = config.forge_dir();
         let catalog = Catalog::open(&forge).map_err(|e| e.message)?;
-        let found: Vec<_> = engine
-            .scan_data_dir()
-            .map_err(|e| e.message)?
-            .into_iter()
-            .map(|f| (f.name, f.modified, 0))
-            .collect();
+        let found = engine.scan_data_dir().map_err(|e| e.message)?;
         let reconciled = catalog.reconcile(&found).map_err(|e| e.message)?;
         for name in &reconciled.adopted {
             // Learn the adopted database's table count by opening it once.

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::TestServer;
+use crate::support::{TestServer, assert_error};
 
 #[tokio::test]
 async fn health_and_ready_answer_without_a_key() {
@@ -135,24 +135,13 @@ async fn openapi_describes_every_route_and_docs_are_served_offline() {
 #[tokio::test]
 async fn unknown_routes_and_wrong_methods_answer_json() {
     let srv = TestServer::start().await;
-    let response = srv
-        .client
-        .get(srv.url("/no/such/route"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let body: serde_json::Value = response.json().await.expect("json");
-    assert_eq!(body["error"]["code"], "route_not_found");
-    let response = srv
-        .client
-        .delete(srv.url("/health"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-    let body: serde_json::Value = response.json().await.expect("json");
-    assert_eq!(body["error"]["code"], "method_not_allowed");
+    assert_error(
+        &srv.get_public("/no/such/route").await,
+        404,
+        "route_not_found",
+    );
+    let wrong_method = srv.send(srv.client.delete(srv.url("/health"))).await;
+    assert_error(&wrong_method, 405, "method_not_allowed");
 }
 
 #[tokio::test]

@@ -97,7 +97,8 @@ impl TestServer {
         format!("{}{path}", self.url)
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    /// Sends `request` and returns its status and JSON body.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
         let response = request.send().await.expect("request sent");
         let status = response.status();
         let text = response.text().await.expect("body");

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod error;
+pub mod hrana;
 pub mod routes;
 pub mod state;
 pub mod stats;
@@ -69,6 +70,7 @@ impl Gateway {
             auth,
             stats: Arc::new(Stats::new()),
             max_body_bytes: config.max_body_bytes,
+            streams: Arc::new(hrana::Streams::new(config.stream_limits())),
         };
         Ok(Self {
             state,

@@ -8,6 +8,7 @@ use dbforge_engine::{Database, DatabaseSettings, Engine};
 use crate::auth::Auth;
 use crate::catalog::{Catalog, CatalogEntry};
 use crate::error::ApiError;
+use crate::hrana::Streams;
 use crate::stats::Stats;
 
 #[derive(Clone)]
@@ -17,6 +18,8 @@ pub struct AppState {
     pub auth: Auth,
     pub stats: Arc<Stats>,
     pub max_body_bytes: usize,
+    /// Open libSQL (Hrana) streams.
+    pub streams: Arc<Streams>,
 }
 
 impl AppState {

@@ -80,7 +80,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::metrics))
         .split_for_parts();
     let body_limit = state.max_body_bytes;
+    state.streams.start_sweeper();
     api.route("/", axum::routing::get(ops::landing))
+        .merge(crate::hrana::routes())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(ops::route_not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)

@@ -361,6 +361,10 @@ pub fn hrana_error(error: EngineError) -> Error {
     }
     let code = if error.in_sql_text {
         "SQL_PARSE_ERROR".to_owned()
+    } else if error.code == ErrorCode::StatementNotAllowed {
+        // The sandbox's refusals, however SQLite worded them (VACUUM INTO fails as a plain
+        // error when its hidden ATTACH is refused).
+        "SQLITE_AUTH".to_owned()
     } else if let Some(code) = error.sqlite_code {
         sqlite_code_name(code).to_owned()
     } else if error.code == ErrorCode::InvalidParams {

@@ -2,6 +2,7 @@
 //! data directory and talks to it over real HTTP.
 
 mod admin;
+mod hrana;
 mod ops;
 mod query;
 mod sandbox;

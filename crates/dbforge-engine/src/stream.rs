@@ -22,7 +22,8 @@ const SQLITE_ERROR: i32 = 1;
 
 /// One client's sequence of statements on one database.
 pub struct Stream {
-    db: Arc<Database>,
+    /// `None` while parked between requests outside a transaction (see [`Stream::park`]).
+    db: Option<Arc<Database>>,
     transaction: Option<Transaction>,
     /// `PRAGMA foreign_keys` as this stream set it; applies to its transactions.
     foreign_keys: bool,
@@ -75,7 +76,7 @@ impl Database {
     /// `write_hold_limit`.
     pub fn stream(self: &Arc<Self>, write_hold_limit: Duration) -> Stream {
         Stream {
-            db: Arc::clone(self),
+            db: Some(Arc::clone(self)),
             transaction: None,
             foreign_keys: true,
             expired: false,
@@ -85,8 +86,30 @@ impl Database {
 }
 
 impl Stream {
-    pub fn database(&self) -> &Arc<Database> {
-        &self.db
+    /// The database the stream works on, unless it is parked.
+    pub fn database(&self) -> Option<&Arc<Database>> {
+        self.db.as_ref()
+    }
+
+    /// Between requests: lets go of the database unless a transaction holds it, so an idle
+    /// stream neither keeps its database open nor breaks when it is closed and reopened.
+    pub fn park(&mut self) {
+        if self.transaction.is_none() {
+            self.db = None;
+        }
+    }
+
+    /// Before a request: the database's current handle (a transaction keeps its own).
+    pub fn resume(&mut self, db: Arc<Database>) {
+        if self.transaction.is_none() {
+            self.db = Some(db);
+        }
+    }
+
+    fn db(&self) -> Result<&Arc<Database>, EngineError> {
+        self.db
+            .as_ref()
+            .ok_or_else(|| EngineError::internal("a parked stream was used without resume()"))
     }
 
     /// Whether the stream is outside any transaction (SQLite's autocommit mode).
@@ -104,19 +127,19 @@ impl Stream {
         if self.expired {
             return Err(expired_error());
         }
-        self.db.touch();
-        self.db.check_sql_length(&statement.sql)?;
+        let db = Arc::clone(self.db()?);
+        db.touch();
+        db.check_sql_length(&statement.sql)?;
         let verb = classify(&statement.sql);
         if self.transaction.is_none() {
             match verb {
                 Verb::BeginReadOnly => {
-                    let reader = self.db.begin_read_transaction().await?;
+                    let reader = db.begin_read_transaction().await?;
                     self.transaction = Some(Transaction::Read(Some(reader)));
                     return Ok(StatementOutput::default());
                 }
                 Verb::Begin | Verb::Savepoint => {
-                    let session = self
-                        .db
+                    let session = db
                         .open_write_session(self.foreign_keys, self.write_hold_limit)
                         .await?;
                     self.transaction = Some(Transaction::Write(session));
@@ -135,14 +158,11 @@ impl Stream {
                 Verb::Other if !self.foreign_keys => {
                     // The stream turned foreign keys off: its autocommit statements need a
                     // connection set that way, which only a session can lend.
-                    let session = self
-                        .db
-                        .open_write_session(false, self.write_hold_limit)
-                        .await?;
+                    let session = db.open_write_session(false, self.write_hold_limit).await?;
                     self.transaction = Some(Transaction::Write(session));
                 }
                 Verb::Other => {
-                    let mut outputs = self.db.execute(vec![statement]).await?;
+                    let mut outputs = db.execute(vec![statement]).await?;
                     return outputs
                         .pop()
                         .ok_or_else(|| EngineError::internal("a statement produced no result"));
@@ -175,21 +195,21 @@ impl Stream {
         if self.expired {
             return Err(expired_error());
         }
-        self.db.touch();
-        self.db.check_sql_length(&sql)?;
+        let db = Arc::clone(self.db()?);
+        db.touch();
+        db.check_sql_length(&sql)?;
         if self.transaction.is_some() {
             return self
                 .run_in_transaction(move |conn, sandbox, _| describe_on(conn, sandbox, &sql))
                 .await;
         }
-        self.db
-            .read(move |conn| {
-                let stmt = conn
-                    .prepare(&sql)
-                    .map_err(|e| EngineError::from_sqlite(e, None))?;
-                Ok(description(&stmt))
-            })
-            .await
+        db.read(move |conn| {
+            let stmt = conn
+                .prepare(&sql)
+                .map_err(|e| EngineError::from_sqlite(e, None))?;
+            Ok(description(&stmt))
+        })
+        .await
     }
 
     /// Runs `work` on the transaction's connection, then drops the transaction if the
@@ -199,6 +219,7 @@ impl Stream {
         &mut self,
         work: impl FnOnce(&Connection, &Sandbox, &Limits) -> Result<R, EngineError> + Send + 'static,
     ) -> Result<R, EngineError> {
+        let limits = self.db()?.limits().clone();
         let (result, autocommit) = match &mut self.transaction {
             None => return Err(EngineError::internal("no transaction to run in")),
             Some(Transaction::Write(session)) => {
@@ -225,7 +246,6 @@ impl Stream {
                         "the read transaction was lost when a request was cancelled",
                     ));
                 };
-                let limits = self.db.limits().clone();
                 let (reader, result, autocommit) = tokio::task::spawn_blocking(move || {
                     let result = work(&reader.conn, &reader.sandbox, &limits);
                     let autocommit = reader.conn.is_autocommit();

@@ -174,30 +174,37 @@ async fn open_stream(
                 },
             ))
         }
-        Some(baton) => app.streams.take(baton, &name).map_err(|e| {
-            let (code, message) = match e {
-                BatonError::Invalid | BatonError::WrongDatabase => (
-                    "BATON_INVALID",
-                    "the baton is not one this server issued for this database".to_owned(),
-                ),
-                BatonError::Unknown => (
-                    "STREAM_EXPIRED",
-                    format!(
-                        "the stream is closed or expired (streams close after {} idle, or {} \
-                         holding a write transaction); open a new one",
-                        humantime::format_duration(app.streams.limits().idle_timeout),
-                        humantime::format_duration(app.streams.limits().write_hold_limit)
+        Some(baton) => app
+            .streams
+            .take(baton, &name)
+            .map(|(lease, mut state)| {
+                state.stream.resume(db);
+                (lease, state)
+            })
+            .map_err(|e| {
+                let (code, message) = match e {
+                    BatonError::Invalid | BatonError::WrongDatabase => (
+                        "BATON_INVALID",
+                        "the baton is not one this server issued for this database".to_owned(),
                     ),
-                ),
-                BatonError::Stale => (
-                    "BATON_REUSED",
-                    "the baton was already used: send each request with the baton of the \
+                    BatonError::Unknown => (
+                        "STREAM_EXPIRED",
+                        format!(
+                            "the stream is closed or expired (streams close after {} idle, or {} \
+                         holding a write transaction); open a new one",
+                            humantime::format_duration(app.streams.limits().idle_timeout),
+                            humantime::format_duration(app.streams.limits().write_hold_limit)
+                        ),
+                    ),
+                    BatonError::Stale => (
+                        "BATON_REUSED",
+                        "the baton was already used: send each request with the baton of the \
                      previous response, one request at a time"
-                        .to_owned(),
-                ),
-            };
-            failure(StatusCode::BAD_REQUEST, Error::new(code, message))
-        }),
+                            .to_owned(),
+                    ),
+                };
+                failure(StatusCode::BAD_REQUEST, Error::new(code, message))
+            }),
     }
 }
 
@@ -287,8 +294,7 @@ async fn run_pipeline(
             Err(error) => StreamResult::Error { error },
         });
     }
-    app.note_schema_change(stream.stream.database()).await;
-    let baton = settle(lease, stream, closed);
+    let baton = settle(&app, lease, stream, closed).await;
     axum::Json(PipelineResponse {
         baton,
         base_url: None,
@@ -298,7 +304,16 @@ async fn run_pipeline(
 }
 
 /// Ends a request's hold on its stream; the baton for the next request, if the stream lives on.
-fn settle(lease: Lease, stream: StreamState, closed: bool) -> Option<String> {
+async fn settle(
+    app: &AppState,
+    lease: Lease,
+    mut stream: StreamState,
+    closed: bool,
+) -> Option<String> {
+    if let Some(db) = stream.stream.database() {
+        app.note_schema_change(db).await;
+    }
+    stream.stream.park();
     if closed {
         lease.close();
         None
@@ -327,8 +342,7 @@ async fn run_cursor(
         Ok(outcomes) => requests::cursor_entries(outcomes),
         Err(error) => vec![CursorEntry::Error { error }],
     };
-    app.note_schema_change(stream.stream.database()).await;
-    let baton = settle(lease, stream, false);
+    let baton = settle(&app, lease, stream, false).await;
     let mut body = Vec::new();
     let head = CursorResponse {
         baton,

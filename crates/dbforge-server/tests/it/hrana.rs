@@ -507,3 +507,30 @@ async fn result_limits_and_quotas_hold_for_streams() {
     }
     assert!(!std::path::Path::new("/tmp/escape.db").exists());
 }
+
+#[tokio::test]
+async fn a_stream_outlives_its_database_being_closed_and_reopened() {
+    let server = TestServer::with(&["--max-open-databases", "1"]).await;
+    server.spawn_db("first").await;
+    server.spawn_db("second").await;
+    let body = server
+        .pipeline("first", Value::Null, json!([execute("CREATE TABLE t (x)")]))
+        .await;
+    // Using the other database closes this one (one open database at most).
+    server.sql("second", "SELECT 1", json!(null)).await;
+    let body = server
+        .pipeline(
+            "first",
+            body["baton"].clone(),
+            json!([
+                execute("INSERT INTO t VALUES (1)"),
+                execute("SELECT count(*) FROM t")
+            ]),
+        )
+        .await;
+    ok_response(&body["results"][0]);
+    assert_eq!(
+        ok_response(&body["results"][1])["result"]["rows"][0][0]["value"],
+        "1"
+    );
+}

@@ -48,6 +48,15 @@ describe("execute", () => {
     client.close();
   });
 
+  test("a libsql:// URL with ?tls=0 works as well", async () => {
+    const { name } = await fresh();
+    const url = server.libsqlUrl(name).replace(/^http:/, "libsql:") + "?tls=0";
+    const client = createClient({ url, authToken: server.key });
+    const rs = await client.execute("SELECT 40 + 2 AS answer");
+    assert.equal(rs.rows[0].answer, 42);
+    client.close();
+  });
+
   test("every value type round-trips, 64-bit integers as bigint", async () => {
     const { client } = await fresh({ intMode: "bigint" });
     await client.execute("CREATE TABLE v (n, i, big, f, t, b)");

@@ -35,9 +35,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/hrana/{name}/v2", get(version_supported))
         .route("/hrana/{name}/v3", get(version_supported))
-        .route("/hrana/{name}/v2/pipeline", post(named_pipeline))
-        .route("/hrana/{name}/v3/pipeline", post(named_pipeline))
-        .route("/hrana/{name}/v3/cursor", post(named_cursor))
+        .route("/hrana/{name}/v2/pipeline", post(pipeline))
+        .route("/hrana/{name}/v3/pipeline", post(pipeline))
+        .route("/hrana/{name}/v3/cursor", post(cursor))
         .route("/hrana/{name}/v3-protobuf", get(protobuf_unsupported))
         .route(
             "/hrana/{name}/v3-protobuf/{*rest}",
@@ -68,30 +68,25 @@ async fn protobuf_unsupported() -> Failure {
     )
 }
 
-async fn named_pipeline(
+/// `{name}` when the route has it (`/hrana/{name}/...`), else `None` (root routes).
+type NameInPath = Option<Path<String>>;
+
+async fn pipeline(
     State(app): State<AppState>,
-    Path(name): Path<String>,
+    name: NameInPath,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    run_pipeline(app, Some(name), headers, body).await
+    run_pipeline(app, name.map(|Path(n)| n), headers, body).await
 }
 
-async fn pipeline(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    run_pipeline(app, None, headers, body).await
-}
-
-async fn named_cursor(
+async fn cursor(
     State(app): State<AppState>,
-    Path(name): Path<String>,
+    name: NameInPath,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    run_cursor(app, Some(name), headers, body).await
-}
-
-async fn cursor(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    run_cursor(app, None, headers, body).await
+    run_cursor(app, name.map(|Path(n)| n), headers, body).await
 }
 
 /// A request-level failure: an HTTP status with Hrana's `{"message", "code"}`, the shape

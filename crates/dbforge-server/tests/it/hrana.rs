@@ -583,3 +583,33 @@ async fn concurrent_transactions_and_rest_writes_serialize_without_losing_update
         .await;
     assert_eq!(check["rows"][0]["integrity_check"], "ok");
 }
+
+#[tokio::test]
+async fn the_size_quota_holds_inside_an_interactive_transaction() {
+    let server = TestServer::start().await;
+    let (status, body) = server
+        .post(
+            "/admin/databases/spawn/small",
+            json!({"limits": {"max_size_bytes": 65536}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let body = server
+        .pipeline(
+            "small",
+            Value::Null,
+            json!([
+                execute("CREATE TABLE big (b BLOB)"),
+                execute("BEGIN IMMEDIATE"),
+                execute("INSERT INTO big VALUES (zeroblob(1000000))"),
+                { "type": "get_autocommit" },
+            ]),
+        )
+        .await;
+    assert_eq!(error_code(&body["results"][2]), "SQLITE_FULL");
+    // SQLite ends the transaction on a full disk; the stream says so and the writer is free.
+    assert_eq!(ok_response(&body["results"][3])["is_autocommit"], true);
+    server
+        .sql("small", "INSERT INTO big VALUES (x'00')", json!(null))
+        .await;
+}

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dbforge_api::{DatabaseName, ErrorCode};
+use dbforge_api::{DatabaseName, ErrorCode, Params};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::engine::EngineCounters;
@@ -164,6 +164,18 @@ impl Database {
         self: &Arc<Self>,
         statements: Vec<Statement>,
     ) -> Result<Vec<StatementOutput>, EngineError> {
+        self.execute_within(statements, self.limits.max_result_bytes)
+            .await
+    }
+
+    /// [`Database::execute`] with `result_bytes` (at most the configured limit) left for the
+    /// results: a caller answering several requests in one response spends one budget.
+    pub async fn execute_within(
+        self: &Arc<Self>,
+        statements: Vec<Statement>,
+        result_bytes: usize,
+    ) -> Result<Vec<StatementOutput>, EngineError> {
+        let result_bytes = result_bytes.min(self.limits.max_result_bytes);
         self.touch();
         let statements = self.expand(statements)?;
         // A text SQLite already called a write goes straight to the writer; the reader would
@@ -172,18 +184,20 @@ impl Database {
             .iter()
             .any(|s| self.known_writes.contains(&s.sql))
         {
-            return self.writer.submit(statements).await;
+            return self.writer.submit(statements, result_bytes).await;
         }
         // Most reads finish in microseconds: try them right here on an idle reader, within a
         // budget of INLINE_READ_BUDGET, to spare the hand-off to a blocking thread. A read that
         // needs longer is interrupted (it has no side effects) and re-run off the executor.
         if statements.len() <= MAX_INLINE_STATEMENTS {
-            let inline = self
-                .readers
-                .with_idle_reader(|reader| self.read_on(reader, &statements, INLINE_READ_BUDGET));
+            let inline = self.readers.with_idle_reader(|reader| {
+                self.read_on(reader, &statements, INLINE_READ_BUDGET, result_bytes)
+            });
             match inline {
                 Some(Ok(ReadAttempt::Done(outputs))) => return Ok(outputs),
-                Some(Ok(ReadAttempt::NeedsWriter)) => return self.writer.submit(statements).await,
+                Some(Ok(ReadAttempt::NeedsWriter)) => {
+                    return self.writer.submit(statements, result_bytes).await;
+                }
                 Some(Err(e)) => return Err(e),
                 Some(Ok(ReadAttempt::TooSlow)) | None => {}
             }
@@ -193,14 +207,16 @@ impl Database {
             let timeout = this.limits.statement_timeout;
             let outcome = this
                 .readers
-                .with_reader(|r| this.read_on(r, &statements, timeout));
+                .with_reader(|r| this.read_on(r, &statements, timeout, result_bytes));
             outcome.map(|o| (o, statements))
         })
         .await
         .map_err(|e| EngineError::internal(format!("read task failed: {e}")))??;
         match attempt {
             (ReadAttempt::Done(outputs), _) => Ok(outputs),
-            (ReadAttempt::NeedsWriter, statements) => self.writer.submit(statements).await,
+            (ReadAttempt::NeedsWriter, statements) => {
+                self.writer.submit(statements, result_bytes).await
+            }
             (ReadAttempt::TooSlow, _) => Err(EngineError::internal(
                 "a full-time read ran out of time as if inline",
             )),
@@ -245,10 +261,14 @@ impl Database {
                 }
                 1 => expanded.push(Statement {
                     sql: parts[0].to_owned(),
-                    params: statement.params,
+                    ..statement
                 }),
                 _ if statement.params.is_empty() => {
-                    expanded.extend(parts.into_iter().map(Statement::new));
+                    expanded.extend(parts.into_iter().map(|sql| Statement {
+                        sql: sql.to_owned(),
+                        params: Params::None,
+                        whole_result: statement.whole_result,
+                    }));
                 }
                 n => {
                     return Err(EngineError::new(
@@ -297,8 +317,11 @@ impl Database {
         &self,
         foreign_keys: bool,
         hold_limit: Duration,
+        wait_limit: Duration,
     ) -> Result<WriteSession, EngineError> {
-        self.writer.open_session(foreign_keys, hold_limit).await
+        self.writer
+            .open_session(foreign_keys, hold_limit, wait_limit)
+            .await
     }
 
     /// A private read-only connection inside `BEGIN` (its snapshot starts at the first read),
@@ -325,6 +348,7 @@ impl Database {
         reader: &Reader,
         statements: &[Statement],
         timeout: Duration,
+        result_bytes: usize,
     ) -> Result<ReadAttempt, EngineError> {
         let mut prepared = Vec::with_capacity(statements.len());
         for (i, s) in statements.iter().enumerate() {
@@ -353,7 +377,7 @@ impl Database {
                 .run_internal(&reader.conn, "BEGIN")
                 .map_err(|e| EngineError::from_sqlite(e, None))?;
         }
-        let mut budget = ResultBudget::new(&self.limits);
+        let mut budget = ResultBudget::new(result_bytes);
         let mut outputs = Vec::with_capacity(statements.len());
         let mut failure = None;
         for (i, (stmt, s)) in prepared.iter_mut().zip(statements).enumerate() {
@@ -361,6 +385,7 @@ impl Database {
                 params: &s.params,
                 inserts: false,
                 timeout,
+                whole: s.whole_result,
             };
             match run_prepared(
                 &reader.conn,

@@ -13,21 +13,28 @@ use crate::{EngineError, Limits};
 pub struct Statement {
     pub sql: String,
     pub params: Params,
+    /// A result past the limits fails the statement, undoing its writes, instead of being
+    /// truncated: for protocols that cannot say "truncated" (libSQL's).
+    pub whole_result: bool,
 }
 
 impl Statement {
     pub fn new(sql: impl Into<String>) -> Self {
-        Self {
-            sql: sql.into(),
-            params: Params::None,
-        }
+        Self::with_params(sql, Params::None)
     }
 
     pub fn with_params(sql: impl Into<String>, params: Params) -> Self {
         Self {
             sql: sql.into(),
             params,
+            whole_result: false,
         }
+    }
+
+    /// The same statement, failing rather than truncating (see `whole_result`).
+    pub fn whole(mut self) -> Self {
+        self.whole_result = true;
+        self
     }
 }
 
@@ -48,10 +55,16 @@ pub(crate) struct ResultBudget {
 }
 
 impl ResultBudget {
-    pub(crate) fn new(limits: &Limits) -> Self {
-        Self {
-            bytes_left: limits.max_result_bytes,
-        }
+    /// A request may return `bytes` of values.
+    pub(crate) fn new(bytes: usize) -> Self {
+        Self { bytes_left: bytes }
+    }
+}
+
+impl StatementOutput {
+    /// The size the result limits count: values' bytes plus 8 per value.
+    pub fn result_bytes(&self) -> usize {
+        self.rows.iter().flatten().map(value_size).sum()
     }
 }
 
@@ -165,6 +178,7 @@ pub(crate) fn run_statement(
             params: &statement.params,
             inserts: sandbox.inserts(&statement.sql),
             timeout: limits.statement_timeout,
+            whole: statement.whole_result,
         };
         run_prepared(conn, sandbox, stmt, run, limits, budget)
     };
@@ -190,6 +204,8 @@ pub(crate) struct Run<'a> {
     pub(crate) inserts: bool,
     /// When to interrupt it.
     pub(crate) timeout: std::time::Duration,
+    /// Fail instead of truncating (see [`Statement::whole_result`]).
+    pub(crate) whole: bool,
 }
 
 /// Binds and runs an already prepared statement under its deadline.
@@ -202,7 +218,7 @@ pub(crate) fn run_prepared(
     budget: &mut ResultBudget,
 ) -> Result<StatementOutput, EngineError> {
     sandbox.start_statement(run.timeout);
-    let result = step_statement(conn, sandbox, stmt, run.params, run.inserts, limits, budget);
+    let result = step_statement(conn, sandbox, stmt, run, limits, budget);
     sandbox.end_statement();
     result
 }
@@ -211,11 +227,16 @@ fn step_statement(
     conn: &Connection,
     sandbox: &Sandbox,
     stmt: &mut rusqlite::Statement<'_>,
-    params: &Params,
-    inserts: bool,
+    run: Run<'_>,
     limits: &Limits,
     budget: &mut ResultBudget,
 ) -> Result<StatementOutput, EngineError> {
+    let Run {
+        params,
+        inserts,
+        whole,
+        ..
+    } = run;
     bind(stmt, params)?;
     let read_only = stmt.readonly();
     let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
@@ -260,6 +281,17 @@ fn step_statement(
         output.rows.push(values);
     }
     drop(rows);
+    if output.truncated && whole {
+        // A write ran to its end: the caller's savepoint undoes it.
+        return Err(EngineError::new(
+            ErrorCode::ResultTooLarge,
+            format!(
+                "the result is larger than the server's result limits ({} rows, {} bytes per \
+                 request) and was not returned; add a LIMIT or page through the rows",
+                limits.max_result_rows, limits.max_result_bytes
+            ),
+        ));
+    }
     if !read_only && conn.total_changes() != total_before {
         output.rows_affected = conn.changes();
         // An upsert that updated instead of inserting leaves SQLite's value as it was.

@@ -27,12 +27,15 @@ pub struct Stream {
     transaction: Option<Transaction>,
     /// `PRAGMA foreign_keys` as this stream set it; applies to its transactions.
     foreign_keys: bool,
-    /// Set once the gateway rolled back this stream's transaction at its time limit. Every
-    /// later statement fails until the stream is closed: run in autocommit mode, statements
-    /// the client meant for that transaction would commit one by one.
-    expired: bool,
+    /// Set when the stream's transaction ended without the client ending it (the gateway's
+    /// time limit, or SQLite rolling back on an interrupt or a full disk). Every later
+    /// statement fails until the client sends ROLLBACK or closes the stream: run in autocommit
+    /// mode, the statements it meant for that transaction would commit one by one.
+    lost: Option<EngineError>,
     /// The longest a transaction of this stream may hold the writer.
     write_hold_limit: Duration,
+    /// The longest its BEGIN waits for another transaction to free the writer.
+    write_wait_limit: Duration,
 }
 
 enum Transaction {
@@ -73,14 +76,19 @@ pub struct Description {
 
 impl Database {
     /// Opens a stream on this database; its transactions hold the writer at most
-    /// `write_hold_limit`.
-    pub fn stream(self: &Arc<Self>, write_hold_limit: Duration) -> Stream {
+    /// `write_hold_limit` and wait for it at most `write_wait_limit`.
+    pub fn stream(
+        self: &Arc<Self>,
+        write_hold_limit: Duration,
+        write_wait_limit: Duration,
+    ) -> Stream {
         Stream {
             db: Some(Arc::clone(self)),
             transaction: None,
             foreign_keys: true,
-            expired: false,
+            lost: None,
             write_hold_limit,
+            write_wait_limit,
         }
     }
 }
@@ -117,20 +125,26 @@ impl Stream {
         self.transaction.is_none()
     }
 
-    /// Whether the stream holds the database's writer (an open write transaction).
-    pub fn holds_writer(&self) -> bool {
-        matches!(self.transaction, Some(Transaction::Write(_)))
-    }
-
-    /// Runs one statement (one, not several separated by `;`).
-    pub async fn execute(&mut self, statement: Statement) -> Result<StatementOutput, EngineError> {
-        if self.expired {
-            return Err(expired_error());
+    /// Runs one statement (one, not several separated by `;`) whose result may take at most
+    /// `result_bytes` (the rest of the caller's response budget).
+    pub async fn execute(
+        &mut self,
+        statement: Statement,
+        result_bytes: usize,
+    ) -> Result<StatementOutput, EngineError> {
+        let verb = classify(&statement.sql);
+        if let Some(lost) = &self.lost {
+            if verb == Verb::Rollback {
+                // The client acknowledges the lost transaction: the stream is usable again.
+                self.lost = None;
+                return Ok(StatementOutput::default());
+            }
+            return Err(lost.clone());
         }
         let db = Arc::clone(self.db()?);
         db.touch();
         db.check_sql_length(&statement.sql)?;
-        let verb = classify(&statement.sql);
+        let result_bytes = result_bytes.min(db.limits().max_result_bytes);
         if self.transaction.is_none() {
             match verb {
                 Verb::BeginReadOnly => {
@@ -140,7 +154,11 @@ impl Stream {
                 }
                 Verb::Begin | Verb::Savepoint => {
                     let session = db
-                        .open_write_session(self.foreign_keys, self.write_hold_limit)
+                        .open_write_session(
+                            self.foreign_keys,
+                            self.write_hold_limit,
+                            self.write_wait_limit,
+                        )
                         .await?;
                     self.transaction = Some(Transaction::Write(session));
                 }
@@ -158,11 +176,13 @@ impl Stream {
                 Verb::Other if !self.foreign_keys => {
                     // The stream turned foreign keys off: its autocommit statements need a
                     // connection set that way, which only a session can lend.
-                    let session = db.open_write_session(false, self.write_hold_limit).await?;
+                    let session = db
+                        .open_write_session(false, self.write_hold_limit, self.write_wait_limit)
+                        .await?;
                     self.transaction = Some(Transaction::Write(session));
                 }
                 Verb::Other => {
-                    let mut outputs = db.execute(vec![statement]).await?;
+                    let mut outputs = db.execute_within(vec![statement], result_bytes).await?;
                     return outputs
                         .pop()
                         .ok_or_else(|| EngineError::internal("a statement produced no result"));
@@ -176,24 +196,56 @@ impl Stream {
             // SQLite ignores this PRAGMA inside a transaction; so does the stream.
             return Ok(StatementOutput::default());
         }
-        self.run_in_transaction(move |conn, sandbox, limits| {
-            let mut budget = ResultBudget::new(limits);
-            run_statement(
-                conn,
-                sandbox,
-                &statement,
-                limits,
-                &mut budget,
-                Prepare::Fresh,
-            )
-        })
-        .await
+        // A statement of the client's own (not transaction control) runs inside a savepoint
+        // when its result must be whole, so that failing it for its size undoes its writes.
+        let guarded = statement.whole_result && verb == Verb::Other;
+        let (result, was_in_transaction) = self
+            .run_in_transaction(move |conn, sandbox, limits| {
+                let was_in_transaction = !conn.is_autocommit();
+                let guard = guarded
+                    && sandbox
+                        .run_internal(conn, "SAVEPOINT dbforge_statement")
+                        .is_ok();
+                let mut budget = ResultBudget::new(result_bytes);
+                let result = run_statement(
+                    conn,
+                    sandbox,
+                    &statement,
+                    limits,
+                    &mut budget,
+                    Prepare::Fresh,
+                );
+                // SQLite may have ended the transaction, savepoint and all.
+                if guard && !conn.is_autocommit() {
+                    let end = if result.is_ok() {
+                        "RELEASE dbforge_statement"
+                    } else {
+                        "ROLLBACK TO dbforge_statement; RELEASE dbforge_statement"
+                    };
+                    if let Err(e) = sandbox.run_internal(conn, end) {
+                        tracing::error!(error = %e, "ending a statement's savepoint failed");
+                    }
+                }
+                (result, was_in_transaction)
+            })
+            .await?;
+        let ends_transactions = matches!(verb, Verb::Commit | Verb::Rollback | Verb::SavepointEnd);
+        if was_in_transaction && self.transaction.is_none() && !ends_transactions {
+            let reason = match &result {
+                Err(e) => e.message.clone(),
+                Ok(_) => "the statement ended it".to_owned(),
+            };
+            self.lost = Some(lost_error(&format!(
+                "SQLite rolled back this stream's transaction ({reason})"
+            )));
+        }
+        result
     }
 
     /// Parses `sql` and reports its parameters and columns.
     pub async fn describe(&mut self, sql: String) -> Result<Description, EngineError> {
-        if self.expired {
-            return Err(expired_error());
+        if let Some(lost) = &self.lost {
+            return Err(lost.clone());
         }
         let db = Arc::clone(self.db()?);
         db.touch();
@@ -201,7 +253,7 @@ impl Stream {
         if self.transaction.is_some() {
             return self
                 .run_in_transaction(move |conn, sandbox, _| describe_on(conn, sandbox, &sql))
-                .await;
+                .await?;
         }
         db.read(move |conn| {
             let stmt = conn
@@ -214,10 +266,10 @@ impl Stream {
 
     /// Runs `work` on the transaction's connection, then drops the transaction if the
     /// connection is back in autocommit mode (COMMIT, ROLLBACK, or an error that made SQLite
-    /// roll back).
+    /// roll back). An error here means the transaction itself is gone.
     async fn run_in_transaction<R: Send + 'static>(
         &mut self,
-        work: impl FnOnce(&Connection, &Sandbox, &Limits) -> Result<R, EngineError> + Send + 'static,
+        work: impl FnOnce(&Connection, &Sandbox, &Limits) -> R + Send + 'static,
     ) -> Result<R, EngineError> {
         let limits = self.db()?.limits().clone();
         let (result, autocommit) = match &mut self.transaction {
@@ -232,8 +284,9 @@ impl Stream {
                 match ran {
                     Ok(done) => done,
                     Err(e) => {
-                        self.expired = session.expired();
+                        // Rolled back at the hold limit, or the database closed under it.
                         self.transaction = None;
+                        self.lost = Some(e.clone());
                         return Err(e);
                     }
                 }
@@ -242,9 +295,10 @@ impl Stream {
                 let Some(reader) = slot.take() else {
                     // An earlier statement was cancelled midway and took the connection.
                     self.transaction = None;
-                    return Err(EngineError::internal(
-                        "the read transaction was lost when a request was cancelled",
-                    ));
+                    let e =
+                        lost_error("the read transaction was lost when a request was cancelled");
+                    self.lost = Some(e.clone());
+                    return Err(e);
                 };
                 let (reader, result, autocommit) = tokio::task::spawn_blocking(move || {
                     let result = work(&reader.conn, &reader.sandbox, &limits);
@@ -260,7 +314,7 @@ impl Stream {
         if autocommit {
             self.transaction = None;
         }
-        result
+        Ok(result)
     }
 }
 
@@ -300,11 +354,14 @@ fn no_transaction(what: &str) -> EngineError {
     sqlite_error(format!("{what} - no transaction is active"))
 }
 
-fn expired_error() -> EngineError {
+/// The error of a stream whose transaction ended without its client ending it.
+fn lost_error(what: &str) -> EngineError {
     EngineError::new(
-        ErrorCode::TransactionTimeout,
-        "this stream's transaction held the write lock for longer than the limit and was rolled \
-         back; close the stream and start again",
+        ErrorCode::TransactionRolledBack,
+        format!(
+            "{what}; every statement of the stream fails until the client sends ROLLBACK \
+             (or closes the stream), so none meant for the transaction runs outside it"
+        ),
     )
 }
 

@@ -33,6 +33,8 @@ pub(crate) type WriteReply = Result<Vec<StatementOutput>, EngineError>;
 
 pub(crate) struct WriteJob {
     pub(crate) statements: Vec<Statement>,
+    /// Bytes of results the request may return.
+    pub(crate) result_bytes: usize,
     pub(crate) reply: oneshot::Sender<WriteReply>,
 }
 
@@ -70,6 +72,9 @@ pub(crate) struct SessionShared {
     /// Set when the writer ended the session at its hold limit (and rolled it back).
     pub(crate) expired: AtomicBool,
 }
+
+/// SQLite's code for a locked database (`SQLITE_BUSY`).
+const SQLITE_BUSY: i32 = 5;
 
 /// How often a session waiting for its client's next command checks whether the database is
 /// closing.
@@ -188,6 +193,10 @@ impl WriterThread {
     /// database closes. Whatever it leaves open is rolled back.
     fn run_session(&mut self, job: SessionJob, closing: &AtomicBool) {
         let started = Instant::now();
+        if closing.load(Ordering::Relaxed) {
+            let _ = job.opened.send(Err(closed()));
+            return;
+        }
         if !job.foreign_keys
             && let Err(e) = self
                 .sandbox
@@ -315,7 +324,7 @@ impl WriterThread {
     }
 
     fn run_job(&self, job: &WriteJob) -> Result<Vec<StatementOutput>, EngineError> {
-        let mut budget = ResultBudget::new(&self.limits);
+        let mut budget = ResultBudget::new(job.result_bytes);
         job.statements
             .iter()
             .enumerate()
@@ -419,10 +428,17 @@ impl Writer {
             .ok_or_else(closed)
     }
 
-    pub(crate) async fn submit(&self, statements: Vec<Statement>) -> WriteReply {
+    pub(crate) async fn submit(
+        &self,
+        statements: Vec<Statement>,
+        result_bytes: usize,
+    ) -> WriteReply {
         let (reply, answer) = oneshot::channel();
-        self.queue()?
-            .push(Job::Write(WriteJob { statements, reply }))?;
+        self.queue()?.push(Job::Write(WriteJob {
+            statements,
+            result_bytes,
+            reply,
+        }))?;
         answer.await.unwrap_or_else(|_| Err(closed()))
     }
 
@@ -432,6 +448,7 @@ impl Writer {
         &self,
         foreign_keys: bool,
         hold_limit: Duration,
+        wait_limit: Duration,
     ) -> Result<WriteSession, EngineError> {
         let (commands, receiver) = mpsc::channel();
         let (opened, answer) = oneshot::channel();
@@ -443,7 +460,23 @@ impl Writer {
             hold_limit,
             shared: Arc::clone(&shared),
         }))?;
-        answer.await.unwrap_or_else(|_| Err(closed()))?;
+        // Given up on, the job stays queued, but the writer skips it: nobody takes its answer.
+        match tokio::time::timeout(wait_limit, answer).await {
+            Ok(opened) => opened.unwrap_or_else(|_| Err(closed()))?,
+            Err(_) => {
+                return Err(EngineError {
+                    sqlite_code: Some(SQLITE_BUSY),
+                    ..EngineError::new(
+                        ErrorCode::DatabaseBusy,
+                        format!(
+                            "another transaction has held this database's writer for longer than \
+                             {} ms; retry shortly",
+                            wait_limit.as_millis()
+                        ),
+                    )
+                });
+            }
+        }
         Ok(WriteSession { commands, shared })
     }
 
@@ -493,7 +526,9 @@ impl WriteSession {
         if self.expired() {
             EngineError::new(
                 ErrorCode::TransactionTimeout,
-                "the transaction held the write lock for longer than the limit and was rolled back",
+                "the transaction held the write lock for longer than the limit and was rolled back; \
+                 every statement of the stream fails until the client sends ROLLBACK (or closes \
+                 the stream), so none meant for the transaction runs outside it",
             )
         } else {
             closed()

@@ -144,6 +144,11 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_WRITE_TRANSACTION_TIMEOUT", value_parser = parse_duration, default_value = "30s")]
     pub write_transaction_timeout: Duration,
 
+    /// The longest a libSQL transaction's BEGIN waits while another transaction holds the
+    /// database's writer; then it fails with `SQLITE_BUSY`, like SQLite's busy timeout.
+    #[arg(long, env = "DBFORGE_TRANSACTION_BUSY_TIMEOUT", value_parser = parse_duration, default_value = "5s")]
+    pub transaction_busy_timeout: Duration,
+
     /// libSQL streams open at once, over all databases (`503` beyond).
     #[arg(long, env = "DBFORGE_MAX_STREAMS", default_value_t = 1_024)]
     pub max_streams: usize,
@@ -189,6 +194,7 @@ impl ServeConfig {
         crate::hrana::StreamLimits {
             idle_timeout: self.stream_idle_timeout,
             write_hold_limit: self.write_transaction_timeout,
+            write_wait_limit: self.transaction_busy_timeout,
             max_streams: self.max_streams.max(1),
         }
     }

@@ -160,7 +160,8 @@ async fn open_stream(
                     ),
                 )
             })?;
-            let stream = db.stream(app.streams.limits().write_hold_limit);
+            let limits = app.streams.limits();
+            let stream = db.stream(limits.write_hold_limit, limits.write_wait_limit);
             Ok((
                 lease,
                 StreamState {
@@ -271,7 +272,22 @@ async fn run_pipeline(
             Ok(opened) => opened,
             Err(failure) => return failure.into_response(),
         };
+    let limit = app.engine.config().limits.max_statements;
+    if request.requests.len() > limit {
+        return failure(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Error::new(
+                "TOO_MANY_STATEMENTS",
+                format!(
+                    "the pipeline holds {} requests; the limit is {limit}",
+                    request.requests.len()
+                ),
+            ),
+        )
+        .into_response();
+    }
     let mut closed = false;
+    let mut budget = requests::ResponseBudget::new(&app);
     let mut results = Vec::with_capacity(request.requests.len());
     for item in request.requests {
         if closed {
@@ -284,10 +300,12 @@ async fn run_pipeline(
             continue;
         }
         closed |= matches!(item, StreamRequest::Close);
-        results.push(match requests::run_request(&app, &mut stream, item).await {
-            Ok(response) => StreamResult::Ok { response },
-            Err(error) => StreamResult::Error { error },
-        });
+        results.push(
+            match requests::run_request(&app, &mut stream, &mut budget, item).await {
+                Ok(response) => StreamResult::Ok { response },
+                Err(error) => StreamResult::Error { error },
+            },
+        );
     }
     let baton = settle(&app, lease, stream, closed).await;
     axum::Json(PipelineResponse {
@@ -333,7 +351,8 @@ async fn run_cursor(
             Ok(opened) => opened,
             Err(failure) => return failure.into_response(),
         };
-    let entries = match requests::run_batch(&app, &mut stream, &request.batch).await {
+    let mut budget = requests::ResponseBudget::new(&app);
+    let entries = match requests::run_batch(&app, &mut stream, &mut budget, &request.batch).await {
         Ok(outcomes) => requests::cursor_entries(outcomes),
         Err(error) => vec![CursorEntry::Error { error }],
     };

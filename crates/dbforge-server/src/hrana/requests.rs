@@ -14,22 +14,38 @@ use super::proto::{
 use super::streams::StreamState;
 use crate::state::AppState;
 
-/// SQL texts one stream may store with `store_sql`.
+/// SQL texts one stream may store with `store_sql`, and their bytes in all.
 const MAX_STORED_SQL: usize = 1_024;
+const MAX_STORED_SQL_BYTES: usize = 16 * 1024 * 1024;
+
+/// What one HTTP response may still carry in results: every statement of a pipeline or
+/// cursor draws on the one budget of `--max-result-bytes`, as a REST request's do.
+pub struct ResponseBudget {
+    bytes_left: usize,
+}
+
+impl ResponseBudget {
+    pub fn new(app: &AppState) -> Self {
+        Self {
+            bytes_left: app.engine.config().limits.max_result_bytes,
+        }
+    }
+}
 
 /// Runs one request of a pipeline (`close` is answered here and acted on by the caller).
 pub async fn run_request(
     app: &AppState,
     stream: &mut StreamState,
+    budget: &mut ResponseBudget,
     request: StreamRequest,
 ) -> Result<StreamResponse, Error> {
     match request {
         StreamRequest::Close => Ok(StreamResponse::Close),
         StreamRequest::Execute { stmt } => Ok(StreamResponse::Execute {
-            result: execute(app, stream, &stmt).await?,
+            result: execute(app, stream, budget, &stmt).await?,
         }),
         StreamRequest::Batch { batch } => {
-            let outcomes = run_batch(app, stream, &batch).await?;
+            let outcomes = run_batch(app, stream, budget, &batch).await?;
             Ok(StreamResponse::Batch {
                 result: batch_result(outcomes),
             })
@@ -66,10 +82,17 @@ pub async fn run_request(
                     format!("SQL id {sql_id} is already in use; close it first"),
                 ));
             }
-            if stream.stored_sql.len() >= MAX_STORED_SQL {
+            let stored_bytes: usize = stream.stored_sql.values().map(String::len).sum();
+            if stream.stored_sql.len() >= MAX_STORED_SQL
+                || stored_bytes + sql.len() > MAX_STORED_SQL_BYTES
+            {
                 return Err(Error::new(
                     "SQL_STORE_FULL",
-                    format!("a stream may store at most {MAX_STORED_SQL} SQL texts"),
+                    format!(
+                        "a stream may store at most {MAX_STORED_SQL} SQL texts of {} MiB in all; \
+                         close some with close_sql",
+                        MAX_STORED_SQL_BYTES >> 20
+                    ),
                 ));
             }
             let limit = app.engine.config().limits.max_sql_length;
@@ -109,6 +132,7 @@ pub enum StepOutcome {
 pub async fn run_batch(
     app: &AppState,
     stream: &mut StreamState,
+    budget: &mut ResponseBudget,
     batch: &Batch,
 ) -> Result<Vec<StepOutcome>, Error> {
     let limit = app.engine.config().limits.max_statements;
@@ -121,17 +145,23 @@ pub async fn run_batch(
             ),
         ));
     }
-    let mut outcomes: Vec<StepOutcome> = Vec::with_capacity(batch.steps.len());
+    // Every condition is checked before anything runs: a batch refused halfway would leave
+    // its BEGIN holding the writer.
     for (index, step) in batch.steps.iter().enumerate() {
-        let run = match &step.condition {
-            None => true,
-            Some(condition) => evaluate(condition, &outcomes, stream.stream.is_autocommit())
-                .map_err(|message| {
-                    Error::new("BATCH_COND_INVALID", format!("step {index}: {message}"))
-                })?,
-        };
+        if let Some(condition) = &step.condition {
+            check_condition(condition, index).map_err(|message| {
+                Error::new("BATCH_COND_INVALID", format!("step {index}: {message}"))
+            })?;
+        }
+    }
+    let mut outcomes: Vec<StepOutcome> = Vec::with_capacity(batch.steps.len());
+    for step in &batch.steps {
+        let run = step
+            .condition
+            .as_ref()
+            .is_none_or(|condition| evaluate(condition, &outcomes, stream.stream.is_autocommit()));
         outcomes.push(if run {
-            match execute(app, stream, &step.stmt).await {
+            match execute(app, stream, budget, &step.stmt).await {
                 Ok(result) => StepOutcome::Done(result),
                 Err(error) => StepOutcome::Failed(error),
             }
@@ -142,38 +172,37 @@ pub async fn run_batch(
     Ok(outcomes)
 }
 
-/// Evaluates a step condition over the steps before it.
-fn evaluate(
-    condition: &BatchCond,
-    before: &[StepOutcome],
-    autocommit: bool,
-) -> Result<bool, String> {
-    let step = |index: u32| {
-        usize::try_from(index)
-            .ok()
-            .and_then(|i| before.get(i))
-            .ok_or_else(|| format!("the condition refers to step {index}, which has not run yet"))
-    };
-    Ok(match condition {
-        BatchCond::Ok { step: i } => matches!(step(*i)?, StepOutcome::Done(_)),
-        BatchCond::Error { step: i } => matches!(step(*i)?, StepOutcome::Failed(_)),
-        BatchCond::Not { cond } => !evaluate(cond, before, autocommit)?,
-        BatchCond::And { conds } => {
-            let mut all = true;
-            for cond in conds {
-                all &= evaluate(cond, before, autocommit)?;
+/// Checks that a condition refers only to steps before `current`.
+fn check_condition(condition: &BatchCond, current: usize) -> Result<(), String> {
+    match condition {
+        BatchCond::Ok { step } | BatchCond::Error { step } => {
+            if usize::try_from(*step).is_ok_and(|s| s < current) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the condition refers to step {step}, which does not run before this one"
+                ))
             }
-            all
         }
-        BatchCond::Or { conds } => {
-            let mut any = false;
-            for cond in conds {
-                any |= evaluate(cond, before, autocommit)?;
-            }
-            any
-        }
+        BatchCond::Not { cond } => check_condition(cond, current),
+        BatchCond::And { conds } | BatchCond::Or { conds } => conds
+            .iter()
+            .try_for_each(|cond| check_condition(cond, current)),
+        BatchCond::IsAutocommit => Ok(()),
+    }
+}
+
+/// Evaluates a (checked) step condition over the steps before it.
+fn evaluate(condition: &BatchCond, before: &[StepOutcome], autocommit: bool) -> bool {
+    let step = |index: u32| usize::try_from(index).ok().and_then(|i| before.get(i));
+    match condition {
+        BatchCond::Ok { step: i } => matches!(step(*i), Some(StepOutcome::Done(_))),
+        BatchCond::Error { step: i } => matches!(step(*i), Some(StepOutcome::Failed(_))),
+        BatchCond::Not { cond } => !evaluate(cond, before, autocommit),
+        BatchCond::And { conds } => conds.iter().all(|c| evaluate(c, before, autocommit)),
+        BatchCond::Or { conds } => conds.iter().any(|c| evaluate(c, before, autocommit)),
         BatchCond::IsAutocommit => autocommit,
-    })
+    }
 }
 
 pub fn batch_result(outcomes: Vec<StepOutcome>) -> BatchResult {
@@ -229,8 +258,10 @@ async fn run_sequence(app: &AppState, stream: &mut StreamState, sql: &str) -> Re
             ),
         ));
     }
+    // The rows of a sequence are dropped, so they take none of the response's budget.
+    let mut unused = ResponseBudget::new(app);
     for sql in statements {
-        run_statement(app, stream, Statement::new(sql)).await?;
+        run_statement(app, stream, &mut unused, Statement::new(sql)).await?;
     }
     Ok(())
 }
@@ -239,6 +270,7 @@ async fn run_sequence(app: &AppState, stream: &mut StreamState, sql: &str) -> Re
 async fn execute(
     app: &AppState,
     stream: &mut StreamState,
+    budget: &mut ResponseBudget,
     stmt: &Stmt,
 ) -> Result<StmtResult, Error> {
     let sql = resolve_sql(stream, stmt.sql.clone(), stmt.sql_id)?;
@@ -273,30 +305,31 @@ async fn execute(
             ));
         }
     };
-    let output = run_statement(app, stream, Statement::with_params(sql, params)).await?;
-    if output.truncated {
-        let limits = &app.engine.config().limits;
-        return Err(Error::new(
-            "RESPONSE_TOO_LARGE",
-            format!(
-                "the result is larger than the server's limits ({} rows, {} bytes); add a LIMIT \
-                 or page through the rows",
-                limits.max_result_rows, limits.max_result_bytes
-            ),
-        ));
-    }
-    Ok(stmt_result(output, stmt.want_rows.unwrap_or(true)))
+    let want_rows = stmt.want_rows.unwrap_or(true);
+    let statement = Statement::with_params(sql, params);
+    // Hrana cannot mark a result truncated: one past the limits fails (its writes undone),
+    // unless the client does not want the rows at all.
+    let statement = if want_rows {
+        statement.whole()
+    } else {
+        statement
+    };
+    let output = run_statement(app, stream, budget, statement).await?;
+    Ok(stmt_result(output, want_rows))
 }
 
 async fn run_statement(
     app: &AppState,
     stream: &mut StreamState,
+    budget: &mut ResponseBudget,
     statement: Statement,
 ) -> Result<StatementOutput, Error> {
     let started = Instant::now();
-    let result = stream.stream.execute(statement).await;
+    let result = stream.stream.execute(statement, budget.bytes_left).await;
     app.stats.record_query(started.elapsed(), result.is_ok());
-    result.map_err(hrana_error)
+    let output = result.map_err(hrana_error)?;
+    budget.bytes_left = budget.bytes_left.saturating_sub(output.result_bytes());
+    Ok(output)
 }
 
 fn stmt_result(output: StatementOutput, want_rows: bool) -> StmtResult {
@@ -360,7 +393,17 @@ pub fn hrana_error(error: EngineError) -> Error {
         );
     }
     let code = if error.in_sql_text {
-        "SQL_PARSE_ERROR".to_owned()
+        // As libSQL's server: syntax is a parse error, other faults SQLite found at a place in
+        // the text ("no such column") are input errors.
+        let syntax = ["syntax error", "unrecognized token", "incomplete input"]
+            .iter()
+            .any(|s| error.message.contains(s));
+        if syntax {
+            "SQL_PARSE_ERROR"
+        } else {
+            "SQL_INPUT_ERROR"
+        }
+        .to_owned()
     } else if error.code == ErrorCode::StatementNotAllowed {
         // The sandbox's refusals, however SQLite worded them (VACUUM INTO fails as a plain
         // error when its hidden ATTACH is refused).
@@ -369,6 +412,8 @@ pub fn hrana_error(error: EngineError) -> Error {
         sqlite_code_name(code).to_owned()
     } else if error.code == ErrorCode::InvalidParams {
         "ARGS_INVALID".to_owned()
+    } else if error.code == ErrorCode::ResultTooLarge {
+        "RESPONSE_TOO_LARGE".to_owned()
     } else {
         error.code.as_str().to_ascii_uppercase()
     };
@@ -433,40 +478,43 @@ mod tests {
             StepOutcome::Skipped,
         ];
         let eval = |json: &str, autocommit| evaluate(&cond(json), &before, autocommit);
-        assert_eq!(eval(r#"{"type":"ok","step":0}"#, true), Ok(true));
-        assert_eq!(eval(r#"{"type":"ok","step":1}"#, true), Ok(false));
-        assert_eq!(eval(r#"{"type":"ok","step":2}"#, true), Ok(false));
-        assert_eq!(eval(r#"{"type":"error","step":1}"#, true), Ok(true));
-        assert_eq!(eval(r#"{"type":"error","step":2}"#, true), Ok(false));
-        assert_eq!(
-            eval(r#"{"type":"not","cond":{"type":"ok","step":1}}"#, true),
-            Ok(true)
+        assert!(eval(r#"{"type":"ok","step":0}"#, true));
+        assert!(!eval(r#"{"type":"ok","step":1}"#, true));
+        assert!(!eval(r#"{"type":"ok","step":2}"#, true));
+        assert!(eval(r#"{"type":"error","step":1}"#, true));
+        assert!(!eval(r#"{"type":"error","step":2}"#, true));
+        assert!(eval(
+            r#"{"type":"not","cond":{"type":"ok","step":1}}"#,
+            true
+        ));
+        assert!(eval(
+            r#"{"type":"and","conds":[{"type":"ok","step":0},{"type":"error","step":1}]}"#,
+            true
+        ));
+        assert!(!eval(
+            r#"{"type":"and","conds":[{"type":"ok","step":0},{"type":"ok","step":1}]}"#,
+            true
+        ));
+        assert!(!eval(
+            r#"{"type":"or","conds":[{"type":"ok","step":1},{"type":"is_autocommit"}]}"#,
+            false
+        ));
+        assert!(!eval(r#"{"type":"or","conds":[]}"#, true));
+        assert!(eval(r#"{"type":"and","conds":[]}"#, true));
+        assert!(eval(r#"{"type":"is_autocommit"}"#, true));
+    }
+
+    #[test]
+    fn conditions_may_only_look_back() {
+        assert!(check_condition(&cond(r#"{"type":"ok","step":2}"#), 3).is_ok());
+        assert!(check_condition(&cond(r#"{"type":"ok","step":3}"#), 3).is_err());
+        assert!(
+            check_condition(
+                &cond(r#"{"type":"not","cond":{"type":"or","conds":[{"type":"is_autocommit"},{"type":"error","step":9}]}}"#),
+                3
+            )
+            .is_err()
         );
-        assert_eq!(
-            eval(
-                r#"{"type":"and","conds":[{"type":"ok","step":0},{"type":"error","step":1}]}"#,
-                true
-            ),
-            Ok(true)
-        );
-        assert_eq!(
-            eval(
-                r#"{"type":"and","conds":[{"type":"ok","step":0},{"type":"ok","step":1}]}"#,
-                true
-            ),
-            Ok(false)
-        );
-        assert_eq!(
-            eval(
-                r#"{"type":"or","conds":[{"type":"ok","step":1},{"type":"is_autocommit"}]}"#,
-                false
-            ),
-            Ok(false)
-        );
-        assert_eq!(eval(r#"{"type":"or","conds":[]}"#, true), Ok(false));
-        assert_eq!(eval(r#"{"type":"and","conds":[]}"#, true), Ok(true));
-        assert_eq!(eval(r#"{"type":"is_autocommit"}"#, true), Ok(true));
-        assert!(eval(r#"{"type":"ok","step":3}"#, true).is_err());
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct StreamLimits {
     pub idle_timeout: Duration,
     /// The longest one transaction may hold a database's writer.
     pub write_hold_limit: Duration,
+    /// The longest a BEGIN waits for another transaction to free the writer (`SQLITE_BUSY`).
+    pub write_wait_limit: Duration,
     /// Streams open at once, over all databases.
     pub max_streams: usize,
 }
@@ -146,9 +148,9 @@ impl Streams {
         }
     }
 
-    /// Closes streams idle past their limit: a stream holding a writer after the write hold
-    /// limit (the engine has rolled it back by then), any other after the idle timeout.
-    /// Dropping a stream rolls back what it held.
+    /// Closes streams idle for longer than the idle timeout, rolling back what they held. (A
+    /// stream holding the writer has it taken away sooner, by the engine's hold limit; the
+    /// stream itself stays, so that its client learns why.)
     pub fn sweep(&self) -> usize {
         let now = Instant::now();
         let expired: Vec<Entry> = {
@@ -157,16 +159,9 @@ impl Streams {
             };
             let ids: Vec<u64> = entries
                 .iter()
+                // A stream in use (its state taken) is never idle.
                 .filter(|(_, e)| {
-                    // A stream in use is never idle; one not yet given back counts from its take.
-                    let limit = match &e.state {
-                        Some(s) if s.stream.holds_writer() => {
-                            self.limits.write_hold_limit.min(self.limits.idle_timeout)
-                        }
-                        Some(_) => self.limits.idle_timeout,
-                        None => return false,
-                    };
-                    now.duration_since(e.last_used) > limit
+                    e.state.is_some() && now.duration_since(e.last_used) > self.limits.idle_timeout
                 })
                 .map(|(id, _)| *id)
                 .collect();
@@ -285,6 +280,7 @@ mod tests {
         Streams::new(StreamLimits {
             idle_timeout: Duration::from_secs(60),
             write_hold_limit: Duration::from_secs(5),
+            write_wait_limit: Duration::from_secs(1),
             max_streams: 2,
         })
     }

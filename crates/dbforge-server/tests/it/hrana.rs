@@ -337,10 +337,20 @@ async fn batches_evaluate_every_condition_and_never_roll_back_on_their_own() {
         .await;
     assert_eq!(rows["rows"][0]["n"], 1);
 
+    // A condition that looks forward refuses the whole batch before anything runs: its BEGIN
+    // does not take the writer.
     let bad = json!({ "type": "batch", "batch": { "steps": [
-        step("SELECT 1", json!({ "type": "ok", "step": 0 })) ] } });
-    let body = server.pipeline("cond", Value::Null, json!([bad])).await;
+        step("BEGIN", Value::Null),
+        step("SELECT 1", json!({ "type": "ok", "step": 5 })) ] } });
+    let body = server
+        .pipeline(
+            "cond",
+            Value::Null,
+            json!([bad, { "type": "get_autocommit" }]),
+        )
+        .await;
     assert_eq!(error_code(&body["results"][0]), "BATCH_COND_INVALID");
+    assert_eq!(ok_response(&body["results"][1])["is_autocommit"], true);
 }
 
 #[tokio::test]
@@ -455,43 +465,154 @@ async fn a_cursor_streams_a_batch_as_lines_of_json() {
 }
 
 #[tokio::test]
-async fn result_limits_and_quotas_hold_for_streams() {
-    let server = TestServer::with(&["--max-result-rows", "3"]).await;
+async fn the_sandbox_holds_for_streams_in_and_out_of_transactions() {
+    let server = TestServer::start().await;
+    server.spawn_db("jail").await;
+    let outside = server.dir.path().join("escape.db");
+    let vacuum_into = format!("VACUUM INTO '{}'", outside.display());
+    let body = server
+        .pipeline(
+            "jail",
+            Value::Null,
+            json!([
+                execute("BEGIN"),
+                execute(&format!("ATTACH DATABASE '{}' AS other", outside.display())),
+                execute("PRAGMA max_page_count = 1000000"),
+                execute("ROLLBACK"),
+                // With foreign keys off the stream's statements run on the writer outside any
+                // transaction (without rows wanted, not even in a savepoint), where VACUUM
+                // could otherwise run: still refused.
+                execute("PRAGMA foreign_keys = OFF"),
+                { "type": "execute", "stmt": { "sql": vacuum_into, "want_rows": false } },
+                { "type": "execute", "stmt": { "sql": "VACUUM", "want_rows": false } },
+            ]),
+        )
+        .await;
+    let results = body["results"].as_array().expect("results");
+    for i in [1, 2, 5, 6] {
+        assert_eq!(error_code(&results[i]), "SQLITE_AUTH", "{}", results[i]);
+    }
+    assert!(!outside.exists(), "a file was written outside the data dir");
+}
+
+#[tokio::test]
+async fn result_limits_hold_per_response_and_never_half_apply_a_write() {
+    let server = TestServer::with(&["--max-result-rows", "3", "--max-result-bytes", "2000"]).await;
     server.spawn_db("lim").await;
+    server
+        .sql("lim", "CREATE TABLE t (x INTEGER)", json!(null))
+        .await;
+    let ten = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 10)";
+    let insert_returning = format!("{ten} INSERT INTO t SELECT x FROM c RETURNING x");
     let body = server
         .pipeline(
             "lim",
             Value::Null,
             json!([
-                execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 10) SELECT x FROM c"),
-                execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 3) SELECT x FROM c"),
+                execute(&format!("{ten} SELECT x FROM c")),
+                execute(&format!("{ten} SELECT x FROM c LIMIT 3")),
+                // Too many rows to return: the insert is undone, not reported failed but done.
+                execute(&insert_returning),
+                { "type": "execute", "stmt": { "sql": insert_returning, "want_rows": false } },
                 execute("BEGIN"),
-                execute("ATTACH DATABASE '/tmp/other.db' AS other"),
-                execute("PRAGMA max_page_count = 1000000"),
-                execute("ROLLBACK"),
-                execute("VACUUM INTO '/tmp/escape.db'"),
-                // With foreign keys off the stream's statements run on the writer outside any
-                // transaction: the escape hatch must stay shut there too.
-                execute("PRAGMA foreign_keys = OFF"),
-                execute("VACUUM INTO '/tmp/escape.db'"),
+                execute(&insert_returning),
+                execute("INSERT INTO t VALUES (-1)"),
+                execute("COMMIT"),
             ]),
         )
         .await;
     let results = body["results"].as_array().expect("results");
     assert_eq!(error_code(&results[0]), "RESPONSE_TOO_LARGE");
-    assert_eq!(
-        ok_response(&results[1])["result"]["rows"]
-            .as_array()
-            .map(Vec::len),
-        Some(3)
+    let rows = &ok_response(&results[1])["result"]["rows"];
+    assert_eq!(rows.as_array().map(Vec::len), Some(3));
+    assert_eq!(error_code(&results[2]), "RESPONSE_TOO_LARGE");
+    assert_eq!(ok_response(&results[3])["result"]["affected_row_count"], 10);
+    // Inside a transaction the oversized statement alone is undone; the transaction goes on.
+    assert_eq!(error_code(&results[5]), "RESPONSE_TOO_LARGE");
+    ok_response(&results[6]);
+    ok_response(&results[7]);
+    let count = server
+        .sql("lim", "SELECT count(*) AS n FROM t", json!(null))
+        .await;
+    assert_eq!(count["rows"][0]["n"], 11);
+
+    // Every statement of a response draws on one byte budget: each of these fits alone.
+    let blob = execute("SELECT zeroblob(700)");
+    let body = server
+        .pipeline(
+            "lim",
+            Value::Null,
+            json!([blob.clone(), blob.clone(), blob.clone()]),
+        )
+        .await;
+    let results = body["results"].as_array().expect("results");
+    ok_response(&results[0]);
+    ok_response(&results[1]);
+    assert_eq!(error_code(&results[2]), "RESPONSE_TOO_LARGE");
+    let batch = json!({ "type": "batch", "batch": { "steps": [
+        { "stmt": { "sql": "SELECT zeroblob(700)" } },
+        { "stmt": { "sql": "SELECT zeroblob(700)" } },
+        { "stmt": { "sql": "SELECT zeroblob(700)" } } ] } });
+    let body = server.pipeline("lim", Value::Null, json!([batch])).await;
+    let errors = &ok_response(&body["results"][0])["result"]["step_errors"];
+    assert_eq!(errors[2]["code"], "RESPONSE_TOO_LARGE", "{errors}");
+}
+
+#[tokio::test]
+async fn a_transaction_sqlite_rolls_back_stays_refused_until_the_client_rolls_back() {
+    let server = TestServer::with(&["--statement-timeout", "200ms"]).await;
+    server.spawn_db("lost").await;
+    let slow = "INSERT INTO t SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL \
+                SELECT x + 1 FROM c) SELECT x FROM c)";
+    let body = server
+        .pipeline(
+            "lost",
+            Value::Null,
+            json!([
+                execute("CREATE TABLE t (x)"),
+                execute("BEGIN"),
+                execute("INSERT INTO t VALUES ('in the transaction')"),
+                execute(slow),
+                execute("INSERT INTO t VALUES ('meant for the transaction')"),
+                { "type": "get_autocommit" },
+                execute("ROLLBACK"),
+                execute("INSERT INTO t VALUES ('after the rollback')"),
+            ]),
+        )
+        .await;
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(error_code(&results[3]), "SQLITE_INTERRUPT");
+    assert_eq!(error_code(&results[4]), "TRANSACTION_ROLLED_BACK");
+    assert_eq!(ok_response(&results[5])["is_autocommit"], true);
+    ok_response(&results[6]);
+    ok_response(&results[7]);
+    let rows = server.sql("lost", "SELECT x FROM t", json!(null)).await;
+    assert_eq!(rows["rows"], json!([{ "x": "after the rollback" }]));
+}
+
+#[tokio::test]
+async fn a_begin_waits_for_the_writer_only_as_long_as_the_busy_timeout() {
+    let server = TestServer::with(&["--transaction-busy-timeout", "300ms"]).await;
+    server.spawn_db("busy").await;
+    let holder = server
+        .pipeline("busy", Value::Null, json!([execute("BEGIN IMMEDIATE")]))
+        .await;
+    let started = std::time::Instant::now();
+    let waiter = server
+        .pipeline("busy", Value::Null, json!([execute("BEGIN IMMEDIATE")]))
+        .await;
+    assert_eq!(error_code(&waiter["results"][0]), "SQLITE_BUSY");
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(250)
+            && waited < std::time::Duration::from_secs(5),
+        "waited {waited:?}"
     );
-    assert_eq!(error_code(&results[3]), "SQLITE_AUTH");
-    assert_eq!(error_code(&results[4]), "SQLITE_AUTH");
-    ok_response(&results[5]);
-    for refused in [&results[6], &results[8]] {
-        assert_eq!(refused["type"], "error", "{refused}");
-    }
-    assert!(!std::path::Path::new("/tmp/escape.db").exists());
+    // The holder is unaffected and ends its transaction normally.
+    let done = server
+        .pipeline("busy", holder["baton"].clone(), json!([execute("COMMIT")]))
+        .await;
+    ok_response(&done["results"][0]);
 }
 
 #[tokio::test]
@@ -502,8 +623,11 @@ async fn a_stream_outlives_its_database_being_closed_and_reopened() {
     let body = server
         .pipeline("first", Value::Null, json!([execute("CREATE TABLE t (x)")]))
         .await;
-    // Using the other database closes this one (one open database at most).
+    // Using the other database closes this one (one open database at most): a stream between
+    // requests does not keep it open.
     server.sql("second", "SELECT 1", json!(null)).await;
+    let (_, info) = server.get("/admin/databases/first").await;
+    assert_eq!(info["open"], false, "{info}");
     let body = server
         .pipeline(
             "first",

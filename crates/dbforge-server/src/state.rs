@@ -7,6 +7,7 @@ use dbforge_engine::{Database, DatabaseSettings, Engine};
 
 use crate::auth::Auth;
 use crate::catalog::{Catalog, CatalogEntry};
+use crate::config::ServeConfig;
 use crate::error::ApiError;
 use crate::stats::Stats;
 
@@ -17,6 +18,8 @@ pub struct AppState {
     pub auth: Auth,
     pub stats: Arc<Stats>,
     pub max_body_bytes: usize,
+    /// The settings the gateway runs with, for `GET /admin/config`.
+    pub config: Arc<ServeConfig>,
 }
 
 impl AppState {

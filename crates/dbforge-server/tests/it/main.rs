@@ -2,6 +2,8 @@
 //! data directory and talks to it over real HTTP.
 
 mod admin;
+mod dashboard;
+mod observe;
 mod ops;
 mod query;
 mod sandbox;

@@ -1,0 +1,36 @@
+// Turns the gateway's traffic intervals into the overview's chart series.
+import type { TrafficPoint } from "./types";
+
+export interface ChartSeries {
+  /** Unix seconds of each point (the interval's start). */
+  x: number[];
+  requestRate: number[];
+  errorRate: number[];
+  /** Share of requests answered with an error, in percent. */
+  errorPercent: number[];
+  queryP50: (number | null)[];
+  queryP99: (number | null)[];
+}
+
+export function toChartSeries(points: TrafficPoint[]): ChartSeries {
+  const series: ChartSeries = { x: [], requestRate: [], errorRate: [], errorPercent: [], queryP50: [], queryP99: [] };
+  for (const p of points) {
+    const seconds = p.seconds > 0 ? p.seconds : 1;
+    const errors = p.client_errors + p.server_errors;
+    series.x.push(p.start_ms / 1000);
+    series.requestRate.push(p.requests / seconds);
+    series.errorRate.push(errors / seconds);
+    series.errorPercent.push(p.requests > 0 ? (100 * errors) / p.requests : 0);
+    // No queries in an interval is no latency, not zero latency: leave a gap.
+    series.queryP50.push(p.queries > 0 ? p.query_p50_ms : null);
+    series.queryP99.push(p.queries > 0 ? p.query_p99_ms : null);
+  }
+  return series;
+}
+
+/** The latest complete-ish rate: the last interval, or the one before when the last is very new. */
+export function currentRate(points: TrafficPoint[], pick: (p: TrafficPoint) => number): number {
+  const usable = points.filter((p) => p.seconds >= 0.5);
+  const last = usable[usable.length - 1];
+  return last ? pick(last) / last.seconds : 0;
+}

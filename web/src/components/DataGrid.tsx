@@ -102,7 +102,7 @@ export function DataGrid({
                 aria-sort={sorted ? (sorted.descending ? "descending" : "ascending") : undefined}
               >
                 {onSort ? (
-                  <button type="button" className="sort-btn" onClick={() => onSort(column.name)} title={`Sort by ${column.name}`}>
+                  <button type="button" className="sort-btn" onClick={() => onSort(column.name)} aria-label={`Sort by ${column.name}`}>
                     <span className="col-name">{column.name}</span>
                     {column.type && <span className="col-type">{column.type}</span>}
                     {sorted && (sorted.descending ? <ArrowDown size={13} aria-hidden /> : <ArrowUp size={13} aria-hidden />)}

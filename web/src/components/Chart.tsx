@@ -10,6 +10,13 @@ export interface ChartLine {
   values: (number | null)[];
   /** A CSS variable name, e.g. `--chart-1`. */
   colorVar: string;
+  /** Shade the area under the line (default true). */
+  fill?: boolean;
+}
+
+/** Tick labels as local wall-clock time; the date is noise on a five-minute window. */
+function clockLabels(_u: uPlot, ticks: number[]): string[] {
+  return ticks.map((t) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }));
 }
 
 function cssVar(name: string): string {
@@ -58,16 +65,16 @@ export function Chart({
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
       axes: [
-        { ...axis, space: 60 },
+        { ...axis, space: 70, values: clockLabels },
         { ...axis, size: 56, values: (_u, ticks) => ticks.map((v) => formatRef.current(v)) },
       ],
       series: [
-        {},
+        { label: "Time", value: (_u: uPlot, v: number | null) => (v == null ? "" : clockLabels(_u, [v])[0]!) },
         ...lines.map((line) => ({
           label: line.label,
           stroke: cssVar(line.colorVar),
           width: 2,
-          fill: cssVar(line.colorVar) + "22",
+          fill: line.fill === false ? undefined : cssVar(line.colorVar) + "22",
           spanGaps: false,
           points: { show: false },
           value: (_u: uPlot, v: number | null) => (v == null ? "—" : formatRef.current(v)),

@@ -19,7 +19,8 @@ export interface GridSort {
 const ROW_HEIGHT = 32;
 
 function columnWidth(column: GridColumn, index: number, rows: CellValue[][]): number {
-  let longest = column.name.length + 3;
+  // The header holds the name, the declared type and a sort arrow.
+  let longest = column.name.length + (column.type ? column.type.length * 0.8 + 1 : 0) + 3;
   for (const row of rows.slice(0, 200)) {
     longest = Math.max(longest, formatCell(row[index] ?? null).length);
   }

@@ -14,7 +14,7 @@ import {
 } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { bracketMatching, HighlightStyle, syntaxHighlighting } from "@codemirror/language";
-import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from "@codemirror/autocomplete";
+import { autocompletion, closeBrackets, closeBracketsKeymap, closeCompletion, completionKeymap } from "@codemirror/autocomplete";
 import { sql, SQLite } from "@codemirror/lang-sql";
 import { tags } from "@lezer/highlight";
 
@@ -74,7 +74,8 @@ export function SqlEditor({
             keymap.of([
               {
                 key: "Mod-Enter",
-                run: () => {
+                run: (view) => {
+                  closeCompletion(view);
                   callbacks.current.onRun();
                   return true;
                 },

@@ -13,7 +13,10 @@ describe("formatting", () => {
     expect(formatMs(0.123)).toBe("0.12 ms");
     expect(formatMs(12.34)).toBe("12.3 ms");
     expect(formatMs(250)).toBe("250 ms");
-    expect(formatMs(1500)).toBe("1.50 s");
+    expect(formatMs(1500)).toBe("1.5 s");
+    expect(formatMs(5000)).toBe("5 s");
+    expect(formatMs(300_000)).toBe("5 min");
+    expect(formatMs(90_000)).toBe("1.5 min");
   });
   it("uptime reads in the two largest units", () => {
     expect(formatUptime(42)).toBe("42s");

@@ -22,10 +22,15 @@ export function formatCount(n: number): string {
 /** Milliseconds with a precision that suits their size: 0.42 ms, 12.3 ms, 1.25 s. */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return "—";
-  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 60_000) return `${trimZeros((ms / 60_000).toFixed(1))} min`;
+  if (ms >= 1000) return `${trimZeros((ms / 1000).toFixed(2))} s`;
   if (ms >= 100) return `${ms.toFixed(0)} ms`;
   if (ms >= 10) return `${ms.toFixed(1)} ms`;
   return `${ms.toFixed(2)} ms`;
+}
+
+function trimZeros(fixed: string): string {
+  return fixed.includes(".") ? fixed.replace(/\.?0+$/, "") : fixed;
 }
 
 export function formatUptime(seconds: number): string {

@@ -16,9 +16,10 @@ describe("chart series", () => {
     expect(series.queryP50).toEqual([1.5, null, 2]);
     expect(series.queryP99).toEqual([9, null, 2]);
   });
-  it("the current rate skips an interval that has only just begun", () => {
-    const points = [point(0, 2, 8, 0, 0, 0, 0), point(2000, 0.1, 5, 0, 0, 0, 0)];
-    expect(currentRate(points, (p) => p.requests)).toBe(4);
+  it("the current rate averages the last closed intervals, not the one still open", () => {
+    const points = [point(0, 2, 100, 0, 0, 0, 0), point(2000, 2, 8, 0, 0, 0, 0), point(4000, 2, 4, 0, 0, 0, 0), point(6000, 0.1, 5, 0, 0, 0, 0)];
+    expect(currentRate(points, (p) => p.requests, 2)).toBe(3);
+    expect(currentRate(points, (p) => p.requests)).toBeCloseTo(112 / 6);
     expect(currentRate([], (p) => p.requests)).toBe(0);
   });
 });

@@ -28,9 +28,14 @@ export function toChartSeries(points: TrafficPoint[]): ChartSeries {
   return series;
 }
 
-/** The latest complete-ish rate: the last interval, or the one before when the last is very new. */
-export function currentRate(points: TrafficPoint[], pick: (p: TrafficPoint) => number): number {
-  const usable = points.filter((p) => p.seconds >= 0.5);
-  const last = usable[usable.length - 1];
-  return last ? pick(last) / last.seconds : 0;
+/** The points whose interval has ended: the last one is still filling up. */
+export function closedPoints(points: TrafficPoint[]): TrafficPoint[] {
+  return points.slice(0, -1);
+}
+
+/** The rate over the last `intervals` closed intervals (a few seconds: steady, yet current). */
+export function currentRate(points: TrafficPoint[], pick: (p: TrafficPoint) => number, intervals = 3): number {
+  const recent = closedPoints(points).slice(-intervals);
+  const seconds = recent.reduce((sum, p) => sum + p.seconds, 0);
+  return seconds > 0 ? recent.reduce((sum, p) => sum + pick(p), 0) / seconds : 0;
 }

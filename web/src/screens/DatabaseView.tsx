@@ -48,7 +48,7 @@ export function DatabaseView({ database, table }: { database: string; table: str
       }
       subtitle={
         info.data
-          ? `${formatBytes(info.data.size_bytes)} of ${formatBytes(info.data.max_size_bytes)} · ${formatCount(info.data.table_count)} tables · created ${formatDateTime(info.data.created_at)}`
+          ? `${formatBytes(info.data.size_bytes)} of ${formatBytes(info.data.max_size_bytes)} · ${formatCount(info.data.table_count)} ${info.data.table_count === 1 ? "table" : "tables"} · created ${formatDateTime(info.data.created_at)}`
           : undefined
       }
       actions={

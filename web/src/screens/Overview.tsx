@@ -4,7 +4,7 @@ import type { ReactNode } from "react";
 import { useClient, useTheme } from "../lib/context";
 import { useLoad } from "../lib/hooks";
 import { formatBytes, formatCount, formatMs, formatRate, formatUptime } from "../lib/format";
-import { currentRate, toChartSeries } from "../lib/series";
+import { closedPoints, currentRate, toChartSeries } from "../lib/series";
 import { pathOf } from "../lib/router";
 import { Chart } from "../components/Chart";
 import { Link } from "../components/Link";
@@ -47,7 +47,7 @@ export function Overview() {
     );
   }
   const { stats, timeseries } = live.data;
-  const series = toChartSeries(timeseries.points);
+  const series = toChartSeries(closedPoints(timeseries.points));
   const requestRate = currentRate(timeseries.points, (p) => p.requests);
   const lastWithQueries = [...timeseries.points].reverse().find((p) => p.queries > 0);
 
@@ -105,8 +105,8 @@ export function Overview() {
           theme={theme}
           x={series.x}
           lines={[
-            { label: "p50", values: series.queryP50, colorVar: "--chart-2" },
-            { label: "p99", values: series.queryP99, colorVar: "--chart-3" },
+            { label: "p50", values: series.queryP50, colorVar: "--chart-2", fill: false },
+            { label: "p99", values: series.queryP99, colorVar: "--chart-3", fill: false },
           ]}
           format={(v) => formatMs(v)}
         />

@@ -327,6 +327,33 @@ describe("DB-Forge dashboard", () => {
     guard.assertClean();
   });
 
+  it("shows errors for a database that does not exist", async () => {
+    guard.expectHttpError(404, "/admin/databases/no-such-db");
+    guard.expectHttpError(404, "/api/db/no-such-db/tables");
+    await page.goto(`${server.url}/databases/no-such-db`);
+    const alert = page.getByRole("alert").first();
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /Cannot open no-such-db[\s\S]*no database named no-such-db[\s\S]*database_not_found/);
+    assert.ok(await page.getByRole("button", { name: "Retry" }).isVisible());
+    guard.assertClean();
+  });
+
+  it("fits a small laptop screen without sideways scrolling", async () => {
+    await page.setViewportSize({ width: 1024, height: 700 });
+    for (const path of ["/", `/databases/${DB}/tables/items`, `/databases/${DB}/console`, "/activity", "/server"]) {
+      await page.goto(server.url + path);
+      await page.locator("main h1").waitFor();
+      await page.waitForTimeout(300);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${path} is ${overflow}px wider than the window`);
+    }
+    await page.goto(`${server.url}/databases/${DB}/tables/items`);
+    await page.getByRole("grid", { name: "Rows of items" }).waitFor();
+    await screenshot(page, "15-laptop-1024");
+    await page.setViewportSize({ width: 1366, height: 850 });
+    guard.assertClean();
+  });
+
   it("deletes a database only after its name is typed", async () => {
     await page.goto(`${server.url}/databases`);
     await page.getByRole("button", { name: `Delete ${DB}` }).click();

@@ -87,11 +87,14 @@ impl Auth {
     }
 
     pub fn accepts(&self, key: &str) -> bool {
-        let given = digest(key);
+        self.accepts_digest(&digest(key))
+    }
+
+    fn accepts_digest(&self, given: &[u8; 32]) -> bool {
         // Check every digest so the time taken does not say which one matched.
         self.digests
             .iter()
-            .fold(false, |ok, d| ok | bool::from(d.ct_eq(&given)))
+            .fold(false, |ok, d| ok | bool::from(d.ct_eq(given)))
     }
 }
 
@@ -100,14 +103,11 @@ impl Auth {
     /// SHA-256 digest (the key itself is 256 random bits, so this reveals nothing usable),
     /// so logs can tell keys apart without holding them.
     pub fn key_id(&self, key: &str) -> Option<String> {
-        if !self.accepts(key) {
+        let given = digest(key);
+        if !self.accepts_digest(&given) {
             return None;
         }
-        let id: String = digest(key)[..6]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Some(id)
+        Some(given[..6].iter().map(|b| format!("{b:02x}")).collect())
     }
 }
 

@@ -40,6 +40,13 @@ pub fn is_api_path(path: &str) -> bool {
     })
 }
 
+/// Whether a request path can name an embedded file: no `.`/`..` segments, no backslashes.
+/// Debug builds read the assets from disk, so nothing may climb out of the folder.
+#[cfg(feature = "dashboard")]
+fn is_plain_relative_path(path: &str) -> bool {
+    !path.contains('\\') && path.split('/').all(|segment| segment != ".." && segment != ".")
+}
+
 /// `GET /`.
 pub async fn index(headers: HeaderMap) -> Response {
     page(&Method::GET, "/", &headers)
@@ -67,6 +74,9 @@ fn page(method: &Method, path: &str, headers: &HeaderMap) -> Response {
         return ops::not_found_at(path).into_response();
     }
     let relative = path.trim_start_matches('/');
+    if !is_plain_relative_path(relative) {
+        return ops::not_found_at(path).into_response();
+    }
     let (name, file) = match embedded::Assets::get(relative) {
         Some(file) if !relative.is_empty() => (relative, file),
         // A missing file (its last segment has an extension) is a 404, not the app: a broken
@@ -150,6 +160,16 @@ mod embedded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "dashboard")]
+    #[test]
+    fn paths_cannot_climb_out_of_the_assets() {
+        assert!(is_plain_relative_path("assets/index-abc.js"));
+        assert!(is_plain_relative_path(""));
+        for climbing in ["../Cargo.toml", "assets/../../x", "./index.html", "a\\..\\b"] {
+            assert!(!is_plain_relative_path(climbing), "{climbing}");
+        }
+    }
 
     #[test]
     fn api_prefixes_match_whole_segments_only() {

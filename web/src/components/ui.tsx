@@ -109,6 +109,46 @@ export function Dialog({
   );
 }
 
+/**
+ * Cancel plus the dialog's action. The action submits the form `form` when given (so Enter
+ * in a field submits too), else calls `onAction`.
+ */
+export function DialogFooter({
+  onCancel,
+  label,
+  busy,
+  disabled,
+  danger,
+  form,
+  onAction,
+}: {
+  onCancel: () => void;
+  label: string;
+  busy: boolean;
+  disabled?: boolean;
+  danger?: boolean;
+  form?: string;
+  onAction?: () => void;
+}) {
+  return (
+    <>
+      <button type="button" className="btn" onClick={onCancel}>
+        Cancel
+      </button>
+      <button
+        type={form ? "submit" : "button"}
+        form={form}
+        className={danger ? "btn danger" : "btn primary"}
+        disabled={disabled || busy}
+        onClick={form ? undefined : onAction}
+        autoFocus={!form}
+      >
+        {busy && <Spinner label="Working" />} {label}
+      </button>
+    </>
+  );
+}
+
 /** SQL and its parameters, exactly as they will be sent. */
 export function SqlPreview({ sql, params }: { sql: string; params: readonly unknown[] }) {
   return (

@@ -25,7 +25,7 @@ import {
 import type { CellValue, ColumnDefinition, TableInfo } from "../lib/types";
 import { DataGrid, type GridSort } from "../components/DataGrid";
 import { Link } from "../components/Link";
-import { Dialog, Empty, ErrorBox, Loading, PageHeader, Spinner, SqlPreview } from "../components/ui";
+import { Dialog, DialogFooter, Empty, ErrorBox, Loading, PageHeader, Spinner, SqlPreview } from "../components/ui";
 import { DeleteDatabase } from "./Databases";
 
 export function DatabaseView({ database, table }: { database: string; table: string | null }) {
@@ -370,16 +370,7 @@ function ConfirmSql({
     <Dialog
       title={title}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" className="btn danger" onClick={run} disabled={busy} autoFocus>
-            {busy && <Spinner label="Running" />} {action}
-          </button>
-        </>
-      }
+      footer={<DialogFooter onCancel={onClose} onAction={() => void run()} label={action} danger busy={busy} />}
     >
       <p>This SQL will run:</p>
       <SqlPreview sql={statement.sql} params={statement.params} />
@@ -467,16 +458,7 @@ function RowEditor({
       wide
       title={current ? `Edit row of ${table.name}` : `Insert a row into ${table.name}`}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="row-form" className="btn primary" disabled={!statement || busy}>
-            {busy && <Spinner label="Saving" />} {current ? "Update row" : "Insert row"}
-          </button>
-        </>
-      }
+      footer={<DialogFooter onCancel={onClose} form="row-form" label={current ? "Update row" : "Insert row"} busy={busy} disabled={!statement} />}
     >
       <form id="row-form" className="row-form" onSubmit={save}>
         {columns.map((c) => {
@@ -647,16 +629,7 @@ function CreateTable({ database, onClose, onCreated }: { database: string; onClo
       wide
       title="New table"
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="create-table" className="btn primary" disabled={!name.trim() || named.length === 0 || busy}>
-            {busy && <Spinner label="Creating" />} Create table
-          </button>
-        </>
-      }
+      footer={<DialogFooter onCancel={onClose} form="create-table" label="Create table" busy={busy} disabled={!name.trim() || named.length === 0} />}
     >
       <form id="create-table" className="form" onSubmit={submit}>
         <label htmlFor="table-name">Table name</label>

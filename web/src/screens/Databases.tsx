@@ -11,7 +11,7 @@ import { navigate, pathOf } from "../lib/router";
 import { isValidDatabaseName, parseSize } from "../lib/sql";
 import type { DatabaseInfo } from "../lib/types";
 import { Link } from "../components/Link";
-import { Dialog, Empty, ErrorBox, Loading, PageHeader, Spinner } from "../components/ui";
+import { Dialog, DialogFooter, Empty, ErrorBox, Loading, PageHeader, Spinner } from "../components/ui";
 
 const PAGE_SIZE = 50;
 type SortKey = NonNullable<DatabaseQuery["sort"]>;
@@ -205,16 +205,7 @@ function CreateDatabase({ onClose, onCreated }: { onClose: () => void; onCreated
     <Dialog
       title="New database"
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="create-db" className="btn primary" disabled={!name || !!nameProblem || !!sizeProblem || busy}>
-            {busy && <Spinner label="Creating" />} Create database
-          </button>
-        </>
-      }
+      footer={<DialogFooter onCancel={onClose} form="create-db" label="Create database" busy={busy} disabled={!name || !!nameProblem || !!sizeProblem} />}
     >
       <form id="create-db" className="form" onSubmit={submit}>
         <label htmlFor="db-name">Name</label>
@@ -256,16 +247,7 @@ export function DeleteDatabase({ database, onClose, onDeleted }: { database: str
     <Dialog
       title={`Delete ${database}?`}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="delete-db" className="btn danger" disabled={typed !== database || busy}>
-            {busy && <Spinner label="Deleting" />} Delete forever
-          </button>
-        </>
-      }
+      footer={<DialogFooter onCancel={onClose} form="delete-db" label="Delete forever" danger busy={busy} disabled={typed !== database} />}
     >
       <form id="delete-db" className="form" onSubmit={remove}>
         <p>

@@ -43,6 +43,13 @@ fn main() {
             println!(
                 "cargo::warning=the dashboard is not built ({reason}); a page explaining how to build it is served at / instead"
             );
+            // Installing or upgrading Node.js changes a directory on the PATH: the next
+            // build notices it and tries again, with no web file touched.
+            println!("cargo::rerun-if-env-changed=PATH");
+            let path = env::var_os("PATH").unwrap_or_default();
+            for dir in env::split_paths(&path).filter(|d| d.is_dir()) {
+                println!("cargo::rerun-if-changed={}", dir.display());
+            }
             write_placeholder(&out.join("dashboard-placeholder"), &reason)
         }
     };

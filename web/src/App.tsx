@@ -85,7 +85,7 @@ function Shell({ theme, onToggleTheme, onSignOut }: { theme: Theme; onToggleThem
         <ul>
           {navigation.map(({ to, label, icon: Icon, match }) => (
             <li key={to}>
-              <Link to={to} className={match(path) ? "nav-link current" : "nav-link"} aria-current={match(path) ? "page" : undefined}>
+              <Link to={to} title={label} className={match(path) ? "nav-link current" : "nav-link"} aria-current={match(path) ? "page" : undefined}>
                 <Icon size={17} aria-hidden />
                 <span>{label}</span>
               </Link>

@@ -44,7 +44,10 @@ pub fn is_api_path(path: &str) -> bool {
 /// Debug builds read the assets from disk, so nothing may climb out of the folder.
 #[cfg(feature = "dashboard")]
 fn is_plain_relative_path(path: &str) -> bool {
-    !path.contains('\\') && path.split('/').all(|segment| segment != ".." && segment != ".")
+    !path.contains('\\')
+        && path
+            .split('/')
+            .all(|segment| segment != ".." && segment != ".")
 }
 
 /// `GET /`.
@@ -166,7 +169,12 @@ mod tests {
     fn paths_cannot_climb_out_of_the_assets() {
         assert!(is_plain_relative_path("assets/index-abc.js"));
         assert!(is_plain_relative_path(""));
-        for climbing in ["../Cargo.toml", "assets/../../x", "./index.html", "a\\..\\b"] {
+        for climbing in [
+            "../Cargo.toml",
+            "assets/../../x",
+            "./index.html",
+            "a\\..\\b",
+        ] {
             assert!(!is_plain_relative_path(climbing), "{climbing}");
         }
     }

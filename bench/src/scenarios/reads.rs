@@ -1,6 +1,8 @@
 //! `reads`: point reads by primary key from a 100,000-row table, against `GET /health` as the
 //! ceiling of what the HTTP stack serves on this machine. Both run on the same keep-alive
-//! connections and alternate within each round, so their ratio is a fair comparison.
+//! connections and alternate within each round, so their ratio is a fair comparison. The same
+//! read through libSQL's protocol (a Hrana pipeline of `execute` + `close`, what
+//! `@libsql/client`'s `execute()` sends) shows what that front costs next to REST.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -78,28 +80,52 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
         ))),
     });
 
+    let hrana_uri: hyper::Uri = format!("/hrana/{DB}/v2/pipeline")
+        .parse()
+        .context("pipeline URI")?;
+    let hrana: Workload = Arc::new(move |rng| Job {
+        method: Method::POST,
+        uri: hrana_uri.clone(),
+        body: Some(Bytes::from(format!(
+            r#"{{"baton":null,"requests":[{{"type":"execute","stmt":{{"sql":"SELECT * FROM t WHERE id = ?","args":[{{"type":"integer","value":"{}"}}]}}}},{{"type":"close"}}]}}"#,
+            rng.one_to(rows)
+        ))),
+    });
+
     let mut pool = Pool::connect(server.addr(), server.key(), settings.read_connections).await?;
     let mut health_rounds = Rounds::default();
     let mut read_rounds = Rounds::default();
+    let mut hrana_rounds = Rounds::default();
     let mut ratios = Vec::new();
+    let mut hrana_ratios = Vec::new();
     for round in 1..=settings.rounds {
         let h = warm_then_measure(&mut pool, settings, &health).await?;
         let r = warm_then_measure(&mut pool, settings, &read).await?;
+        let l = warm_then_measure(&mut pool, settings, &hrana).await?;
         let ratio = if h.rate() > 0.0 {
             r.rate() / h.rate()
         } else {
             0.0
         };
+        let hrana_ratio = if r.rate() > 0.0 {
+            l.rate() / r.rate()
+        } else {
+            0.0
+        };
         progress!(
-            "reads: round {round}/{}: /health {} req/s, point reads {} req/s ({})",
+            "reads: round {round}/{}: /health {} req/s, point reads {} req/s ({}), via libSQL {} req/s ({} of REST)",
             settings.rounds,
             report::rate(h.rate()),
             report::rate(r.rate()),
-            report::percent(ratio)
+            report::percent(ratio),
+            report::rate(l.rate()),
+            report::percent(hrana_ratio)
         );
         health_rounds.push(&h);
         read_rounds.push(&r);
+        hrana_rounds.push(&l);
         ratios.push(ratio);
+        hrana_ratios.push(hrana_ratio);
     }
 
     let ratio = median(&ratios);
@@ -113,6 +139,10 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
     row(
         "point read `SELECT * FROM t WHERE id = ?` (random id)",
         &read_rounds,
+    );
+    row(
+        "the same read as a libSQL pipeline (`execute` + `close`)",
+        &hrana_rounds,
     );
     let mut body = String::new();
     let _ = writeln!(
@@ -131,7 +161,19 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
         "{}",
         report::ratio_line("Point reads / health", ratio, &ratios, GOAL)
     );
-    for (label, rounds) in [("health", &health_rounds), ("point reads", &read_rounds)] {
+    let hrana_by_round: Vec<String> = hrana_ratios.iter().map(|r| report::percent(*r)).collect();
+    let _ = writeln!(
+        body,
+        "\nlibSQL (Hrana) point reads / REST point reads: **{}** (median of the per-round \
+         ratios: {}).",
+        report::percent(median(&hrana_ratios)),
+        hrana_by_round.join(" / ")
+    );
+    for (label, rounds) in [
+        ("health", &health_rounds),
+        ("point reads", &read_rounds),
+        ("libSQL point reads", &hrana_rounds),
+    ] {
         if let Some(note) = rounds.error_note(label) {
             body.push_str(&note);
         }

@@ -59,6 +59,7 @@ error_codes! {
     DatabaseFull = ("database_full", 507, "The write would grow the database beyond its size quota."),
     ValueTooLarge = ("value_too_large", 400, "A string or blob is larger than SQLite's length limit."),
     TransactionOpen = ("transaction_open", 400, "The request began a transaction and did not end it; it was rolled back."),
+    TransactionTimeout = ("transaction_timeout", 409, "An interactive transaction (a libSQL stream) held the write lock longer than allowed and was rolled back."),
     DatabaseBusy = ("database_busy", 503, "The database's write queue is full; retry after a short wait."),
     NotReady = ("not_ready", 503, "The gateway is starting or shutting down."),
     InternalError = ("internal_error", 500, "An internal fault; the server log has the detail under the request id."),

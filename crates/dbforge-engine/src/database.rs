@@ -15,7 +15,7 @@ use crate::execute::{ResultBudget, Run, Statement, StatementOutput, run_prepared
 use crate::readers::{Reader, ReaderPool};
 use crate::sandbox::Sandbox;
 use crate::split::split_statements;
-use crate::writer::{COUNT_TABLES_SQL, Writer, WriterThread};
+use crate::writer::{COUNT_TABLES_SQL, WriteSession, Writer, WriterThread};
 use crate::{DatabaseSettings, Durability, EngineConfig, EngineError, Limits};
 
 pub struct Database {
@@ -234,16 +234,7 @@ impl Database {
     fn expand(&self, statements: Vec<Statement>) -> Result<Vec<Statement>, EngineError> {
         let mut expanded = Vec::with_capacity(statements.len());
         for statement in statements {
-            if statement.sql.len() > self.limits.max_sql_length {
-                return Err(EngineError::new(
-                    ErrorCode::SqlTooLong,
-                    format!(
-                        "a SQL text is {} bytes; the limit is {} bytes",
-                        statement.sql.len(),
-                        self.limits.max_sql_length
-                    ),
-                ));
-            }
+            self.check_sql_length(&statement.sql)?;
             let parts = split_statements(&statement.sql);
             match parts.len() {
                 0 => {
@@ -281,6 +272,50 @@ impl Database {
             ));
         }
         Ok(expanded)
+    }
+
+    pub(crate) fn check_sql_length(&self, sql: &str) -> Result<(), EngineError> {
+        if sql.len() > self.limits.max_sql_length {
+            return Err(EngineError::new(
+                ErrorCode::SqlTooLong,
+                format!(
+                    "a SQL text is {} bytes; the limit is {} bytes",
+                    sql.len(),
+                    self.limits.max_sql_length
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Waits for the writer and lends it to an interactive transaction.
+    pub(crate) async fn open_write_session(
+        &self,
+        foreign_keys: bool,
+        hold_limit: Duration,
+    ) -> Result<WriteSession, EngineError> {
+        self.writer.open_session(foreign_keys, hold_limit).await
+    }
+
+    /// A private read-only connection inside `BEGIN` (its snapshot starts at the first read),
+    /// whose client may end it with COMMIT or ROLLBACK.
+    pub(crate) async fn begin_read_transaction(&self) -> Result<Reader, EngineError> {
+        let readers = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || {
+            let reader = readers.open_reader()?;
+            reader
+                .sandbox
+                .run_internal(&reader.conn, "BEGIN")
+                .map_err(|e| EngineError::from_sqlite(e, None))?;
+            reader.sandbox.allow_transactions(true);
+            Ok(reader)
+        })
+        .await
+        .map_err(|e| EngineError::internal(format!("read task failed: {e}")))?
     }
 
     /// Runs the request on `reader` if SQLite reports every statement read-only, each

@@ -12,6 +12,11 @@ pub struct EngineError {
     pub message: String,
     /// Index of the failing statement in a batch, when one statement failed.
     pub statement: Option<usize>,
+    /// SQLite's extended result code, when SQLite reported the error (protocols that speak
+    /// SQLite's own codes, such as Hrana, need it).
+    pub sqlite_code: Option<i32>,
+    /// Whether SQLite rejected the SQL text itself (a syntax error found while preparing).
+    pub in_sql_text: bool,
 }
 
 impl EngineError {
@@ -20,6 +25,8 @@ impl EngineError {
             code,
             message: message.into(),
             statement: None,
+            sqlite_code: None,
+            in_sql_text: false,
         }
     }
 
@@ -35,14 +42,27 @@ impl EngineError {
     /// Maps an SQLite error; `denial` is the sandbox's reason when the authorizer refused.
     pub(crate) fn from_sqlite(err: rusqlite::Error, denial: Option<String>) -> Self {
         use rusqlite::Error as E;
-        let (e, text) = match err {
-            E::SqliteFailure(e, msg) => (e, msg.unwrap_or_else(|| e.to_string())),
+        let (e, text, in_sql_text) = match err {
+            E::SqliteFailure(e, msg) => (e, msg.unwrap_or_else(|| e.to_string()), false),
             // A prepare error pointing at a token: say where.
             E::SqlInputError {
                 error, msg, offset, ..
-            } => (error, format!("{msg} (at byte {offset} of the statement)")),
+            } => (
+                error,
+                format!("{msg} (at byte {offset} of the statement)"),
+                true,
+            ),
             other => return Self::from_other(other),
         };
+        let mapped = Self::map_sqlite(e, text, denial);
+        Self {
+            sqlite_code: Some(e.extended_code),
+            in_sql_text: in_sql_text && mapped.code == ErrorCode::SqlError,
+            ..mapped
+        }
+    }
+
+    fn map_sqlite(e: ffi::Error, text: String, denial: Option<String>) -> Self {
         // SQLite words some refusals as plain errors ("not authorized to use function"); the
         // sandbox's own record says what was refused.
         if let Some(reason) = denial {

@@ -139,6 +139,15 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<(), Engin
     }
 }
 
+/// Where [`run_statement`] gets its prepared statement from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Prepare {
+    /// The connection's statement cache: the authorizer only sees the first prepare.
+    Cached,
+    /// A fresh prepare, passing the authorizer every time and never entering the cache.
+    Fresh,
+}
+
 /// Runs one statement to completion (writer side: prepares it and learns whether it
 /// inserts). Read-only statements stop stepping once the result is full; writing statements
 /// always run to the end so their effect is whole.
@@ -148,19 +157,29 @@ pub(crate) fn run_statement(
     statement: &Statement,
     limits: &Limits,
     budget: &mut ResultBudget,
+    prepare: Prepare,
 ) -> Result<StatementOutput, EngineError> {
     sandbox.before_prepare();
-    let mut stmt = conn
-        .prepare_cached(&statement.sql)
-        .map_err(|e| sandbox.error(e))?;
-    let inserts = sandbox.inserts(&statement.sql);
-    let timeout = limits.statement_timeout;
-    let run = Run {
-        params: &statement.params,
-        inserts,
-        timeout,
+    let run = |stmt: &mut rusqlite::Statement<'_>, budget: &mut ResultBudget| {
+        let run = Run {
+            params: &statement.params,
+            inserts: sandbox.inserts(&statement.sql),
+            timeout: limits.statement_timeout,
+        };
+        run_prepared(conn, sandbox, stmt, run, limits, budget)
     };
-    run_prepared(conn, sandbox, &mut stmt, run, limits, budget)
+    match prepare {
+        Prepare::Cached => {
+            let mut stmt = conn
+                .prepare_cached(&statement.sql)
+                .map_err(|e| sandbox.error(e))?;
+            run(&mut stmt, budget)
+        }
+        Prepare::Fresh => {
+            let mut stmt = conn.prepare(&statement.sql).map_err(|e| sandbox.error(e))?;
+            run(&mut stmt, budget)
+        }
+    }
 }
 
 /// How to run one prepared statement.

@@ -11,6 +11,7 @@ mod readers;
 mod sandbox;
 pub mod schema;
 mod split;
+mod stream;
 mod writer;
 
 pub use config::{DatabaseSettings, Durability, EngineConfig, Limits};
@@ -19,3 +20,4 @@ pub use engine::{Engine, EngineCounters, StoredDatabase};
 pub use error::EngineError;
 pub use execute::{Statement, StatementOutput};
 pub use split::split_statements;
+pub use stream::{Description, Stream};

@@ -49,7 +49,8 @@ impl ReaderPool {
         }
     }
 
-    fn open_reader(&self) -> Result<Reader, EngineError> {
+    /// Opens a connection outside the pool's count (also for a stream's read transaction).
+    pub(crate) fn open_reader(&self) -> Result<Reader, EngineError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&self.path, flags)
             .map_err(|e| EngineError::internal(format!("opening a reader: {e}")))?;

@@ -83,6 +83,10 @@ pub(crate) struct Sandbox {
     denial: Arc<Mutex<Option<String>>>,
     /// Set while the engine prepares its own statements (BEGIN, SAVEPOINT, ...).
     internal: Arc<AtomicBool>,
+    /// Set while the connection serves an interactive transaction (a protocol stream), whose
+    /// client runs its own BEGIN, COMMIT, ROLLBACK and SAVEPOINTs. Statements prepared then
+    /// must not enter the statement cache: a cached COMMIT would skip the authorizer later.
+    transactions: Arc<AtomicBool>,
     /// Set by the authorizer: a statement was prepared, and whether it inserts at top level.
     prepared: Arc<AtomicBool>,
     inserting: Arc<AtomicBool>,
@@ -126,12 +130,20 @@ impl Sandbox {
         let internal = Arc::clone(&sandbox.internal);
         let prepared = Arc::clone(&sandbox.prepared);
         let inserting = Arc::clone(&sandbox.inserting);
+        let transactions = Arc::clone(&sandbox.transactions);
         conn.authorizer(Some(move |ctx: AuthContext<'_>| {
             prepared.store(true, Ordering::Relaxed);
             if matches!(ctx.action, AuthAction::Insert { .. }) && ctx.accessor.is_none() {
                 inserting.store(true, Ordering::Relaxed);
             }
             if internal.load(Ordering::Relaxed) {
+                return Authorization::Allow;
+            }
+            if matches!(
+                ctx.action,
+                AuthAction::Transaction { .. } | AuthAction::Savepoint { .. }
+            ) && transactions.load(Ordering::Relaxed)
+            {
                 return Authorization::Allow;
             }
             match refusal(&ctx.action) {
@@ -184,6 +196,11 @@ impl Sandbox {
 
     pub(crate) fn take_denial(&self) -> Option<String> {
         self.denial.lock().ok().and_then(|mut slot| slot.take())
+    }
+
+    /// Lets the client's own transaction control through (see `transactions`), or stops it.
+    pub(crate) fn allow_transactions(&self, allow: bool) {
+        self.transactions.store(allow, Ordering::Relaxed);
     }
 
     /// Runs the engine's own SQL (transaction control, settings) past the authorizer.

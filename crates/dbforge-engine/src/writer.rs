@@ -2,9 +2,13 @@
 //! write request waiting, runs each inside its own SAVEPOINT (a failing request rolls back
 //! alone), then COMMITs once, so one fsync serves many requests (group commit). Replies go out
 //! only after the commit is durable.
+//!
+//! A protocol stream's interactive transaction is a *session*: a queued job that, when its
+//! turn comes, lends the connection to one client until its transaction ends, it goes away,
+//! or it has held the lock for its time limit. Group commit resumes right after.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -14,7 +18,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::engine::EngineCounters;
-use crate::execute::{ResultBudget, Statement, StatementOutput, run_statement};
+use crate::execute::{Prepare, ResultBudget, Statement, StatementOutput, run_statement};
 use crate::sandbox::Sandbox;
 use crate::{EngineError, Limits};
 
@@ -31,6 +35,45 @@ pub(crate) struct WriteJob {
     pub(crate) statements: Vec<Statement>,
     pub(crate) reply: oneshot::Sender<WriteReply>,
 }
+
+/// What waits in a writer's queue.
+pub(crate) enum Job {
+    Write(WriteJob),
+    Session(SessionJob),
+}
+
+/// A request for the connection itself, for one interactive transaction.
+pub(crate) struct SessionJob {
+    pub(crate) commands: mpsc::Receiver<SessionCommand>,
+    /// Answered when the session has the connection (or could not get it).
+    pub(crate) opened: oneshot::Sender<Result<(), EngineError>>,
+    /// `false` runs the session with `PRAGMA foreign_keys = OFF` (libSQL's `migrate`).
+    pub(crate) foreign_keys: bool,
+    /// The longest the session may hold the connection.
+    pub(crate) hold_limit: Duration,
+    pub(crate) shared: Arc<SessionShared>,
+}
+
+/// Work for a session, run on the writer thread with the connection lent out.
+pub(crate) type SessionCommand = Box<dyn FnOnce(&SessionConnection<'_>) + Send>;
+
+/// What a session command may use.
+pub(crate) struct SessionConnection<'a> {
+    pub(crate) conn: &'a Connection,
+    pub(crate) sandbox: &'a Sandbox,
+    pub(crate) limits: &'a Limits,
+}
+
+/// State both ends of a session see.
+#[derive(Debug, Default)]
+pub(crate) struct SessionShared {
+    /// Set when the writer ended the session at its hold limit (and rolled it back).
+    pub(crate) expired: AtomicBool,
+}
+
+/// How often a session waiting for its client's next command checks whether the database is
+/// closing.
+const SESSION_POLL: Duration = Duration::from_millis(200);
 
 /// What the writer thread owns.
 pub(crate) struct WriterThread {
@@ -55,21 +98,41 @@ impl WriterThread {
             tx,
             waiting: Arc::new(AtomicUsize::new(0)),
             depth: queue_depth.max(1),
+            closing: Arc::new(AtomicBool::new(false)),
         };
         let waiting = Arc::clone(&queue.waiting);
+        let closing = Arc::clone(&queue.closing);
         let handle = std::thread::Builder::new()
             .name(format!("writer-{name}"))
-            .spawn(move || self.run(rx, &waiting))?;
+            .spawn(move || self.run(rx, &waiting, &closing))?;
         Ok((queue, handle))
     }
 
-    fn run(mut self, rx: mpsc::Receiver<WriteJob>, waiting: &AtomicUsize) {
+    fn run(mut self, rx: mpsc::Receiver<Job>, waiting: &AtomicUsize, closing: &AtomicBool) {
         let mut schema_version = self.schema_version();
         // Requests likely in flight (the last group plus those that came during its commit),
         // and how long the last COMMIT took: together they decide the commit delay.
         let mut in_flight = 1;
         let mut last_commit = Duration::ZERO;
-        while let Ok(first) = rx.recv() {
+        // A session met while gathering a group: it runs after that group commits.
+        let mut next_session: Option<SessionJob> = None;
+        loop {
+            let first = match next_session.take() {
+                Some(session) => Job::Session(session),
+                None => match rx.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                },
+            };
+            let first = match first {
+                Job::Write(job) => job,
+                Job::Session(session) => {
+                    waiting.fetch_sub(1, Ordering::Relaxed);
+                    self.run_session(session, closing);
+                    self.after_commit(&mut schema_version);
+                    continue;
+                }
+            };
             let mut jobs = vec![first];
             let target = in_flight.min(MAX_GROUP);
             // Commit delay: the clients answered by the last commit are about to send their
@@ -90,7 +153,11 @@ impl WriterThread {
                     Err(_) => None,
                 };
                 match next {
-                    Some(job) => jobs.push(job),
+                    Some(Job::Write(job)) => jobs.push(job),
+                    Some(Job::Session(session)) => {
+                        next_session = Some(session);
+                        break;
+                    }
                     None => break,
                 }
             }
@@ -98,17 +165,81 @@ impl WriterThread {
             let (replies, commit_time) = self.commit_group(&jobs);
             last_commit = commit_time;
             in_flight = jobs.len() + waiting.load(Ordering::Relaxed);
-            let version = self.schema_version();
-            if version != schema_version {
-                schema_version = version;
-                self.recount_tables();
-            }
+            self.after_commit(&mut schema_version);
             for (job, reply) in jobs.into_iter().zip(replies) {
                 // The requester may have gone away (client disconnected); nothing to do then.
                 let _ = job.reply.send(reply);
             }
         }
         self.checkpoint_and_close();
+    }
+
+    /// Follows schema changes (the table count) after a commit.
+    fn after_commit(&self, schema_version: &mut i64) {
+        let version = self.schema_version();
+        if version != *schema_version {
+            *schema_version = version;
+            self.recount_tables();
+        }
+    }
+
+    /// Lends the connection to one interactive transaction until its client ends it (drops
+    /// its handle once the connection is back in autocommit), its hold limit passes, or the
+    /// database closes. Whatever it leaves open is rolled back.
+    fn run_session(&mut self, job: SessionJob, closing: &AtomicBool) {
+        let started = Instant::now();
+        if !job.foreign_keys
+            && let Err(e) = self
+                .sandbox
+                .run_internal(&self.conn, "PRAGMA foreign_keys = OFF")
+        {
+            let _ = job.opened.send(Err(EngineError::from_sqlite(e, None)));
+            return;
+        }
+        self.sandbox.allow_transactions(true);
+        // The client may have gone away while it waited for its turn.
+        if job.opened.send(Ok(())).is_ok() {
+            let deadline = started + job.hold_limit;
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    job.shared.expired.store(true, Ordering::Relaxed);
+                    break;
+                }
+                match job.commands.recv_timeout(left.min(SESSION_POLL)) {
+                    Ok(command) => command(&SessionConnection {
+                        conn: &self.conn,
+                        sandbox: &self.sandbox,
+                        limits: &self.limits,
+                    }),
+                    Err(mpsc::RecvTimeoutError::Timeout) if closing.load(Ordering::Relaxed) => {
+                        break;
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        }
+        self.sandbox.allow_transactions(false);
+        if !self.conn.is_autocommit() {
+            if let Err(e) = self.sandbox.run_internal(&self.conn, "ROLLBACK") {
+                tracing::error!(error = %e, "rolling back an abandoned transaction failed");
+            } else {
+                tracing::info!(
+                    held_ms = started.elapsed().as_millis() as u64,
+                    expired = job.shared.expired.load(Ordering::Relaxed),
+                    "an interactive transaction was rolled back by the gateway"
+                );
+            }
+        }
+        if !job.foreign_keys
+            && let Err(e) = self
+                .sandbox
+                .run_internal(&self.conn, "PRAGMA foreign_keys = ON")
+        {
+            tracing::error!(error = %e, "turning foreign keys back on failed");
+        }
+        metrics::histogram!("dbforge_session_hold_seconds").record(started.elapsed().as_secs_f64());
     }
 
     /// Runs `jobs` in one transaction; returns one reply per job and how long COMMIT took.
@@ -189,8 +320,15 @@ impl WriterThread {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                run_statement(&self.conn, &self.sandbox, s, &self.limits, &mut budget)
-                    .map_err(|e| e.at_statement(i))
+                run_statement(
+                    &self.conn,
+                    &self.sandbox,
+                    s,
+                    &self.limits,
+                    &mut budget,
+                    Prepare::Cached,
+                )
+                .map_err(|e| e.at_statement(i))
             })
             .collect()
     }
@@ -233,9 +371,30 @@ fn fill(replies: Vec<Option<WriteReply>>, err: &EngineError) -> Vec<WriteReply> 
 
 /// The sending end of a writer's queue, with the count of requests waiting in it.
 pub(crate) struct Queue {
-    tx: mpsc::Sender<WriteJob>,
+    tx: mpsc::Sender<Job>,
     waiting: Arc<AtomicUsize>,
     depth: usize,
+    /// Set when the database closes: a session waiting for its client gives up.
+    closing: Arc<AtomicBool>,
+}
+
+impl Queue {
+    /// Queues `job` unless the queue is full.
+    fn push(&self, job: Job) -> Result<(), EngineError> {
+        // Counted before sending, so the writer never sees more received than waiting.
+        if self.waiting.fetch_add(1, Ordering::Relaxed) >= self.depth {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            return Err(EngineError::new(
+                ErrorCode::DatabaseBusy,
+                "the database's write queue is full; retry shortly",
+            ));
+        }
+        if self.tx.send(job).is_err() {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            return Err(closed());
+        }
+        Ok(())
+    }
 }
 
 /// The producer side, owned by the database handle.
@@ -252,39 +411,92 @@ impl Writer {
         }
     }
 
+    fn queue(&self) -> Result<Arc<Queue>, EngineError> {
+        self.queue
+            .lock()
+            .ok()
+            .and_then(|q| q.clone())
+            .ok_or_else(closed)
+    }
+
     pub(crate) async fn submit(&self, statements: Vec<Statement>) -> WriteReply {
-        let queue = self.queue.lock().ok().and_then(|q| q.clone());
-        let Some(queue) = queue else {
-            return Err(closed());
-        };
         let (reply, answer) = oneshot::channel();
-        // Counted before sending, so the writer never sees more received than waiting.
-        if queue.waiting.fetch_add(1, Ordering::Relaxed) >= queue.depth {
-            queue.waiting.fetch_sub(1, Ordering::Relaxed);
-            return Err(EngineError::new(
-                ErrorCode::DatabaseBusy,
-                "the database's write queue is full; retry shortly",
-            ));
-        }
-        if queue.tx.send(WriteJob { statements, reply }).is_err() {
-            queue.waiting.fetch_sub(1, Ordering::Relaxed);
-            return Err(closed());
-        }
-        drop(queue);
+        self.queue()?
+            .push(Job::Write(WriteJob { statements, reply }))?;
         answer.await.unwrap_or_else(|_| Err(closed()))
+    }
+
+    /// Waits for the connection and lends it to a new session; it stays lent until the
+    /// returned handle is dropped or the hold limit passes.
+    pub(crate) async fn open_session(
+        &self,
+        foreign_keys: bool,
+        hold_limit: Duration,
+    ) -> Result<WriteSession, EngineError> {
+        let (commands, receiver) = mpsc::channel();
+        let (opened, answer) = oneshot::channel();
+        let shared = Arc::new(SessionShared::default());
+        self.queue()?.push(Job::Session(SessionJob {
+            commands: receiver,
+            opened,
+            foreign_keys,
+            hold_limit,
+            shared: Arc::clone(&shared),
+        }))?;
+        answer.await.unwrap_or_else(|_| Err(closed()))?;
+        Ok(WriteSession { commands, shared })
     }
 
     /// Stops accepting writes, lets the queued ones finish, checkpoints and waits for the
     /// thread to end. Blocking.
     pub(crate) fn close(&self) {
-        if let Ok(mut queue) = self.queue.lock() {
-            queue.take();
+        if let Ok(mut queue) = self.queue.lock()
+            && let Some(queue) = queue.take()
+        {
+            queue.closing.store(true, Ordering::Relaxed);
         }
         let thread = self.thread.lock().ok().and_then(|mut t| t.take());
         if let Some(thread) = thread
             && thread.join().is_err()
         {
             tracing::error!("a writer thread panicked");
+        }
+    }
+}
+
+/// The client's end of a session: runs work on the lent connection, in order.
+pub(crate) struct WriteSession {
+    commands: mpsc::Sender<SessionCommand>,
+    shared: Arc<SessionShared>,
+}
+
+impl WriteSession {
+    /// Runs `work` on the session's connection and returns what it returned.
+    pub(crate) async fn run<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&SessionConnection<'_>) -> R + Send + 'static,
+    ) -> Result<R, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        let command: SessionCommand = Box::new(move |connection| {
+            let _ = reply.send(work(connection));
+        });
+        self.commands.send(command).map_err(|_| self.ended())?;
+        answer.await.map_err(|_| self.ended())
+    }
+
+    /// Whether the writer ended the session at its hold limit.
+    pub(crate) fn expired(&self) -> bool {
+        self.shared.expired.load(Ordering::Relaxed)
+    }
+
+    fn ended(&self) -> EngineError {
+        if self.expired() {
+            EngineError::new(
+                ErrorCode::TransactionTimeout,
+                "the transaction held the write lock for longer than the limit and was rolled back",
+            )
+        } else {
+            closed()
         }
     }
 }

@@ -29,7 +29,8 @@ impl RequestFacts {
     pub fn observe(state: &AppState, parts: &Parts, route: &str) -> Self {
         Self {
             at: SystemTime::now(),
-            key_id: crate::auth::presented_key(parts).and_then(|key| state.auth.key_id(key)),
+            key_id: crate::auth::presented_key(&parts.headers)
+                .and_then(|key| state.auth.key_id(key)),
             method: parts.method.to_string(),
             route: route.to_owned(),
             database: database_in_path(route, parts.uri.path()),

@@ -138,12 +138,11 @@ fn generate_key() -> std::io::Result<String> {
 }
 
 /// The key presented by a request: `X-API-Key`, or `Authorization: Bearer`.
-pub fn presented_key(parts: &Parts) -> Option<&str> {
-    let key = match parts.headers.get("x-api-key") {
+pub fn presented_key(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let key = match headers.get("x-api-key") {
         Some(value) => value.to_str().ok()?.trim(),
         None => {
-            let auth = parts
-                .headers
+            let auth = headers
                 .get(axum::http::header::AUTHORIZATION)?
                 .to_str()
                 .ok()?;
@@ -167,7 +166,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match presented_key(parts) {
+        match presented_key(&parts.headers) {
             Some(key) if state.auth.accepts(key) => Ok(Caller),
             Some(_) => Err(ApiError::new(
                 ErrorCode::Unauthorized,

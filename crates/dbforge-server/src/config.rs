@@ -134,6 +134,20 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_READERS_PER_DATABASE", default_value_t = 4)]
     pub readers_per_database: usize,
 
+    /// A libSQL (Hrana) stream unused this long is closed, rolling back what it held.
+    /// libSQL's own server uses 10 s, which cuts off interactive transactions that pause.
+    #[arg(long, env = "DBFORGE_STREAM_IDLE_TIMEOUT", value_parser = parse_duration, default_value = "5m")]
+    pub stream_idle_timeout: Duration,
+
+    /// The longest one interactive write transaction (a libSQL stream after BEGIN) may hold a
+    /// database's writer; then it is rolled back and other writes go on.
+    #[arg(long, env = "DBFORGE_WRITE_TRANSACTION_TIMEOUT", value_parser = parse_duration, default_value = "30s")]
+    pub write_transaction_timeout: Duration,
+
+    /// libSQL streams open at once, over all databases (`503` beyond).
+    #[arg(long, env = "DBFORGE_MAX_STREAMS", default_value_t = 1_024)]
+    pub max_streams: usize,
+
     /// How long a stop (SIGTERM/SIGINT) waits for in-flight requests before it closes the
     /// databases anyway.
     #[arg(long, env = "DBFORGE_SHUTDOWN_TIMEOUT", value_parser = parse_duration, default_value = "10s")]
@@ -169,6 +183,14 @@ impl ServeConfig {
         config.readers_per_database = self.readers_per_database.max(1);
         config.write_queue_depth = self.write_queue_depth.max(1);
         config
+    }
+
+    pub fn stream_limits(&self) -> crate::hrana::StreamLimits {
+        crate::hrana::StreamLimits {
+            idle_timeout: self.stream_idle_timeout,
+            write_hold_limit: self.write_transaction_timeout,
+            max_streams: self.max_streams.max(1),
+        }
     }
 
     pub fn forge_dir(&self) -> PathBuf {

@@ -16,8 +16,8 @@ use crate::routes::ops;
 pub struct UiResponse;
 
 /// Path prefixes that belong to the API. The dashboard never answers under them, so an
-/// unknown API path stays a JSON `route_not_found` instead of an HTML page. `/v1`-`/v3` are
-/// where libSQL clients speak Hrana over HTTP.
+/// unknown API path stays a JSON `route_not_found` instead of an HTML page. `/v1`-`/v3` (and
+/// `/v3-protobuf`) are where libSQL clients speak Hrana over HTTP without a database prefix.
 const API_PREFIXES: &[&str] = &[
     "/admin",
     "/api",
@@ -25,6 +25,7 @@ const API_PREFIXES: &[&str] = &[
     "/v1",
     "/v2",
     "/v3",
+    "/v3-protobuf",
     "/docs",
     "/openapi.json",
     "/health",

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod config;
 pub mod dashboard;
 pub mod error;
+pub mod hrana;
 pub mod routes;
 pub mod state;
 pub mod stats;
@@ -72,6 +73,7 @@ impl Gateway {
             auth,
             stats: Arc::new(Stats::new()),
             max_body_bytes: config.max_body_bytes,
+            streams: Arc::new(hrana::Streams::new(config.stream_limits())),
             config: Arc::new(config.clone()),
         };
         Ok(Self {

@@ -9,6 +9,7 @@ use crate::auth::Auth;
 use crate::catalog::{Catalog, CatalogEntry};
 use crate::config::ServeConfig;
 use crate::error::ApiError;
+use crate::hrana::Streams;
 use crate::stats::Stats;
 
 #[derive(Clone)]
@@ -18,6 +19,8 @@ pub struct AppState {
     pub auth: Auth,
     pub stats: Arc<Stats>,
     pub max_body_bytes: usize,
+    /// Open libSQL (Hrana) streams.
+    pub streams: Arc<Streams>,
     /// The settings the gateway runs with, for `GET /admin/config`.
     pub config: Arc<ServeConfig>,
 }

@@ -84,7 +84,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::metrics))
         .split_for_parts();
     let body_limit = state.max_body_bytes;
+    state.streams.start_sweeper();
     api.route("/", axum::routing::get(crate::dashboard::index))
+        .merge(crate::hrana::routes())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(crate::dashboard::fallback)
         .method_not_allowed_fallback(ops::method_not_allowed)

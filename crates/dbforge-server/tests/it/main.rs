@@ -3,6 +3,7 @@
 
 mod admin;
 mod dashboard;
+mod hrana;
 mod observe;
 mod ops;
 mod query;

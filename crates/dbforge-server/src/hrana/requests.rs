@@ -1,0 +1,479 @@
+//! Running Hrana stream requests (`execute`, `batch`, `sequence`, `describe`, stored SQL,
+//! `get_autocommit`) on a stream, through the engine's [`dbforge_engine::Stream`]: the same
+//! sandbox, limits and write path as the REST API.
+
+use std::time::Instant;
+
+use dbforge_api::{ErrorCode, Params};
+use dbforge_engine::{EngineError, Statement, StatementOutput, split_statements};
+
+use super::proto::{
+    Batch, BatchCond, BatchResult, Col, CursorEntry, DescribeCol, DescribeParam, DescribeResult,
+    Error, HranaValue, Stmt, StmtResult, StreamRequest, StreamResponse,
+};
+use super::streams::StreamState;
+use crate::state::AppState;
+
+/// SQL texts one stream may store with `store_sql`.
+const MAX_STORED_SQL: usize = 1_024;
+
+/// Runs one request of a pipeline (`close` is answered here and acted on by the caller).
+pub async fn run_request(
+    app: &AppState,
+    stream: &mut StreamState,
+    request: StreamRequest,
+) -> Result<StreamResponse, Error> {
+    match request {
+        StreamRequest::Close => Ok(StreamResponse::Close),
+        StreamRequest::Execute { stmt } => Ok(StreamResponse::Execute {
+            result: execute(app, stream, &stmt).await?,
+        }),
+        StreamRequest::Batch { batch } => {
+            let outcomes = run_batch(app, stream, &batch).await?;
+            Ok(StreamResponse::Batch {
+                result: batch_result(outcomes),
+            })
+        }
+        StreamRequest::Sequence { sql, sql_id } => {
+            let sql = resolve_sql(stream, sql, sql_id)?;
+            run_sequence(app, stream, &sql).await?;
+            Ok(StreamResponse::Sequence)
+        }
+        StreamRequest::Describe { sql, sql_id } => {
+            let sql = resolve_sql(stream, sql, sql_id)?;
+            let description = stream.stream.describe(sql).await.map_err(hrana_error)?;
+            Ok(StreamResponse::Describe {
+                result: DescribeResult {
+                    params: description
+                        .params
+                        .into_iter()
+                        .map(|name| DescribeParam { name })
+                        .collect(),
+                    cols: description
+                        .columns
+                        .into_iter()
+                        .map(|(name, decltype)| DescribeCol { name, decltype })
+                        .collect(),
+                    is_explain: description.is_explain,
+                    is_readonly: description.is_readonly,
+                },
+            })
+        }
+        StreamRequest::StoreSql { sql_id, sql } => {
+            if stream.stored_sql.contains_key(&sql_id) {
+                return Err(Error::new(
+                    "SQL_STORE_ID_IN_USE",
+                    format!("SQL id {sql_id} is already in use; close it first"),
+                ));
+            }
+            if stream.stored_sql.len() >= MAX_STORED_SQL {
+                return Err(Error::new(
+                    "SQL_STORE_FULL",
+                    format!("a stream may store at most {MAX_STORED_SQL} SQL texts"),
+                ));
+            }
+            let limit = app.engine.config().limits.max_sql_length;
+            if sql.len() > limit {
+                return Err(Error::new(
+                    "SQL_TOO_LONG",
+                    format!("the SQL text is {} bytes; the limit is {limit}", sql.len()),
+                ));
+            }
+            stream.stored_sql.insert(sql_id, sql);
+            Ok(StreamResponse::StoreSql)
+        }
+        StreamRequest::CloseSql { sql_id } => {
+            stream.stored_sql.remove(&sql_id);
+            Ok(StreamResponse::CloseSql)
+        }
+        StreamRequest::GetAutocommit => Ok(StreamResponse::GetAutocommit {
+            is_autocommit: stream.stream.is_autocommit(),
+        }),
+        StreamRequest::Unknown => Err(Error::new(
+            "PROTOCOL_ERROR",
+            "unknown request type; this server speaks Hrana 2 and 3 over HTTP (JSON)",
+        )),
+    }
+}
+
+/// What one batch step did.
+pub enum StepOutcome {
+    Skipped,
+    Done(StmtResult),
+    Failed(Error),
+}
+
+/// Runs a batch's steps in order, each only if its condition holds. A failing step does not
+/// stop the batch, and nothing is rolled back on the client's behalf: clients end their
+/// batches with their own conditional COMMIT and ROLLBACK.
+pub async fn run_batch(
+    app: &AppState,
+    stream: &mut StreamState,
+    batch: &Batch,
+) -> Result<Vec<StepOutcome>, Error> {
+    let limit = app.engine.config().limits.max_statements;
+    if batch.steps.len() > limit {
+        return Err(Error::new(
+            "TOO_MANY_STATEMENTS",
+            format!(
+                "the batch has {} steps; the limit is {limit}",
+                batch.steps.len()
+            ),
+        ));
+    }
+    let mut outcomes: Vec<StepOutcome> = Vec::with_capacity(batch.steps.len());
+    for (index, step) in batch.steps.iter().enumerate() {
+        let run = match &step.condition {
+            None => true,
+            Some(condition) => evaluate(condition, &outcomes, stream.stream.is_autocommit())
+                .map_err(|message| {
+                    Error::new("BATCH_COND_INVALID", format!("step {index}: {message}"))
+                })?,
+        };
+        outcomes.push(if run {
+            match execute(app, stream, &step.stmt).await {
+                Ok(result) => StepOutcome::Done(result),
+                Err(error) => StepOutcome::Failed(error),
+            }
+        } else {
+            StepOutcome::Skipped
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Evaluates a step condition over the steps before it.
+fn evaluate(
+    condition: &BatchCond,
+    before: &[StepOutcome],
+    autocommit: bool,
+) -> Result<bool, String> {
+    let step = |index: u32| {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| before.get(i))
+            .ok_or_else(|| format!("the condition refers to step {index}, which has not run yet"))
+    };
+    Ok(match condition {
+        BatchCond::Ok { step: i } => matches!(step(*i)?, StepOutcome::Done(_)),
+        BatchCond::Error { step: i } => matches!(step(*i)?, StepOutcome::Failed(_)),
+        BatchCond::Not { cond } => !evaluate(cond, before, autocommit)?,
+        BatchCond::And { conds } => {
+            let mut all = true;
+            for cond in conds {
+                all &= evaluate(cond, before, autocommit)?;
+            }
+            all
+        }
+        BatchCond::Or { conds } => {
+            let mut any = false;
+            for cond in conds {
+                any |= evaluate(cond, before, autocommit)?;
+            }
+            any
+        }
+        BatchCond::IsAutocommit => autocommit,
+    })
+}
+
+pub fn batch_result(outcomes: Vec<StepOutcome>) -> BatchResult {
+    let mut result = BatchResult {
+        step_results: Vec::with_capacity(outcomes.len()),
+        step_errors: Vec::with_capacity(outcomes.len()),
+    };
+    for outcome in outcomes {
+        let (ok, error) = match outcome {
+            StepOutcome::Skipped => (None, None),
+            StepOutcome::Done(r) => (Some(r), None),
+            StepOutcome::Failed(e) => (None, Some(e)),
+        };
+        result.step_results.push(ok);
+        result.step_errors.push(error);
+    }
+    result
+}
+
+/// The same outcomes as a cursor's entries.
+pub fn cursor_entries(outcomes: Vec<StepOutcome>) -> Vec<CursorEntry> {
+    let mut entries = Vec::new();
+    for (step, outcome) in (0u32..).zip(outcomes) {
+        match outcome {
+            StepOutcome::Skipped => {}
+            StepOutcome::Failed(error) => entries.push(CursorEntry::StepError { step, error }),
+            StepOutcome::Done(result) => {
+                entries.push(CursorEntry::StepBegin {
+                    step,
+                    cols: result.cols,
+                });
+                entries.extend(result.rows.into_iter().map(|row| CursorEntry::Row { row }));
+                entries.push(CursorEntry::StepEnd {
+                    affected_row_count: result.affected_row_count,
+                    last_insert_rowid: result.last_insert_rowid,
+                });
+            }
+        }
+    }
+    entries
+}
+
+/// Runs the statements of a SQL text one by one; the first failure ends it.
+async fn run_sequence(app: &AppState, stream: &mut StreamState, sql: &str) -> Result<(), Error> {
+    let statements = split_statements(sql);
+    let limit = app.engine.config().limits.max_statements;
+    if statements.len() > limit {
+        return Err(Error::new(
+            "TOO_MANY_STATEMENTS",
+            format!(
+                "the sequence holds {} statements; the limit is {limit}",
+                statements.len()
+            ),
+        ));
+    }
+    for sql in statements {
+        run_statement(app, stream, Statement::new(sql)).await?;
+    }
+    Ok(())
+}
+
+/// Runs one `Stmt` and shapes its result as Hrana's.
+async fn execute(
+    app: &AppState,
+    stream: &mut StreamState,
+    stmt: &Stmt,
+) -> Result<StmtResult, Error> {
+    let sql = resolve_sql(stream, stmt.sql.clone(), stmt.sql_id)?;
+    match split_statements(&sql).len() {
+        0 => {
+            return Err(Error::new(
+                "SQL_NO_STATEMENT",
+                "the SQL text holds no statement",
+            ));
+        }
+        1 => {}
+        _ => {
+            return Err(Error::new(
+                "SQL_MANY_STATEMENTS",
+                "the SQL text holds more than one statement; use `sequence` or a batch",
+            ));
+        }
+    }
+    let params = match (stmt.args.is_empty(), stmt.named_args.is_empty()) {
+        (true, true) => Params::None,
+        (false, true) => Params::Positional(stmt.args.iter().map(|v| v.0.clone()).collect()),
+        (true, false) => Params::Named(
+            stmt.named_args
+                .iter()
+                .map(|arg| (arg.name.clone(), arg.value.0.clone()))
+                .collect(),
+        ),
+        (false, false) => {
+            return Err(Error::new(
+                "ARGS_BOTH_POSITIONAL_AND_NAMED",
+                "give either positional `args` or `named_args`, not both",
+            ));
+        }
+    };
+    let output = run_statement(app, stream, Statement::with_params(sql, params)).await?;
+    if output.truncated {
+        let limits = &app.engine.config().limits;
+        return Err(Error::new(
+            "RESPONSE_TOO_LARGE",
+            format!(
+                "the result is larger than the server's limits ({} rows, {} bytes); add a LIMIT \
+                 or page through the rows",
+                limits.max_result_rows, limits.max_result_bytes
+            ),
+        ));
+    }
+    Ok(stmt_result(output, stmt.want_rows.unwrap_or(true)))
+}
+
+async fn run_statement(
+    app: &AppState,
+    stream: &mut StreamState,
+    statement: Statement,
+) -> Result<StatementOutput, Error> {
+    let started = Instant::now();
+    let result = stream.stream.execute(statement).await;
+    app.stats.record_query(started.elapsed(), result.is_ok());
+    result.map_err(hrana_error)
+}
+
+fn stmt_result(output: StatementOutput, want_rows: bool) -> StmtResult {
+    StmtResult {
+        cols: output
+            .columns
+            .into_iter()
+            .zip(output.column_types)
+            .map(|(name, decltype)| Col {
+                name: Some(name),
+                decltype,
+            })
+            .collect(),
+        rows: if want_rows {
+            output
+                .rows
+                .into_iter()
+                .map(|row| row.into_iter().map(HranaValue).collect())
+                .collect()
+        } else {
+            Vec::new()
+        },
+        affected_row_count: output.rows_affected,
+        last_insert_rowid: output.last_insert_rowid,
+    }
+}
+
+fn resolve_sql(
+    stream: &StreamState,
+    sql: Option<String>,
+    sql_id: Option<i32>,
+) -> Result<String, Error> {
+    match (sql, sql_id) {
+        (Some(sql), None) => Ok(sql),
+        (None, Some(id)) => stream.stored_sql.get(&id).cloned().ok_or_else(|| {
+            Error::new(
+                "SQL_NOT_FOUND",
+                format!("no SQL text is stored under id {id} on this stream"),
+            )
+        }),
+        (Some(_), Some(_)) => Err(Error::new(
+            "PROTOCOL_ERROR",
+            "give either `sql` or `sql_id`, not both",
+        )),
+        (None, None) => Err(Error::new(
+            "PROTOCOL_ERROR",
+            "`sql` or `sql_id` is required",
+        )),
+    }
+}
+
+/// An engine error in Hrana's terms: SQLite's own code (`SQLITE_CONSTRAINT`, ...) where SQLite
+/// reported it, `SQL_PARSE_ERROR` for a statement it could not parse, `ARGS_INVALID` for
+/// arguments that do not fit the statement, and the gateway's code otherwise.
+pub fn hrana_error(error: EngineError) -> Error {
+    if error.code == ErrorCode::InternalError {
+        tracing::error!(detail = error.message, "internal error in a libSQL stream");
+        return Error::new(
+            "INTERNAL_ERROR",
+            "internal error; the server log has the detail",
+        );
+    }
+    let code = if error.in_sql_text {
+        "SQL_PARSE_ERROR".to_owned()
+    } else if error.code == ErrorCode::StatementNotAllowed {
+        // The sandbox's refusals, however SQLite worded them (VACUUM INTO fails as a plain
+        // error when its hidden ATTACH is refused).
+        "SQLITE_AUTH".to_owned()
+    } else if let Some(code) = error.sqlite_code {
+        sqlite_code_name(code).to_owned()
+    } else if error.code == ErrorCode::InvalidParams {
+        "ARGS_INVALID".to_owned()
+    } else {
+        error.code.as_str().to_ascii_uppercase()
+    };
+    Error::new(code, error.message)
+}
+
+/// The name of an SQLite result code's primary part.
+fn sqlite_code_name(extended: i32) -> &'static str {
+    match extended & 0xff {
+        1 => "SQLITE_ERROR",
+        2 => "SQLITE_INTERNAL",
+        3 => "SQLITE_PERM",
+        4 => "SQLITE_ABORT",
+        5 => "SQLITE_BUSY",
+        6 => "SQLITE_LOCKED",
+        7 => "SQLITE_NOMEM",
+        8 => "SQLITE_READONLY",
+        9 => "SQLITE_INTERRUPT",
+        10 => "SQLITE_IOERR",
+        11 => "SQLITE_CORRUPT",
+        12 => "SQLITE_NOTFOUND",
+        13 => "SQLITE_FULL",
+        14 => "SQLITE_CANTOPEN",
+        15 => "SQLITE_PROTOCOL",
+        16 => "SQLITE_EMPTY",
+        17 => "SQLITE_SCHEMA",
+        18 => "SQLITE_TOOBIG",
+        19 => "SQLITE_CONSTRAINT",
+        20 => "SQLITE_MISMATCH",
+        21 => "SQLITE_MISUSE",
+        22 => "SQLITE_NOLFS",
+        23 => "SQLITE_AUTH",
+        24 => "SQLITE_FORMAT",
+        25 => "SQLITE_RANGE",
+        26 => "SQLITE_NOTADB",
+        _ => "SQLITE_UNKNOWN",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done() -> StepOutcome {
+        StepOutcome::Done(StmtResult {
+            cols: vec![],
+            rows: vec![],
+            affected_row_count: 0,
+            last_insert_rowid: None,
+        })
+    }
+
+    fn cond(json: &str) -> BatchCond {
+        serde_json::from_str(json).expect("condition parses")
+    }
+
+    #[test]
+    fn conditions_combine_over_earlier_steps() {
+        let before = [
+            done(),
+            StepOutcome::Failed(Error::new("X", "x")),
+            StepOutcome::Skipped,
+        ];
+        let eval = |json: &str, autocommit| evaluate(&cond(json), &before, autocommit);
+        assert_eq!(eval(r#"{"type":"ok","step":0}"#, true), Ok(true));
+        assert_eq!(eval(r#"{"type":"ok","step":1}"#, true), Ok(false));
+        assert_eq!(eval(r#"{"type":"ok","step":2}"#, true), Ok(false));
+        assert_eq!(eval(r#"{"type":"error","step":1}"#, true), Ok(true));
+        assert_eq!(eval(r#"{"type":"error","step":2}"#, true), Ok(false));
+        assert_eq!(
+            eval(r#"{"type":"not","cond":{"type":"ok","step":1}}"#, true),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(
+                r#"{"type":"and","conds":[{"type":"ok","step":0},{"type":"error","step":1}]}"#,
+                true
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            eval(
+                r#"{"type":"and","conds":[{"type":"ok","step":0},{"type":"ok","step":1}]}"#,
+                true
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            eval(
+                r#"{"type":"or","conds":[{"type":"ok","step":1},{"type":"is_autocommit"}]}"#,
+                false
+            ),
+            Ok(false)
+        );
+        assert_eq!(eval(r#"{"type":"or","conds":[]}"#, true), Ok(false));
+        assert_eq!(eval(r#"{"type":"and","conds":[]}"#, true), Ok(true));
+        assert_eq!(eval(r#"{"type":"is_autocommit"}"#, true), Ok(true));
+        assert!(eval(r#"{"type":"ok","step":3}"#, true).is_err());
+    }
+
+    #[test]
+    fn sqlite_codes_use_their_primary_name() {
+        assert_eq!(sqlite_code_name(19), "SQLITE_CONSTRAINT");
+        assert_eq!(sqlite_code_name(2067), "SQLITE_CONSTRAINT"); // SQLITE_CONSTRAINT_UNIQUE
+        assert_eq!(sqlite_code_name(1), "SQLITE_ERROR");
+        assert_eq!(sqlite_code_name(999), "SQLITE_UNKNOWN");
+    }
+}

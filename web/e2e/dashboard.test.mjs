@@ -60,7 +60,7 @@ describe("DB-Forge dashboard", () => {
     browser = await launchBrowser();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(15_000);
-    guard = watchConsole(page);
+    guard = watchConsole(page, server.url);
   });
 
   after(async () => {

@@ -83,11 +83,12 @@ export async function launchBrowser() {
 }
 
 /**
- * Records console errors and page errors. A refused request is logged by Chromium as a
- * console error; the steps that provoke one on purpose (a wrong key, failing SQL) say so
- * with `expectHttpError`, and only those statuses are let through.
+ * Records console errors, page errors and requests to any origin but the server's. A
+ * refused request is logged by Chromium as a console error; the steps that provoke one on
+ * purpose (a wrong key, failing SQL) say so with `expectHttpError`, and only those statuses
+ * are let through.
  */
-export function watchConsole(page) {
+export function watchConsole(page, origin) {
   const problems = [];
   const expected = [];
   page.on("console", (message) => {
@@ -99,6 +100,13 @@ export function watchConsole(page) {
     if (!allowed) problems.push(`console error: ${text} (${url})`);
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  // Everything (app, fonts, icons) comes from the server itself: nothing from the internet.
+  page.on("request", (request) => {
+    const url = request.url();
+    if (!/^(data|blob):/.test(url) && !url.startsWith(origin)) {
+      problems.push(`request outside the server: ${url}`);
+    }
+  });
   return {
     expectHttpError(status, path) {
       expected.push({ status, path });

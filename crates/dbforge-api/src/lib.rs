@@ -4,6 +4,7 @@
 mod admin;
 mod error;
 mod name;
+mod observe;
 mod query;
 mod tables;
 mod value;
@@ -14,6 +15,9 @@ pub use admin::{
 };
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use name::{DatabaseName, InvalidDatabaseName};
+pub use observe::{
+    ActivityEntry, ActivityList, BusyDatabase, ServerConfig, ServerLimits, Timeseries, TrafficPoint,
+};
 pub use query::{
     BatchResult, Params, QueryOptions, QueryRequest, QueryResponse, RowFormat, StatementRequest,
     StatementResult,

@@ -87,11 +87,27 @@ impl Auth {
     }
 
     pub fn accepts(&self, key: &str) -> bool {
-        let given = digest(key);
+        self.accepts_digest(&digest(key))
+    }
+
+    fn accepts_digest(&self, given: &[u8; 32]) -> bool {
         // Check every digest so the time taken does not say which one matched.
         self.digests
             .iter()
-            .fold(false, |ok, d| ok | bool::from(d.ct_eq(&given)))
+            .fold(false, |ok, d| ok | bool::from(d.ct_eq(given)))
+    }
+}
+
+impl Auth {
+    /// A non-secret identifier of `key` when it is accepted: the first 12 hex digits of its
+    /// SHA-256 digest (the key itself is 256 random bits, so this reveals nothing usable),
+    /// so logs can tell keys apart without holding them.
+    pub fn key_id(&self, key: &str) -> Option<String> {
+        let given = digest(key);
+        if !self.accepts_digest(&given) {
+            return None;
+        }
+        Some(given[..6].iter().map(|b| format!("{b:02x}")).collect())
     }
 }
 
@@ -195,6 +211,19 @@ mod tests {
             "an empty stored key is replaced"
         );
         assert!(!auth.accepts(""));
+    }
+
+    #[test]
+    fn key_ids_name_accepted_keys_without_revealing_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (auth, _) = Auth::resolve(Some("s3cret-key"), false, dir.path()).expect("resolve");
+        let id = auth
+            .key_id("s3cret-key")
+            .expect("an accepted key has an id");
+        assert_eq!(id.len(), 12);
+        assert_eq!(auth.key_id("s3cret-key"), Some(id.clone()), "stable");
+        assert!(!id.contains("s3cret"));
+        assert_eq!(auth.key_id("wrong"), None);
     }
 
     #[test]

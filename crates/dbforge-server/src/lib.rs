@@ -1,15 +1,18 @@
 //! The DB-Forge gateway: configuration, catalog, auth, HTTP routes and operations around the
 //! engine. `serve` runs it; `router` and `Gateway::open` let tests run it in-process.
 
+pub mod activity;
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod hrana;
 pub mod routes;
 pub mod state;
 pub mod stats;
 pub mod telemetry;
+pub mod timeline;
 
 use std::future::{Future, IntoFuture};
 use std::io::Write as _;
@@ -71,6 +74,7 @@ impl Gateway {
             stats: Arc::new(Stats::new()),
             max_body_bytes: config.max_body_bytes,
             streams: Arc::new(hrana::Streams::new(config.stream_limits())),
+            config: Arc::new(config.clone()),
         };
         Ok(Self {
             state,

@@ -7,6 +7,7 @@ use dbforge_engine::{Database, DatabaseSettings, Engine};
 
 use crate::auth::Auth;
 use crate::catalog::{Catalog, CatalogEntry};
+use crate::config::ServeConfig;
 use crate::error::ApiError;
 use crate::hrana::Streams;
 use crate::stats::Stats;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Open libSQL (Hrana) streams.
     pub streams: Arc<Streams>,
+    /// The settings the gateway runs with, for `GET /admin/config`.
+    pub config: Arc<ServeConfig>,
 }
 
 impl AppState {

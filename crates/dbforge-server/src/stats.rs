@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use dbforge_api::LatencyPercentiles;
 use hdrhistogram::Histogram;
 
+use crate::activity::ActivityLog;
+use crate::timeline::Timeline;
+
 pub struct Stats {
     started: Instant,
     pub requests: AtomicU64,
@@ -18,6 +21,10 @@ pub struct Stats {
     /// Total bytes on disk, with when it was measured: statting every file is not free.
     disk: Mutex<Option<(Instant, u64)>>,
     refreshing: AtomicBool,
+    /// The most recent requests, for `GET /admin/activity`.
+    pub activity: ActivityLog,
+    /// Traffic per interval, for `GET /admin/gateway/timeseries`.
+    pub timeline: Timeline,
 }
 
 impl Default for Stats {
@@ -38,6 +45,8 @@ impl Stats {
             latency: Mutex::new(histogram),
             disk: Mutex::new(None),
             refreshing: AtomicBool::new(false),
+            activity: ActivityLog::default(),
+            timeline: Timeline::default(),
         }
     }
 
@@ -56,6 +65,7 @@ impl Stats {
         if let Ok(mut h) = self.latency.lock() {
             h.saturating_record(micros);
         }
+        self.timeline.record_query(elapsed, ok);
         metrics::counter!("dbforge_queries_total", "outcome" => if ok { "ok" } else { "error" })
             .increment(1);
         metrics::histogram!("dbforge_query_duration_seconds").record(elapsed.as_secs_f64());

@@ -104,10 +104,13 @@ pub async fn track_requests(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
+    let (parts, body) = request.into_parts();
+    let facts = crate::activity::RequestFacts::observe(&state, &parts, &route);
+    let response = next.run(Request::from_parts(parts, body)).await;
     let elapsed = started.elapsed();
     state.stats.requests.fetch_add(1, Ordering::Relaxed);
     let status = response.status();
+    crate::activity::note_request(&state, facts, &response, elapsed);
     let labels = [
         ("route", route.clone()),
         ("method", method.to_string()),

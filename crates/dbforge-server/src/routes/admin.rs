@@ -56,9 +56,93 @@ pub struct ListParams {
     after: Option<String>,
     /// Only names starting with this.
     prefix: Option<String>,
+    /// Only names containing this.
+    search: Option<String>,
+    /// Order by `name` (default), `size`, `tables` or `created`; any order but by name pages
+    /// with `offset` instead of `after`.
+    sort: Option<SortKey>,
+    /// `asc` (default) or `desc`.
+    order: Option<SortOrder>,
+    /// Databases to skip (offset paging, for the sorted orders).
+    offset: Option<usize>,
 }
 
-/// List databases, ordered by name, a page at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortKey {
+    Name,
+    Size,
+    Tables,
+    Created,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    Asc,
+    Desc,
+}
+
+impl ListParams {
+    /// Whether the request needs the sorted, offset-paged listing rather than the cursor.
+    fn is_sorted_listing(&self) -> bool {
+        self.search.is_some()
+            || self.offset.is_some()
+            || self.order == Some(SortOrder::Desc)
+            || self.sort.is_some_and(|key| key != SortKey::Name)
+    }
+}
+
+/// Any order, any direction, names containing `search`: every matching entry is sorted (at
+/// 10,000 databases a few milliseconds, plus a stat per file when sorting by size) and one
+/// page is cut out by offset. `next_cursor` stays null: the caller pages by `offset`.
+fn sorted_listing(state: &AppState, params: &ListParams, limit: usize) -> DatabaseList {
+    let prefix = params.prefix.as_deref().unwrap_or_default();
+    let search = params
+        .search
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mut entries: Vec<(DatabaseName, CatalogEntry)> = state
+        .catalog
+        .names()
+        .into_iter()
+        .filter(|n| n.as_str().starts_with(prefix) && n.as_str().contains(&search))
+        .filter_map(|n| state.catalog.get(&n).map(|e| (n, e)))
+        .collect();
+    match params.sort.unwrap_or(SortKey::Name) {
+        SortKey::Name => {}
+        SortKey::Created => entries.sort_by_key(|(_, e)| e.created_at_ms),
+        SortKey::Tables => entries
+            .sort_by_key(|(n, e)| state.engine.cached_table_count(n).unwrap_or(e.table_count)),
+        SortKey::Size => {
+            let mut sized: Vec<_> = entries
+                .into_iter()
+                .map(|(n, e)| (state.engine.size_on_disk(&n), n, e))
+                .collect();
+            sized.sort_by_key(|(size, _, _)| *size);
+            entries = sized.into_iter().map(|(_, n, e)| (n, e)).collect();
+        }
+    }
+    if params.order == Some(SortOrder::Desc) {
+        entries.reverse();
+    }
+    let total = entries.len() as u64;
+    let databases = entries
+        .into_iter()
+        .skip(params.offset.unwrap_or(0))
+        .take(limit)
+        .map(|(n, e)| info(state, n, &e))
+        .collect();
+    DatabaseList {
+        databases,
+        total,
+        next_cursor: None,
+    }
+}
+
+/// List databases a page at a time: by name with a cursor (`after`), or sorted by any column
+/// and searched by substring with `offset` paging.
 #[utoipa::path(get, path = "/admin/databases", tag = "admin", params(ListParams),
     responses((status = 200, body = DatabaseList), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
@@ -75,6 +159,14 @@ pub async fn list_databases(
     }
     if let Some(after) = &params.after {
         DatabaseName::parse(after).map_err(|e| ApiError::invalid_request(format!("after: {e}")))?;
+    }
+    if params.after.is_some() && params.is_sorted_listing() {
+        return Err(ApiError::invalid_request(
+            "`after` pages by name only; with search, sort, order or offset, page by `offset`",
+        ));
+    }
+    if params.is_sorted_listing() {
+        return blocking(move || Ok(ApiJson(sorted_listing(&state, &params, limit)))).await;
     }
     blocking(move || {
         let prefix = params.prefix.unwrap_or_default();

@@ -3,7 +3,8 @@
 
 mod admin;
 mod data;
-mod ops;
+mod observe;
+pub(crate) mod ops;
 mod tables;
 
 use std::sync::Arc;
@@ -71,6 +72,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(admin::get_database, admin::remove_database))
         .routes(routes!(admin::delete_database))
         .routes(routes!(admin::gateway_stats))
+        .routes(routes!(observe::gateway_timeseries))
+        .routes(routes!(observe::list_activity))
+        .routes(routes!(observe::server_config))
         .routes(routes!(data::run_query))
         .routes(routes!(tables::list_tables, tables::create_table))
         .routes(routes!(tables::get_table))
@@ -81,10 +85,10 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     let body_limit = state.max_body_bytes;
     state.streams.start_sweeper();
-    api.route("/", axum::routing::get(ops::landing))
+    api.route("/", axum::routing::get(crate::dashboard::index))
         .merge(crate::hrana::routes())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
-        .fallback(ops::route_not_found)
+        .fallback(crate::dashboard::fallback)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), telemetry::track_requests))

@@ -1,9 +1,9 @@
-//! Operations routes (no API key): liveness, readiness, Prometheus metrics; plus the landing
-//! page and the JSON answers for unknown routes and wrong methods.
+//! Operations routes (no API key): liveness, readiness, Prometheus metrics; plus the JSON
+//! answers for unknown routes and wrong methods.
 
 use axum::extract::State;
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use dbforge_api::{ErrorCode, HealthStatus};
 
 use crate::error::{ApiError, ApiJson};
@@ -68,17 +68,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-pub async fn landing() -> Html<&'static str> {
-    Html(include_str!("landing.html"))
-}
-
-pub async fn route_not_found(uri: axum::http::Uri) -> ApiError {
+pub fn not_found_at(path: &str) -> ApiError {
     ApiError::new(
         ErrorCode::RouteNotFound,
-        format!(
-            "no route at {}; the API is described at /docs and /openapi.json",
-            uri.path()
-        ),
+        format!("no route at {path}; the API is described at /docs and /openapi.json"),
     )
 }
 

@@ -2,7 +2,9 @@
 //! data directory and talks to it over real HTTP.
 
 mod admin;
+mod dashboard;
 mod hrana;
+mod observe;
 mod ops;
 mod query;
 mod sandbox;

@@ -91,6 +91,9 @@ async fn openapi_describes_every_route_and_docs_are_served_offline() {
         "/admin/databases/prune/{name}",
         "/admin/databases/{name}",
         "/admin/gateway/stats",
+        "/admin/gateway/timeseries",
+        "/admin/activity",
+        "/admin/config",
         "/api/db/{name}/query",
         "/api/db/{name}/tables",
         "/api/db/{name}/tables/{table}",
@@ -136,7 +139,7 @@ async fn openapi_describes_every_route_and_docs_are_served_offline() {
 async fn unknown_routes_and_wrong_methods_answer_json() {
     let srv = TestServer::start().await;
     assert_error(
-        &srv.get_public("/no/such/route").await,
+        &srv.get_public("/api/no/such/route").await,
         404,
         "route_not_found",
     );

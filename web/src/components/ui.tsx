@@ -1,0 +1,168 @@
+// Small building blocks every screen shares: loading, error and empty states, badges,
+// the modal dialog and the page header.
+import { useEffect, useRef, type ReactNode } from "react";
+import { AlertTriangle, Loader2, RotateCw, X } from "lucide-react";
+import { ApiError, errorMessage } from "../lib/api";
+
+export function Spinner({ label = "Loading" }: { label?: string }) {
+  return (
+    <span className="spinner" role="status" aria-label={label}>
+      <Loader2 size={16} className="spin" aria-hidden />
+    </span>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <div className="state">
+      <Spinner label={`Loading ${what}`} /> <span>Loading {what}…</span>
+    </div>
+  );
+}
+
+export function ErrorBox({ error, onRetry, title }: { error: unknown; onRetry?: () => void; title?: string }) {
+  const code = error instanceof ApiError ? error.code : undefined;
+  return (
+    <div className="error-box" role="alert">
+      <AlertTriangle size={18} aria-hidden />
+      <div className="error-text">
+        {title && <strong>{title}</strong>}
+        <span>{errorMessage(error)}</span>
+        {code && code !== "network" && <code className="error-code">{code}</code>}
+      </div>
+      {onRetry && (
+        <button type="button" className="btn ghost small" onClick={onRetry}>
+          <RotateCw size={14} aria-hidden /> Retry
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="state empty">{children}</div>;
+}
+
+export function PageHeader({ title, subtitle, actions }: { title: ReactNode; subtitle?: ReactNode; actions?: ReactNode }) {
+  return (
+    <header className="page-header">
+      <div>
+        <h1>{title}</h1>
+        {subtitle && <p className="subtitle">{subtitle}</p>}
+      </div>
+      {actions && <div className="actions">{actions}</div>}
+    </header>
+  );
+}
+
+export function StatusBadge({ status }: { status: number }) {
+  const kind = status >= 500 ? "bad" : status >= 400 ? "warn" : "ok";
+  return <span className={`badge ${kind}`}>{status}</span>;
+}
+
+/**
+ * A modal dialog on the native <dialog>: the browser traps focus and closes it on Escape;
+ * focus returns to where it was when it closes.
+ */
+export function Dialog({
+  title,
+  onClose,
+  children,
+  footer,
+  wide,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  footer?: ReactNode;
+  wide?: boolean;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    const previous = document.activeElement as HTMLElement | null;
+    if (dialog && !dialog.open) dialog.showModal();
+    return () => {
+      dialog?.close();
+      previous?.focus?.();
+    };
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      className={wide ? "dialog wide" : "dialog"}
+      aria-label={title}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
+      <div className="dialog-head">
+        <h2>{title}</h2>
+        <button type="button" className="icon-btn" aria-label="Close" onClick={onClose}>
+          <X size={18} aria-hidden />
+        </button>
+      </div>
+      <div className="dialog-body">{children}</div>
+      {footer && <div className="dialog-foot">{footer}</div>}
+    </dialog>
+  );
+}
+
+/**
+ * Cancel plus the dialog's action. The action submits the form `form` when given (so Enter
+ * in a field submits too), else calls `onAction`.
+ */
+export function DialogFooter({
+  onCancel,
+  label,
+  busy,
+  disabled,
+  danger,
+  form,
+  onAction,
+}: {
+  onCancel: () => void;
+  label: string;
+  busy: boolean;
+  disabled?: boolean;
+  danger?: boolean;
+  form?: string;
+  onAction?: () => void;
+}) {
+  return (
+    <>
+      <button type="button" className="btn" onClick={onCancel}>
+        Cancel
+      </button>
+      <button
+        type={form ? "submit" : "button"}
+        form={form}
+        className={danger ? "btn danger" : "btn primary"}
+        disabled={disabled || busy}
+        onClick={form ? undefined : onAction}
+        autoFocus={!form}
+      >
+        {busy && <Spinner label="Working" />} {label}
+      </button>
+    </>
+  );
+}
+
+/** SQL and its parameters, exactly as they will be sent. */
+export function SqlPreview({ sql, params }: { sql: string; params: readonly unknown[] }) {
+  return (
+    <div className="sql-preview" aria-label="SQL that will run">
+      <pre>{sql}</pre>
+      {params.length > 0 && (
+        <ol className="params">
+          {params.map((p, i) => (
+            <li key={i}>
+              <code>?{i + 1}</code> = <code>{typeof p === "string" ? `'${p}'` : JSON.stringify(p)}</code>
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}

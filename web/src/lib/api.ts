@@ -1,0 +1,198 @@
+// The dashboard's HTTP client: one place that adds the API key, parses the error envelope
+// and turns every failure into an ApiError the screens can show.
+import type {
+  ActivityList,
+  CreateTableRequest,
+  DatabaseInfo,
+  DatabaseList,
+  GatewayStats,
+  QueryRequest,
+  ServerConfig,
+  StatementResult,
+  TableInfo,
+  TableList,
+  Timeseries,
+} from "./types";
+
+/** A failed request: the server's error code and message, or a network failure. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+
+  get unauthorized(): boolean {
+    return this.status === 401;
+  }
+}
+
+/** The status of a failure that never reached the server. */
+export const NETWORK_ERROR = 0;
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+export function queryString(query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+export interface ActivityQuery {
+  limit?: number;
+  before?: number;
+  database?: string;
+  route?: string;
+  method?: string;
+  status?: string;
+  key_id?: string;
+}
+
+export interface DatabaseQuery {
+  limit: number;
+  offset: number;
+  search?: string;
+  sort?: "name" | "size" | "tables" | "created";
+  order?: "asc" | "desc";
+}
+
+/** The answer of one query request: one result per statement, and how long it took. */
+export interface QueryOutcome {
+  results: StatementResult[];
+  durationMs: number;
+}
+
+type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export class ApiClient {
+  private readonly key: string;
+  private readonly fetcher: FetchLike;
+  private readonly baseUrl: string;
+  /** Called when the server rejects the key, so the app can sign out. */
+  onUnauthorized: (() => void) | undefined;
+
+  constructor(key: string, options: { fetch?: FetchLike; baseUrl?: string } = {}) {
+    this.key = key;
+    this.fetcher = options.fetch ?? ((input, init) => fetch(input, init));
+    this.baseUrl = options.baseUrl ?? "";
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const headers: Record<string, string> = { "X-API-Key": this.key, Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response: Response;
+    try {
+      response = await this.fetcher(this.baseUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    } catch (e) {
+      if (e instanceof DOMException && e.name === "AbortError") throw e;
+      throw new ApiError(NETWORK_ERROR, "network", "Cannot reach the DB-Forge server. Is it running?");
+    }
+    const text = await response.text();
+    let json: unknown = undefined;
+    if (text) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+    }
+    if (!response.ok) {
+      const envelope = json as { error?: { code?: string; message?: string } } | undefined;
+      const error = new ApiError(
+        response.status,
+        envelope?.error?.code ?? "http_error",
+        envelope?.error?.message ?? `The server answered ${response.status} ${response.statusText}`.trim(),
+      );
+      if (error.unauthorized) this.onUnauthorized?.();
+      throw error;
+    }
+    if (json === undefined) {
+      throw new ApiError(response.status, "invalid_response", "The server's answer was not JSON");
+    }
+    return json as T;
+  }
+
+  stats(signal?: AbortSignal) {
+    return this.request<GatewayStats>("GET", "/admin/gateway/stats", undefined, signal);
+  }
+
+  timeseries(signal?: AbortSignal) {
+    return this.request<Timeseries>("GET", "/admin/gateway/timeseries", undefined, signal);
+  }
+
+  activity(query: ActivityQuery, signal?: AbortSignal) {
+    return this.request<ActivityList>("GET", `/admin/activity${queryString({ ...query })}`, undefined, signal);
+  }
+
+  config(signal?: AbortSignal) {
+    return this.request<ServerConfig>("GET", "/admin/config", undefined, signal);
+  }
+
+  databases(query: DatabaseQuery, signal?: AbortSignal) {
+    return this.request<DatabaseList>("GET", `/admin/databases${queryString({ ...query })}`, undefined, signal);
+  }
+
+  database(name: string, signal?: AbortSignal) {
+    return this.request<DatabaseInfo>("GET", `/admin/databases/${encodeURIComponent(name)}`, undefined, signal);
+  }
+
+  createDatabase(name: string, maxSizeBytes?: number) {
+    const body = maxSizeBytes ? { limits: { max_size_bytes: maxSizeBytes } } : undefined;
+    return this.request<DatabaseInfo>("POST", `/admin/databases/spawn/${encodeURIComponent(name)}`, body);
+  }
+
+  deleteDatabase(name: string) {
+    return this.request<{ deleted: string }>("DELETE", `/admin/databases/${encodeURIComponent(name)}`);
+  }
+
+  tables(database: string, signal?: AbortSignal) {
+    return this.request<TableList>("GET", `/api/db/${encodeURIComponent(database)}/tables`, undefined, signal);
+  }
+
+  createTable(database: string, request: CreateTableRequest) {
+    return this.request<TableInfo>("POST", `/api/db/${encodeURIComponent(database)}/tables`, request);
+  }
+
+  /** Runs SQL with lossless values and rows as arrays; always answers a list of results. */
+  async query(database: string, request: QueryRequest, signal?: AbortSignal): Promise<QueryOutcome> {
+    const started = performance.now();
+    const answer = await this.request<StatementResult | { results: StatementResult[] }>(
+      "POST",
+      `/api/db/${encodeURIComponent(database)}/query`,
+      { row_format: "arrays", lossless: true, ...request },
+      signal,
+    );
+    const durationMs = performance.now() - started;
+    const results = "results" in answer ? answer.results : [answer];
+    return { results, durationMs };
+  }
+}
+
+/** Checks a key against the server: true when accepted, false when refused. */
+export async function keyIsAccepted(key: string, fetcher?: FetchLike): Promise<boolean> {
+  try {
+    await new ApiClient(key, { fetch: fetcher }).stats();
+    return true;
+  } catch (e) {
+    if (e instanceof ApiError && e.unauthorized) return false;
+    throw e;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -96,6 +96,14 @@ pub struct ServerLimits {
     pub readers_per_database: u64,
     /// Requests kept by the activity log.
     pub activity_capacity: u64,
+    /// libSQL streams: idle time before one is closed.
+    pub stream_idle_timeout_ms: u64,
+    /// libSQL streams: the longest one transaction may hold a database's writer.
+    pub write_transaction_timeout_ms: u64,
+    /// libSQL streams: the longest a BEGIN waits for another transaction.
+    pub transaction_busy_timeout_ms: u64,
+    /// libSQL streams open at once.
+    pub max_streams: u64,
 }
 
 /// `GET /admin/config`: the effective configuration. Secrets never appear: the admin key is

@@ -105,6 +105,10 @@ export interface ServerLimits {
   write_queue_depth: number;
   readers_per_database: number;
   activity_capacity: number;
+  stream_idle_timeout_ms: number;
+  write_transaction_timeout_ms: number;
+  transaction_busy_timeout_ms: number;
+  max_streams: number;
 }
 
 export interface ServerConfig {

@@ -75,6 +75,10 @@ export function ServerScreen() {
               ["Write queue per database", formatCount(l.write_queue_depth), "--write-queue-depth"],
               ["Readers per database", formatCount(l.readers_per_database), "--readers-per-database"],
               ["Activity log", `${formatCount(l.activity_capacity)} requests`],
+              ["libSQL stream idle close", formatMs(l.stream_idle_timeout_ms), "--stream-idle-timeout"],
+              ["libSQL write transaction hold", formatMs(l.write_transaction_timeout_ms), "--write-transaction-timeout"],
+              ["libSQL BEGIN wait", formatMs(l.transaction_busy_timeout_ms), "--transaction-busy-timeout"],
+              ["libSQL streams open at once", formatCount(l.max_streams), "--max-streams"],
             ]}
           />
         </section>

@@ -139,6 +139,7 @@ pub async fn server_config(_: Caller, State(state): State<AppState>) -> ApiJson<
         (None, false) => "key file",
     };
     let engine = state.engine.config();
+    let streams = state.streams.limits();
     let as_u64 = |n: usize| n as u64;
     ApiJson(ServerConfig {
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -173,6 +174,10 @@ pub async fn server_config(_: Caller, State(state): State<AppState>) -> ApiJson<
             write_queue_depth: as_u64(engine.write_queue_depth),
             readers_per_database: as_u64(engine.readers_per_database),
             activity_capacity: as_u64(state.stats.activity.capacity()),
+            stream_idle_timeout_ms: millis(streams.idle_timeout),
+            write_transaction_timeout_ms: millis(streams.write_hold_limit),
+            transaction_busy_timeout_ms: millis(streams.write_wait_limit),
+            max_streams: as_u64(streams.max_streams),
         },
     })
 }

@@ -75,6 +75,7 @@ impl Gateway {
             max_body_bytes: config.max_body_bytes,
             streams: Arc::new(hrana::Streams::new(config.stream_limits())),
             config: Arc::new(config.clone()),
+            bound: Arc::default(),
         };
         Ok(Self {
             state,
@@ -156,6 +157,9 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     // Installed before the first request, so /metrics counts from the start.
     let _ = telemetry::prometheus();
+    if let Ok(address) = listener.local_addr() {
+        let _ = state.bound.set(address);
+    }
     let idle_timeout = state.engine.config().idle_timeout;
     let engine = Arc::clone(&state.engine);
     let housekeeping = tokio::spawn(async move {

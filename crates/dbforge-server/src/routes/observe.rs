@@ -143,7 +143,10 @@ pub async fn server_config(_: Caller, State(state): State<AppState>) -> ApiJson<
     let as_u64 = |n: usize| n as u64;
     ApiJson(ServerConfig {
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        listen: config.listen.to_string(),
+        listen: state
+            .bound
+            .get()
+            .map_or_else(|| config.listen.to_string(), ToString::to_string),
         data_dir: config.data_dir.display().to_string(),
         config_file: config.config.as_ref().map(|p| p.display().to_string()),
         admin_key: MASKED.to_owned(),

@@ -148,10 +148,25 @@ async fn timeseries_counts_requests_errors_and_query_latency_per_interval() {
 
 #[tokio::test]
 async fn config_shows_the_effective_settings_with_the_key_masked() {
-    let srv = TestServer::with(&["--max-result-rows", "1234", "--statement-timeout", "3s"]).await;
+    let srv = TestServer::with(&[
+        "--max-result-rows",
+        "1234",
+        "--statement-timeout",
+        "3s",
+        "--write-transaction-timeout",
+        "7s",
+    ])
+    .await;
     let (status, body) = srv.get("/admin/config").await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // The address served on, not the `--listen 127.0.0.1:0` asked for.
+    assert_eq!(
+        format!("http://{}", body["listen"].as_str().unwrap_or_default()),
+        srv.url
+    );
     assert_eq!(body["limits"]["max_result_rows"], 1234);
+    assert_eq!(body["limits"]["write_transaction_timeout_ms"], 7000);
+    assert_eq!(body["limits"]["stream_idle_timeout_ms"], 300_000);
     assert_eq!(body["limits"]["statement_timeout_ms"], 3000);
     assert_eq!(body["limits"]["max_open_databases"], 256);
     assert_eq!(body["admin_key_source"], "configured");

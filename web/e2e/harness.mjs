@@ -85,8 +85,8 @@ export async function launchBrowser() {
 /**
  * Records console errors, page errors and requests to any origin but the server's. A
  * refused request is logged by Chromium as a console error; the steps that provoke one on
- * purpose (a wrong key, failing SQL) say so with `expectHttpError`, and only those statuses
- * are let through.
+ * purpose (a wrong key, failing SQL, an aborted request) say so with `expectHttpError` or
+ * `expectFailedRequest`, and only those are let through.
  */
 export function watchConsole(page, origin) {
   const problems = [];
@@ -96,7 +96,11 @@ export function watchConsole(page, origin) {
     const text = message.text();
     const status = /status of (\d{3})/.exec(text)?.[1];
     const url = message.location()?.url ?? "";
-    const allowed = status && expected.some((e) => e.status === Number(status) && url.includes(e.path));
+    // A request the test aborts on purpose is logged as "net::ERR_FAILED", without a status.
+    const failed = /net::ERR_FAILED/.test(text);
+    const allowed =
+      (status && expected.some((e) => e.status === Number(status) && url.includes(e.path))) ||
+      (failed && expected.some((e) => e.status === "failed" && url.includes(e.path)));
     if (!allowed) problems.push(`console error: ${text} (${url})`);
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
@@ -110,6 +114,10 @@ export function watchConsole(page, origin) {
   return {
     expectHttpError(status, path) {
       expected.push({ status, path });
+    },
+    /** A request to `path` that the test makes fail at the network level (route.abort()). */
+    expectFailedRequest(path) {
+      expected.push({ status: "failed", path });
     },
     assertClean() {
       if (problems.length > 0) throw new Error(`the page logged errors:\n${problems.join("\n")}`);

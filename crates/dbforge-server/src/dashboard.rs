@@ -5,15 +5,44 @@
 //! path outside the API that is not an asset gets `index.html`, so the app's own routes
 //! (`/databases/shop`) survive a reload; API paths never do, and keep their JSON 404.
 //! Without the feature, `/` is the small landing page and every unknown path is the JSON 404.
+//!
+//! The dashboard's responses (and only those: the JSON API is never compressed, so the
+//! benchmarks measure the API itself) are gzip-compressed for a browser that accepts it, by
+//! [`compression`] around the two handlers here.
 
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{Extensions, HeaderMap, Method, StatusCode, Uri, Version};
 use axum::response::{IntoResponse, Response};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 
 use crate::routes::ops;
 
 /// Marks a response as a dashboard page or asset (not API traffic) for the activity log.
 #[derive(Debug, Clone, Copy)]
 pub struct UiResponse;
+
+/// Gzip for the dashboard's pages and assets when the request's `Accept-Encoding` allows it.
+///
+/// Wraps [`index`] and [`fallback`] only, and compresses only responses marked
+/// [`UiResponse`]: the fallback's JSON 404 for an unknown API path stays uncompressed like
+/// every other API answer. Fonts (woff2, compressed already), images and bodies under 32
+/// bytes are sent as they are.
+pub fn compression() -> CompressionLayer<impl Predicate> {
+    fn is_dashboard(_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions) -> bool {
+        extensions.get::<UiResponse>().is_some()
+    }
+    let only_dashboard = is_dashboard as fn(StatusCode, Version, &HeaderMap, &Extensions) -> bool;
+    CompressionLayer::new()
+        .gzip(true)
+        .no_br()
+        .no_deflate()
+        .no_zstd()
+        .compress_when(
+            DefaultPredicate::new()
+                .and(NotForContentType::const_new("font/"))
+                .and(only_dashboard),
+        )
+}
 
 /// Path prefixes that belong to the API. The dashboard never answers under them, so an
 /// unknown API path stays a JSON `route_not_found` instead of an HTML page. `/v1`-`/v3` (and
@@ -120,7 +149,9 @@ fn asset_response(
     headers: &HeaderMap,
 ) -> Response {
     use axum::http::{HeaderValue, StatusCode, header};
-    let etag: String = std::iter::once("\"".to_owned())
+    // Weak: the same file may go out gzip-compressed or not (see [`compression`]), and a
+    // strong tag would claim the two bodies are byte for byte the same.
+    let etag: String = std::iter::once("W/\"".to_owned())
         .chain(sha256[..16].iter().map(|b| format!("{b:02x}")))
         .chain(std::iter::once("\"".to_owned()))
         .collect();
@@ -132,7 +163,10 @@ fn asset_response(
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag));
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim() == "*" || weak_tag(t) == weak_tag(&etag))
+        });
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -152,6 +186,13 @@ fn asset_response(
         HeaderValue::from_static("nosniff"),
     );
     response
+}
+
+/// An entity tag without its weakness marker: `If-None-Match` compares tags weakly.
+#[cfg(feature = "dashboard")]
+fn weak_tag(tag: &str) -> &str {
+    let tag = tag.trim();
+    tag.strip_prefix("W/").unwrap_or(tag)
 }
 
 /// The assets: `web/dist` when the build script could build it, else a placeholder page.

@@ -545,7 +545,7 @@ function SchemaPanel({ table }: { table: TableInfo }) {
       {table.foreign_keys.length > 0 && (
         <>
           <h3>Foreign keys</h3>
-          <table className="table">
+          <table className="table" aria-label={`Foreign keys of ${table.name}`}>
             <thead>
               <tr>
                 <th>Columns</th>

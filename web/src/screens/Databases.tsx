@@ -102,45 +102,48 @@ export function Databases() {
         </Empty>
       ) : (
         <div className="panel flush">
-          <table className="table" aria-label="Databases">
-            <thead>
-              <tr>
-                {columns.map((c) => (
-                  <th key={c.key} className={c.numeric ? "num" : undefined} aria-sort={sort.key === c.key ? (sort.order === "asc" ? "ascending" : "descending") : undefined}>
-                    <button type="button" className="sort-btn" onClick={() => toggleSort(c.key)}>
-                      {c.label}
-                      {sort.key === c.key && (sort.order === "asc" ? <ArrowUp size={13} aria-hidden /> : <ArrowDown size={13} aria-hidden />)}
-                    </button>
+          {/* On a narrow window the table scrolls sideways inside the panel, not the page. */}
+          <div className="table-scroll">
+            <table className="table" aria-label="Databases">
+              <thead>
+                <tr>
+                  {columns.map((c) => (
+                    <th key={c.key} className={c.numeric ? "num" : undefined} aria-sort={sort.key === c.key ? (sort.order === "asc" ? "ascending" : "descending") : undefined}>
+                      <button type="button" className="sort-btn" onClick={() => toggleSort(c.key)}>
+                        {c.label}
+                        {sort.key === c.key && (sort.order === "asc" ? <ArrowUp size={13} aria-hidden /> : <ArrowDown size={13} aria-hidden />)}
+                      </button>
+                    </th>
+                  ))}
+                  <th className="num">Quota</th>
+                  <th>
+                    <span className="sr-only">Actions</span>
                   </th>
-                ))}
-                <th className="num">Quota</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.databases.map((db) => (
-                <tr key={db.name}>
-                  <td>
-                    <Link to={pathOf("databases", db.name)} className="db-link">
-                      {db.name}
-                    </Link>
-                    {db.open && <span className="badge subtle">open</span>}
-                  </td>
-                  <td className="num">{formatBytes(db.size_bytes)}</td>
-                  <td className="num">{formatCount(db.table_count)}</td>
-                  <td>{formatDateTime(db.created_at)}</td>
-                  <td className="num muted">{formatBytes(db.max_size_bytes)}</td>
-                  <td className="num">
-                    <button type="button" className="icon-btn danger" aria-label={`Delete ${db.name}`} onClick={() => setDeleting(db)}>
-                      <Trash2 size={16} aria-hidden />
-                    </button>
-                  </td>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {list.data.databases.map((db) => (
+                  <tr key={db.name}>
+                    <td>
+                      <Link to={pathOf("databases", db.name)} className="db-link">
+                        {db.name}
+                      </Link>
+                      {db.open && <span className="badge subtle">open</span>}
+                    </td>
+                    <td className="num">{formatBytes(db.size_bytes)}</td>
+                    <td className="num">{formatCount(db.table_count)}</td>
+                    <td>{formatDateTime(db.created_at)}</td>
+                    <td className="num muted">{formatBytes(db.max_size_bytes)}</td>
+                    <td className="num">
+                      <button type="button" className="icon-btn danger" aria-label={`Delete ${db.name}`} onClick={() => setDeleting(db)}>
+                        <Trash2 size={16} aria-hidden />
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <div className="pager">
             <span>
               {formatCount(offset + 1)}–{formatCount(pageEnd)} of {formatCount(total)}

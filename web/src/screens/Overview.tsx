@@ -79,7 +79,7 @@ export function Overview() {
           <strong>{formatCount(stats.queries_total)}</strong>
           <small>{formatCount(stats.query_errors_total)} failed</small>
         </div>
-        <div className="kpi">
+        <div className="kpi" data-testid="kpi-latency">
           <span>Query latency p50 / p99</span>
           <strong>
             {lastWithQueries ? `${formatMs(lastWithQueries.query_p50_ms)} / ${formatMs(lastWithQueries.query_p99_ms)}` : "—"}

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path};
+use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::middleware;
 use dbforge_api::{DatabaseName, ErrorCode};
@@ -85,10 +86,13 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     let body_limit = state.max_body_bytes;
     state.streams.start_sweeper();
-    api.route("/", axum::routing::get(crate::dashboard::index))
+    api.route(
+        "/",
+        axum::routing::get(crate::dashboard::index).layer(crate::dashboard::compression()),
+    )
         .merge(crate::hrana::routes())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
-        .fallback(crate::dashboard::fallback)
+        .fallback(crate::dashboard::fallback.layer(crate::dashboard::compression()))
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), telemetry::track_requests))

@@ -91,7 +91,7 @@ export function DatabaseView({ database, table }: { database: string; table: str
       ) : (
         <div className="split">
           <nav className="table-list" aria-label="Tables and views">
-            <h2>Tables</h2>
+            <h2>Tables and views</h2>
             {tables.data.tables.length === 0 && <p className="hint">No tables yet.</p>}
             <ul>
               {tables.data.tables.map((t) => (

@@ -2,6 +2,7 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
 import { Activity, Database, Gauge, LogOut, Moon, Server, SquareTerminal, Sun } from "lucide-react";
 import { ApiClient } from "./lib/api";
+import { QueryHistory } from "./lib/history";
 import { ClientContext, ThemeContext } from "./lib/context";
 import { matchPath, useLocation } from "./lib/router";
 import { forgetKey, loadKey, saveKey } from "./lib/session";
@@ -26,6 +27,9 @@ export function App() {
 
   const signOut = useCallback((message: string | null) => {
     forgetKey();
+    // Signing out on purpose also forgets the SQL history; a key the server stopped
+    // accepting (a restart with a new key) does not cost the user their history.
+    if (message === null) QueryHistory.clearAll(localStorage);
     setKey(null);
     setNotice(message);
   }, []);

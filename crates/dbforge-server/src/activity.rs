@@ -47,13 +47,15 @@ impl RequestFacts {
 }
 
 /// Feeds an answered request to the activity log and the traffic timeline. Dashboard pages
-/// and assets are not API traffic, and reading the log must not fill it, so neither counts.
+/// and assets are not API traffic, and requests that only observe the gateway (the
+/// dashboard's own polling, health checks, metric scrapes) would drown the real traffic, so
+/// none of them counts.
 pub fn note_request(state: &AppState, facts: RequestFacts, response: &Response, elapsed: Duration) {
     if response
         .extensions()
         .get::<crate::dashboard::UiResponse>()
         .is_some()
-        || facts.route == ACTIVITY_ROUTE
+        || OBSERVING_ROUTES.contains(&facts.route.as_str())
     {
         return;
     }
@@ -64,6 +66,16 @@ pub fn note_request(state: &AppState, facts: RequestFacts, response: &Response, 
 
 /// The route of `GET /admin/activity`.
 pub const ACTIVITY_ROUTE: &str = "/admin/activity";
+
+/// Routes that only observe the gateway; they are left out of the log and the timeline.
+pub const OBSERVING_ROUTES: &[&str] = &[
+    ACTIVITY_ROUTE,
+    "/admin/gateway/stats",
+    "/admin/gateway/timeseries",
+    "/health",
+    "/ready",
+    "/metrics",
+];
 
 /// The database a request addresses: the path segment where its route pattern has `{name}`,
 /// if that segment is a valid database name.

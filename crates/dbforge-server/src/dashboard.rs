@@ -112,12 +112,11 @@ fn page(method: &Method, path: &str, headers: &HeaderMap) -> Response {
     }
     let (name, file) = match embedded::Assets::get(relative) {
         Some(file) if !relative.is_empty() => (relative, file),
-        // A missing file (its last segment has an extension) is a 404, not the app: a broken
-        // image link should fail visibly rather than receive HTML.
-        _ if relative
-            .rsplit('/')
-            .next()
-            .is_some_and(|last| last.contains('.')) =>
+        // A missing file is a 404, not the app: a broken asset link should fail visibly
+        // rather than receive HTML. Files live under `assets/` or at the root; any other path
+        // is a page of the app, dots and all (`/databases/shop/tables/orders.2024`).
+        _ if relative.starts_with("assets/")
+            || (!relative.contains('/') && relative.contains('.')) =>
         {
             return ops::not_found_at(path).into_response();
         }

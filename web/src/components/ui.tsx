@@ -3,6 +3,8 @@
 import { useEffect, useRef, type ReactNode } from "react";
 import { AlertTriangle, Loader2, RotateCw, X } from "lucide-react";
 import { ApiError, errorMessage } from "../lib/api";
+import { literal } from "../lib/sql";
+import type { CellValue } from "../lib/types";
 
 export function Spinner({ label = "Loading" }: { label?: string }) {
   return (
@@ -150,7 +152,7 @@ export function DialogFooter({
 }
 
 /** SQL and its parameters, exactly as they will be sent. */
-export function SqlPreview({ sql, params }: { sql: string; params: readonly unknown[] }) {
+export function SqlPreview({ sql, params }: { sql: string; params: readonly CellValue[] }) {
   return (
     <div className="sql-preview" aria-label="SQL that will run">
       <pre>{sql}</pre>
@@ -158,7 +160,7 @@ export function SqlPreview({ sql, params }: { sql: string; params: readonly unkn
         <ol className="params">
           {params.map((p, i) => (
             <li key={i}>
-              <code>?{i + 1}</code> = <code>{typeof p === "string" ? `'${p}'` : JSON.stringify(p)}</code>
+              <code>?{i + 1}</code> = <code>{literal(p)}</code>
             </li>
           ))}
         </ol>

@@ -43,4 +43,19 @@ describe("query history", () => {
     history.clear();
     expect(history.list()).toEqual([]);
   });
+  it("forgets every database's history, and nothing else, when cleared all", () => {
+    const storage = memoryStorage();
+    new QueryHistory(storage, "a").add("select 1", true);
+    new QueryHistory(storage, "b").add("select 2", true);
+    storage.setItem("dbforge.theme", "dark");
+    const keys = () => [...storage.items.keys()];
+    QueryHistory.clearAll({
+      get length() {
+        return storage.items.size;
+      },
+      key: (i: number) => keys()[i] ?? null,
+      removeItem: storage.removeItem,
+    });
+    expect(keys()).toEqual(["dbforge.theme"]);
+  });
 });

@@ -11,13 +11,25 @@ type StorageLike = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 
 export const HISTORY_LIMIT = 100;
 
+const PREFIX = "dbforge.history.";
+
 export class QueryHistory {
   private readonly storage: StorageLike;
   private readonly key: string;
 
   constructor(storage: StorageLike, database: string) {
     this.storage = storage;
-    this.key = `dbforge.history.${database}`;
+    this.key = `${PREFIX}${database}`;
+  }
+
+  /** Forgets every database's history (on sign-out: queries may hold sensitive literals). */
+  static clearAll(storage: Pick<Storage, "length" | "key" | "removeItem">): void {
+    const keys: string[] = [];
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      if (key?.startsWith(PREFIX)) keys.push(key);
+    }
+    keys.forEach((key) => storage.removeItem(key));
   }
 
   list(): HistoryEntry[] {

@@ -32,39 +32,54 @@ describe("identifiers", () => {
 });
 
 describe("row keys", () => {
-  it("uses the primary key columns in key order", () => {
-    const key = rowKeyOf(table([column("b", "TEXT", 2), column("a", "INTEGER", 1), column("c", "TEXT")]));
+  it("addresses rows of a rowid table by rowid, even when it has a primary key", () => {
+    // A TEXT primary key of a rowid table may hold several NULLs: only the rowid is unique.
+    const key = rowKeyOf(table([column("k", "TEXT", 1), column("v", "")]));
+    expect(key).toEqual({ kind: "rowid", alias: "rowid" });
+  });
+  it("uses an INTEGER PRIMARY KEY, the rowid under the user's name", () => {
+    expect(rowKeyOf(table([column("id", "INTEGER", 1), column("v", "TEXT")]))).toEqual({ kind: "primary_key", columns: ["id"] });
+    // INT is not the rowid alias: such a key may hold NULLs.
+    expect(rowKeyOf(table([column("id", "INT", 1)]))).toEqual({ kind: "rowid", alias: "rowid" });
+  });
+  it("uses a rowid name no column hides", () => {
+    expect(rowKeyOf(table([column("rowid", "TEXT")]))).toEqual({ kind: "rowid", alias: "_rowid_" });
+    expect(rowKeyOf(table([column("ROWID", ""), column("_rowid_", "")]))).toEqual({ kind: "rowid", alias: "oid" });
+    expect(rowKeyOf(table([column("rowid", ""), column("_rowid_", ""), column("oid", "")]))).toBeNull();
+  });
+  it("uses the primary key columns in key order in a WITHOUT ROWID table", () => {
+    const key = rowKeyOf(table([column("b", "TEXT", 2), column("a", "INTEGER", 1), column("c", "TEXT")], { without_rowid: true }));
     expect(key).toEqual({ kind: "primary_key", columns: ["a", "b"] });
   });
-  it("falls back to the rowid without a primary key", () => {
-    expect(rowKeyOf(table([column("x", "TEXT")]))).toEqual({ kind: "rowid" });
-  });
-  it("cannot address rows of a view or a keyless WITHOUT ROWID table", () => {
+  it("cannot address rows of a view", () => {
     expect(rowKeyOf(table([column("x", "")], { type: "view" }))).toBeNull();
-    expect(rowKeyOf(table([column("x", "")], { without_rowid: true }))).toBeNull();
   });
 });
 
 describe("statements for the grid", () => {
-  it("selects a filtered, ordered page with bound values", () => {
+  const byId = { kind: "primary_key" as const, columns: ["id"] };
+  const byRowid = { kind: "rowid" as const, alias: "rowid" };
+  it("selects a filtered page, sorted with the key breaking ties", () => {
     const select = buildSelect({
       table: "items",
-      withRowid: false,
-      filters: [{ column: "name", value: "tea" }, { column: "size", value: "7" }],
+      key: byId,
+      filters: [{ column: "name", value: "tea" }, { column: "size", value: 7 }],
       orderBy: "price",
       descending: true,
       limit: 100,
       offset: 200,
     });
-    expect(select.sql).toBe('SELECT * FROM "items" WHERE "name" = ? AND "size" = ? ORDER BY "price" DESC LIMIT ? OFFSET ?');
-    expect(select.params).toEqual(["tea", "7", 100, 200]);
+    expect(select.sql).toBe('SELECT * FROM "items" WHERE "name" = ? AND "size" = ? ORDER BY "price" DESC, "id" LIMIT ? OFFSET ?');
+    expect(select.params).toEqual(["tea", 7, 100, 200]);
   });
-  it("adds the rowid and orders by it when rows are addressed by rowid", () => {
-    const select = buildSelect({ table: "t", withRowid: true, filters: [], limit: 10, offset: 0 });
-    expect(select.sql).toBe('SELECT rowid AS _rowid_, * FROM "t" ORDER BY rowid LIMIT ? OFFSET ?');
+  it("adds the rowid under its own name and orders by it", () => {
+    const select = buildSelect({ table: "t", key: { kind: "rowid", alias: "_rowid_" }, filters: [], limit: 10, offset: 0 });
+    expect(select.sql).toBe('SELECT _rowid_ AS "_dbforge_rowid_", * FROM "t" ORDER BY _rowid_ LIMIT ? OFFSET ?');
+    const view = buildSelect({ table: "v", key: null, filters: [], limit: 10, offset: 0 });
+    expect(view.sql).toBe('SELECT * FROM "v" LIMIT ? OFFSET ?');
   });
   it("counts with the same filters", () => {
-    expect(buildCount("t", [{ column: "a", value: "1" }])).toEqual({ sql: 'SELECT count(*) FROM "t" WHERE "a" = ?', params: ["1"] });
+    expect(buildCount("t", [{ column: "a", value: 1 }])).toEqual({ sql: 'SELECT count(*) FROM "t" WHERE "a" = ?', params: [1] });
   });
   it("inserts only the given columns, or default values", () => {
     expect(buildInsert("t", { name: "tea", price: 3.5 })).toEqual({
@@ -74,24 +89,23 @@ describe("statements for the grid", () => {
     expect(buildInsert("t", {}).sql).toBe('INSERT INTO "t" DEFAULT VALUES');
   });
   it("updates and deletes by primary key", () => {
-    const key = { kind: "primary_key" as const, columns: ["id"] };
-    expect(buildUpdate("t", key, { id: 7, name: "old" }, { name: "new" })).toEqual({
+    expect(buildUpdate("t", byId, { id: 7, name: "old" }, { name: "new" })).toEqual({
       sql: 'UPDATE "t" SET "name" = ? WHERE "id" = ?',
       params: ["new", 7],
     });
-    expect(buildDelete("t", key, { id: { integer: "9007199254740993" } })).toEqual({
+    expect(buildDelete("t", byId, { id: { integer: "9007199254740993" } })).toEqual({
       sql: 'DELETE FROM "t" WHERE "id" = ?',
       params: [{ integer: "9007199254740993" }],
     });
   });
-  it("updates and deletes by rowid, and matches a NULL key with IS NULL", () => {
-    expect(buildDelete("t", { kind: "rowid" }, { _rowid_: 3 })).toEqual({ sql: 'DELETE FROM "t" WHERE rowid = ?', params: [3] });
-    const composite = { kind: "primary_key" as const, columns: ["a", "b"] };
-    expect(buildDelete("t", composite, { a: null, b: "x" })).toEqual({ sql: 'DELETE FROM "t" WHERE "a" IS NULL AND "b" = ?', params: ["x"] });
+  it("updates and deletes by rowid", () => {
+    expect(buildDelete("t", byRowid, { _dbforge_rowid_: 3 })).toEqual({ sql: 'DELETE FROM "t" WHERE rowid = ?', params: [3] });
   });
-  it("refuses an update without changes or a row without its key", () => {
-    expect(() => buildUpdate("t", { kind: "rowid" }, { _rowid_: 1 }, {})).toThrow(/nothing/);
-    expect(() => buildDelete("t", { kind: "primary_key", columns: ["id"] }, { name: "x" })).toThrow(/id/);
+  it("refuses an update without changes, or a row without its key (never a NULL match)", () => {
+    expect(() => buildUpdate("t", byRowid, { _dbforge_rowid_: 1 }, {})).toThrow(/nothing/);
+    expect(() => buildDelete("t", byId, { name: "x" })).toThrow(/id/);
+    const composite = { kind: "primary_key" as const, columns: ["a", "b"] };
+    expect(() => buildDelete("t", composite, { a: null, b: "x" })).toThrow(/a/);
   });
 });
 

@@ -1,5 +1,5 @@
 // SQL the dashboard builds for the data grid: quoted identifiers, values always bound as
-// parameters, and rows addressed by their primary key or, failing that, their rowid.
+// parameters, and rows addressed by their rowid or, in WITHOUT ROWID tables, their primary key.
 import type { CellValue, ColumnInfo, TableInfo } from "./types";
 
 export interface SqlWithParams {
@@ -7,24 +7,42 @@ export interface SqlWithParams {
   params: CellValue[];
 }
 
-/** The name of the rowid column the grid's SELECT adds. */
-export const ROWID = "_rowid_";
+/** The name of the rowid column the grid's SELECT adds (unlikely to be a user's column). */
+export const ROWID = "_dbforge_rowid_";
+
+/** SQLite's names for the rowid; a user column of the same name hides that name. */
+const ROWID_NAMES = ["rowid", "_rowid_", "oid"] as const;
 
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** How rows of a table are addressed for UPDATE and DELETE; null for views. */
-export type RowKey = { kind: "primary_key"; columns: string[] } | { kind: "rowid" };
+/**
+ * How rows of a table are addressed for UPDATE and DELETE; null for views. `alias` is the
+ * name of the rowid that no column of the table hides.
+ */
+export type RowKey = { kind: "primary_key"; columns: string[] } | { kind: "rowid"; alias: string };
 
+/**
+ * The rowid when the table has one: it is unique even where a primary key is not (SQLite
+ * allows NULL in a non-integer primary key of a rowid table, and NULLs never clash, so
+ * `key IS NULL` could match several rows). A WITHOUT ROWID table's primary key is NOT NULL.
+ */
 export function rowKeyOf(table: TableInfo): RowKey | null {
   if (table.type !== "table") return null;
-  const keyColumns = table.columns
-    .filter((c) => c.primary_key > 0)
-    .sort((a, b) => a.primary_key - b.primary_key)
-    .map((c) => c.name);
-  if (keyColumns.length > 0) return { kind: "primary_key", columns: keyColumns };
-  return table.without_rowid ? null : { kind: "rowid" };
+  const primary = table.columns.filter((c) => c.primary_key > 0);
+  // An INTEGER PRIMARY KEY is the rowid itself under the user's name (never NULL).
+  const [only] = primary;
+  if (!table.without_rowid && primary.length === 1 && only && only.type.toUpperCase() === "INTEGER") {
+    return { kind: "primary_key", columns: [only.name] };
+  }
+  if (!table.without_rowid) {
+    const taken = new Set(table.columns.map((c) => c.name.toLowerCase()));
+    const alias = ROWID_NAMES.find((name) => !taken.has(name));
+    if (alias) return { kind: "rowid", alias };
+  }
+  const keyColumns = primary.sort((a, b) => a.primary_key - b.primary_key).map((c) => c.name);
+  return table.without_rowid && keyColumns.length > 0 ? { kind: "primary_key", columns: keyColumns } : null;
 }
 
 export function keyColumns(key: RowKey): string[] {
@@ -33,12 +51,13 @@ export function keyColumns(key: RowKey): string[] {
 
 export interface Filter {
   column: string;
-  value: string;
+  /** The value, typed like the row editor types it (see `parseInput`). */
+  value: CellValue;
 }
 
 export interface SelectOptions {
   table: string;
-  withRowid: boolean;
+  key: RowKey | null;
   filters: Filter[];
   orderBy?: string;
   descending?: boolean;
@@ -54,13 +73,24 @@ function whereClause(filters: Filter[]): SqlWithParams {
   };
 }
 
-/** One page of a table. Equality filters bind text: SQLite's column affinity makes `7` match 7. */
+/** The SQL that names a row's key column. */
+function keyTarget(key: RowKey, column: string): string {
+  return key.kind === "rowid" ? key.alias : quoteIdent(column);
+}
+
+/**
+ * One page of a table. Sorted by a column, the row key breaks ties, so that paging with
+ * OFFSET neither skips nor repeats rows that share a value.
+ */
 export function buildSelect(options: SelectOptions): SqlWithParams {
+  const { key } = options;
   const where = whereClause(options.filters);
-  const columns = options.withRowid ? `rowid AS ${ROWID}, *` : "*";
+  const columns = key?.kind === "rowid" ? `${key.alias} AS ${quoteIdent(ROWID)}, *` : "*";
   let sql = `SELECT ${columns} FROM ${quoteIdent(options.table)}${where.sql}`;
-  if (options.orderBy) sql += ` ORDER BY ${quoteIdent(options.orderBy)} ${options.descending ? "DESC" : "ASC"}`;
-  else if (options.withRowid) sql += " ORDER BY rowid";
+  const order: string[] = [];
+  if (options.orderBy) order.push(`${quoteIdent(options.orderBy)} ${options.descending ? "DESC" : "ASC"}`);
+  if (key) order.push(...keyColumns(key).map((c) => keyTarget(key, c)));
+  if (order.length > 0) sql += ` ORDER BY ${order.join(", ")}`;
   sql += " LIMIT ? OFFSET ?";
   return { sql, params: [...where.params, options.limit, options.offset] };
 }
@@ -81,16 +111,12 @@ export function buildInsert(table: string, values: Record<string, CellValue>): S
 
 function keyCondition(key: RowKey, keyValues: Record<string, CellValue>): SqlWithParams {
   const columns = keyColumns(key);
-  const missing = columns.filter((c) => !(c in keyValues));
+  const missing = columns.filter((c) => keyValues[c] === undefined || keyValues[c] === null);
+  // Rowids and WITHOUT ROWID keys are never NULL; a missing one is a bug, not a row.
   if (missing.length > 0) throw new Error(`the row has no value for its key column ${missing.join(", ")}`);
-  // A NULL key (possible in a non-integer primary key of a rowid table) needs IS, not =.
-  const parts = columns.map((c) => {
-    const target = c === ROWID ? "rowid" : quoteIdent(c);
-    return keyValues[c] === null ? `${target} IS NULL` : `${target} = ?`;
-  });
   return {
-    sql: parts.join(" AND "),
-    params: columns.map((c) => keyValues[c] ?? null).filter((v) => v !== null),
+    sql: columns.map((c) => `${keyTarget(key, c)} = ?`).join(" AND "),
+    params: columns.map((c) => keyValues[c] ?? null),
   };
 }
 

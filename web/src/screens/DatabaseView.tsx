@@ -15,6 +15,7 @@ import {
   buildSelect,
   buildUpdate,
   keyColumns,
+  literal,
   parseInput,
   ROWID,
   rowKeyOf,
@@ -184,23 +185,22 @@ function RowsPanel({ database, table }: { database: string; table: TableInfo }) 
   const client = useClient();
   const key = useMemo(() => rowKeyOf(table), [table]);
   const [filters, setFilters] = useState<Filter[]>([]);
-  const [draft, setDraft] = useState<Filter>({ column: table.columns[0]?.name ?? "", value: "" });
+  const [draft, setDraft] = useState({ column: table.columns[0]?.name ?? "", text: "" });
   const [sort, setSort] = useState<GridSort | null>(null);
   const [offset, setOffset] = useState(0);
   const [editing, setEditing] = useState<{ row: CellValue[] | null } | null>(null);
   const [deleting, setDeleting] = useState<CellValue[] | null>(null);
-  const withRowid = key?.kind === "rowid";
 
   const page = useLoad<RowsPage>(
     async (signal) => {
-      const select = buildSelect({ table: table.name, withRowid, filters, orderBy: sort?.column, descending: sort?.descending, limit: PAGE, offset });
+      const select = buildSelect({ table: table.name, key, filters, orderBy: sort?.column, descending: sort?.descending, limit: PAGE, offset });
       const count = buildCount(table.name, filters);
       const { results } = await client.query(database, { statements: [select, count] }, signal);
       const [rows, counted] = results;
       const total = Number(counted?.rows[0]?.[0] ?? 0);
       return { columns: rows?.columns ?? [], types: rows?.column_types ?? [], rows: rows?.rows ?? [], total };
     },
-    [client, database, table.name, filters, sort, offset, withRowid],
+    [client, database, table.name, filters, sort, offset, key],
   );
 
   const declaredType = (name: string) => table.columns.find((c) => c.name === name)?.type ?? null;
@@ -210,8 +210,11 @@ function RowsPanel({ database, table }: { database: string; table: TableInfo }) 
   const addFilter = (e: FormEvent) => {
     e.preventDefault();
     if (!draft.column) return;
-    setFilters((f) => [...f.filter((x) => x.column !== draft.column), draft]);
-    setDraft({ ...draft, value: "" });
+    // Typed like the row editor types it: text bound to an untyped column never equals 7.
+    const column = table.columns.find((c) => c.name === draft.column);
+    const value = column ? parseInput(draft.text, column) : draft.text;
+    setFilters((f) => [...f.filter((x) => x.column !== draft.column), { column: draft.column, value }]);
+    setDraft({ ...draft, text: "" });
     setOffset(0);
   };
   const toggleSort = (column: string) => {
@@ -234,14 +237,14 @@ function RowsPanel({ database, table }: { database: string; table: TableInfo }) 
             ))}
           </select>
           <span aria-hidden>=</span>
-          <input aria-label="Filter value" value={draft.value} onChange={(e) => setDraft({ ...draft, value: e.target.value })} placeholder="value" />
+          <input aria-label="Filter value" value={draft.text} onChange={(e) => setDraft({ ...draft, text: e.target.value })} placeholder="value" />
           <button type="submit" className="btn small">
             Filter
           </button>
         </form>
         {filters.map((f) => (
           <span key={f.column} className="chip">
-            {f.column} = {f.value === "" ? "''" : f.value}
+            {f.column} = {literal(f.value)}
             <button
               type="button"
               aria-label={`Remove filter on ${f.column}`}

@@ -281,7 +281,7 @@ mod app {
     async fn dashboard_pages_are_not_api_traffic_in_the_activity_log() {
         let srv = TestServer::start().await;
         get_page(&srv, "/databases/shop").await;
-        srv.get("/admin/gateway/stats").await;
+        srv.get("/admin/databases").await;
         let (status, body) = srv.get("/admin/activity").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let routes: Vec<&str> = body["entries"]
@@ -290,6 +290,6 @@ mod app {
             .iter()
             .filter_map(|e| e["route"].as_str())
             .collect();
-        assert_eq!(routes, ["/admin/gateway/stats"]);
+        assert_eq!(routes, ["/admin/databases"]);
     }
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod dashboard;
+mod dashboard_pages;
 mod hrana;
 mod observe;
 mod ops;

@@ -405,6 +405,27 @@ describe("DB-Forge dashboard", () => {
     guard.assertClean();
   });
 
+  it("deletes exactly one row where a text primary key holds NULLs", async () => {
+    // SQLite lets a rowid table's TEXT primary key hold several NULLs; only the rowid tells
+    // them apart, so the grid must never delete by `k IS NULL`.
+    const setup = await api("POST", `/api/db/${DB}/query`, {
+      sql: "CREATE TABLE tags (k TEXT PRIMARY KEY, v TEXT); INSERT INTO tags VALUES (NULL, 'first'), (NULL, 'second'), ('x', 'third');",
+    });
+    assert.equal(setup.status, 200, JSON.stringify(setup.body));
+    await page.goto(`${server.url}/databases/${DB}/tables/tags`);
+    const grid = page.getByRole("grid", { name: "Rows of tags" });
+    await grid.waitFor();
+    await eventually(async () => /of 3$/.test(await page.getByTestId("row-range").innerText()));
+    await grid.getByRole("row").filter({ hasText: "first" }).getByRole("button", { name: "Delete row" }).click();
+    const confirm = page.getByRole("dialog", { name: "Delete this row?" });
+    assert.match(await confirm.getByLabel("SQL that will run").innerText(), /DELETE FROM "tags" WHERE rowid = \?/);
+    await confirm.getByRole("button", { name: "Delete row" }).click();
+    await eventually(async () => /of 2$/.test(await page.getByTestId("row-range").innerText()));
+    const { body } = await api("POST", `/api/db/${DB}/query`, { sql: "SELECT v FROM tags ORDER BY rowid" });
+    assert.deepEqual(body.rows, [{ v: "second" }, { v: "third" }]);
+    guard.assertClean();
+  });
+
   it("shows the overview updating live", async () => {
     await page.getByRole("link", { name: "Overview" }).click();
     const requests = page.getByTestId("kpi-requests");

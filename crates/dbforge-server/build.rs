@@ -4,6 +4,11 @@
 //! stay cheap. Without npm (or with a Node.js too old for Vite) the build still succeeds: a
 //! cargo warning says why, and a placeholder page explaining how to get the dashboard is
 //! embedded instead. A dashboard that fails to compile fails the build: that is a bug to fix.
+//!
+//! A fallback must not stick once its cause is gone: cargo reruns this script when a
+//! directory on the PATH changes (Node.js installed), and after an npm failure (registry
+//! unreachable, npm missing) when `node_modules` or `dist` appears or changes; a path that
+//! does not exist reruns it on every build, which is what a failed `npm ci` wants.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,6 +29,49 @@ const INPUTS: &[&str] = &[
 /// Oldest Node.js that Vite 8 runs on.
 const MIN_NODE: (u32, u32) = (20, 19);
 
+/// Written by `npm ci` (relative to `web/`): the packages are installed.
+const INSTALLED: &str = "node_modules/.package-lock.json";
+/// Written by `npm run build`: the dashboard is built.
+const BUILT: &str = "dist/index.html";
+
+/// Why the dashboard is not built, and whether it is worth trying again when npm's outputs
+/// change (an npm failure), rather than only when the PATH or the sources do.
+struct Unbuilt {
+    reason: String,
+    retry: bool,
+}
+
+impl Unbuilt {
+    fn settled(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            retry: false,
+        }
+    }
+
+    fn npm(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            retry: true,
+        }
+    }
+}
+
+/// How a command failed: it could not be started, or it ran and failed.
+enum RunError {
+    NotStarted(std::io::Error),
+    Failed(String),
+}
+
+impl RunError {
+    fn describe(&self, what: &str) -> String {
+        match self {
+            Self::NotStarted(e) => format!("{what} could not be started: {e}"),
+            Self::Failed(output) => format!("{what} failed: {}", last_lines(output)),
+        }
+    }
+}
+
 fn main() {
     if env::var_os("CARGO_FEATURE_DASHBOARD").is_none() {
         return;
@@ -38,8 +86,12 @@ fn main() {
     }
     println!("cargo::rerun-if-env-changed=DBFORGE_SKIP_DASHBOARD_BUILD");
     let folder = match build_dashboard(&web) {
-        Ok(dist) => dist,
-        Err(reason) => {
+        Ok(()) => {
+            // A deleted (or replaced) build is rebuilt.
+            println!("cargo::rerun-if-changed={}", web.join(BUILT).display());
+            web.join("dist")
+        }
+        Err(Unbuilt { reason, retry }) => {
             println!(
                 "cargo::warning=the dashboard is not built ({reason}); a page explaining how to build it is served at / instead"
             );
@@ -49,6 +101,14 @@ fn main() {
             let path = env::var_os("PATH").unwrap_or_default();
             for dir in env::split_paths(&path).filter(|d| d.is_dir()) {
                 println!("cargo::rerun-if-changed={}", dir.display());
+            }
+            if retry {
+                // npm failed here (or could not start): try again once the packages are
+                // installed or a build appears, by hand or by the next attempt; while either
+                // is missing, cargo reruns this script on every build.
+                for path in [INSTALLED, BUILT] {
+                    println!("cargo::rerun-if-changed={}", web.join(path).display());
+                }
             }
             write_placeholder(&out.join("dashboard-placeholder"), &reason)
         }
@@ -62,62 +122,78 @@ fn main() {
 }
 
 /// Builds `web/dist` if needed; `Err` says why the dashboard cannot be built here.
-fn build_dashboard(web: &Path) -> Result<PathBuf, String> {
+fn build_dashboard(web: &Path) -> Result<(), Unbuilt> {
     if env::var_os("DBFORGE_SKIP_DASHBOARD_BUILD").is_some() {
-        return Err("DBFORGE_SKIP_DASHBOARD_BUILD is set".into());
+        return Err(Unbuilt::settled("DBFORGE_SKIP_DASHBOARD_BUILD is set"));
     }
     if !web.join("package.json").is_file() {
-        return Err("the web/ sources are not next to this crate".into());
-    }
-    let version = run_quiet(Command::new("node").arg("--version"))
-        .map_err(|_| "Node.js (node and npm) was not found on the PATH".to_owned())?;
-    let (major, minor) = parse_node_version(&version)
-        .ok_or_else(|| format!("cannot read the Node.js version {version:?}"))?;
-    if (major, minor) < MIN_NODE {
-        return Err(format!(
-            "Node.js {major}.{minor} is too old; the dashboard needs {}.{} or newer",
-            MIN_NODE.0, MIN_NODE.1
+        return Err(Unbuilt::settled(
+            "the web/ sources are not next to this crate",
         ));
     }
-    let installed = web.join("node_modules/.package-lock.json");
-    if modified(&installed) < modified(&web.join("package-lock.json")) {
+    let version = run_quiet(Command::new("node").arg("--version"))
+        .map_err(|_| Unbuilt::settled("Node.js (node and npm) was not found on the PATH"))?;
+    let (major, minor) = parse_node_version(&version)
+        .ok_or_else(|| Unbuilt::settled(format!("cannot read the Node.js version {version:?}")))?;
+    if (major, minor) < MIN_NODE {
+        return Err(Unbuilt::settled(format!(
+            "Node.js {major}.{minor} is too old; the dashboard needs {}.{} or newer",
+            MIN_NODE.0, MIN_NODE.1
+        )));
+    }
+    if modified(&web.join(INSTALLED)) < modified(&web.join("package-lock.json")) {
         run_quiet(
             Command::new("npm")
                 .args(["ci", "--no-audit", "--no-fund"])
                 .current_dir(web),
         )
-        .map_err(|output| format!("`npm ci` in web/ failed: {}", last_lines(&output)))?;
+        .map_err(|e| Unbuilt::npm(e.describe("`npm ci` in web/")))?;
     }
-    let dist = web.join("dist");
-    let built = modified(&dist.join("index.html"));
+    let index = web.join(BUILT);
+    let built = modified(&index);
     let newest_input = INPUTS
         .iter()
         .map(|input| newest(&web.join(input)))
         .max()
         .flatten();
-    let stale = built.is_none() || newest_input > built;
-    if stale
-        && let Err(output) = run_quiet(Command::new("npm").args(["run", "build"]).current_dir(web))
-    {
-        // The sources do not compile: a bug to fix, not an environment to work around.
-        panic!("`npm run build` in web/ failed:\n{output}");
+    if built.is_none() || newest_input > built {
+        match run_quiet(Command::new("npm").args(["run", "build"]).current_dir(web)) {
+            Ok(_) => {}
+            Err(e @ RunError::NotStarted(_)) => {
+                return Err(Unbuilt::npm(e.describe("`npm run build` in web/")));
+            }
+            // The sources do not compile: a bug to fix, not an environment to work around.
+            Err(RunError::Failed(output)) => panic!("`npm run build` in web/ failed:\n{output}"),
+        }
+        // Date the build by the sources it was made from. Cargo reruns a script when a file it
+        // watches changed after the script started, so a fresh timestamp on `index.html`
+        // (watched) would run this script, and recompile the crate, a second time for nothing.
+        if let Some(sources) = newest_input {
+            let stamped = fs::File::options()
+                .write(true)
+                .open(&index)
+                .and_then(|f| f.set_modified(sources));
+            if let Err(e) = stamped {
+                println!("cargo::warning=could not date {}: {e}", index.display());
+            }
+        }
     }
-    Ok(dist)
+    Ok(())
 }
 
 /// Runs a command, capturing its output (npm's chatter must not reach cargo's stdout, which
-/// cargo reads as instructions). `Ok(stdout)` on success, `Err(all output)` otherwise.
-fn run_quiet(command: &mut Command) -> Result<String, String> {
+/// cargo reads as instructions). `Ok(stdout)` on success.
+fn run_quiet(command: &mut Command) -> Result<String, RunError> {
     match command.output() {
         Ok(output) if output.status.success() => {
             Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
         }
-        Ok(output) => Err(format!(
+        Ok(output) => Err(RunError::Failed(format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
-        )),
-        Err(e) => Err(e.to_string()),
+        ))),
+        Err(e) => Err(RunError::NotStarted(e)),
     }
 }
 

@@ -237,6 +237,15 @@ impl Engine {
         self.lock().get(name).map(|db| db.table_count())
     }
 
+    /// The live table count of every open database, taken under one lock: for callers that
+    /// need many (sorting the list by table count), not one lock per database.
+    pub fn open_table_counts(&self) -> HashMap<DatabaseName, u64> {
+        self.lock()
+            .iter()
+            .map(|(name, db)| (name.clone(), db.table_count()))
+            .collect()
+    }
+
     /// Bytes on disk of a database: its file and its write-ahead log.
     pub fn size_on_disk(&self, name: &DatabaseName) -> u64 {
         let [wal, _, _, main] = self.sidecar_paths(name);

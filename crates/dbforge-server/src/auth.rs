@@ -101,14 +101,71 @@ impl Auth {
 impl Auth {
     /// A non-secret identifier of `key` when it is accepted: the first 12 hex digits of its
     /// SHA-256 digest (the key itself is 256 random bits, so this reveals nothing usable),
-    /// so logs can tell keys apart without holding them.
+    /// so logs can tell keys apart without holding them. Hashes `key`: on the request path
+    /// use [`request_key_id`], which reuses the request's [`KeyCheck`].
     pub fn key_id(&self, key: &str) -> Option<String> {
+        self.check_key(key).key_id()
+    }
+
+    /// Checks the key `headers` present: one SHA-256 digest.
+    pub fn check(&self, headers: &axum::http::HeaderMap) -> KeyCheck {
+        presented_key(headers).map_or(KeyCheck::Missing, |key| self.check_key(key))
+    }
+
+    fn check_key(&self, key: &str) -> KeyCheck {
         let given = digest(key);
         if !self.accepts_digest(&given) {
-            return None;
+            return KeyCheck::Rejected;
         }
-        Some(given[..6].iter().map(|b| format!("{b:02x}")).collect())
+        let mut id = [0u8; 6];
+        id.copy_from_slice(&given[..6]);
+        KeyCheck::Accepted { id }
     }
+}
+
+/// What the key a request presented proved. Hashing the key is the costly part of auth, so
+/// it is done once per request: the request middleware stores the check in the request's
+/// extensions, and `Caller` (and the activity log, through [`request_key_id`]) read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCheck {
+    Missing,
+    Rejected,
+    /// `id`: the first 6 bytes of the key's digest.
+    Accepted {
+        id: [u8; 6],
+    },
+}
+
+impl KeyCheck {
+    /// The key's non-secret identifier (see [`Auth::key_id`]) when it was accepted.
+    pub fn key_id(&self) -> Option<String> {
+        match self {
+            Self::Accepted { id } => Some(id.iter().map(|b| format!("{b:02x}")).collect()),
+            Self::Missing | Self::Rejected => None,
+        }
+    }
+}
+
+/// The request's key check: the one the middleware stored, or, for a request that did not
+/// pass through it, worked out now and stored for the next reader.
+pub fn key_check(auth: &Auth, parts: &mut Parts) -> KeyCheck {
+    if let Some(check) = parts.extensions.get::<KeyCheck>() {
+        return *check;
+    }
+    let check = auth.check(&parts.headers);
+    parts.extensions.insert(check);
+    check
+}
+
+/// The id of the request's key when it is accepted, from the stored [`KeyCheck`] (no second
+/// digest), else worked out from the headers.
+pub fn request_key_id(auth: &Auth, parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<KeyCheck>()
+        .copied()
+        .unwrap_or_else(|| auth.check(&parts.headers))
+        .key_id()
 }
 
 /// Writes `content` to `path` with mode 0600, atomically: a crash leaves the old file or the
@@ -166,13 +223,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match presented_key(&parts.headers) {
-            Some(key) if state.auth.accepts(key) => Ok(Caller),
-            Some(_) => Err(ApiError::new(
+        match key_check(&state.auth, parts) {
+            KeyCheck::Accepted { .. } => Ok(Caller),
+            KeyCheck::Rejected => Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "the API key is not valid",
             )),
-            None => Err(ApiError::new(
+            KeyCheck::Missing => Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "an API key is required: send it as `X-API-Key: <key>` or `Authorization: Bearer <key>`",
             )),
@@ -224,6 +281,37 @@ mod tests {
         assert_eq!(auth.key_id("s3cret-key"), Some(id.clone()), "stable");
         assert!(!id.contains("s3cret"));
         assert_eq!(auth.key_id("wrong"), None);
+    }
+
+    fn parts(key: Option<&str>) -> Parts {
+        let mut request = axum::http::Request::builder().uri("/admin/databases");
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        request.body(()).expect("request").into_parts().0
+    }
+
+    #[test]
+    fn a_request_key_is_checked_once_and_the_check_reused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (auth, _) = Auth::resolve(Some("s3cret-key"), false, dir.path()).expect("resolve");
+        assert_eq!(auth.check(&parts(None).headers), KeyCheck::Missing);
+        assert_eq!(auth.check(&parts(Some("nope")).headers), KeyCheck::Rejected);
+        let mut request = parts(Some("s3cret-key"));
+        let check = key_check(&auth, &mut request);
+        assert!(matches!(check, KeyCheck::Accepted { .. }));
+        assert_eq!(request.extensions.get::<KeyCheck>(), Some(&check), "stored");
+        assert_eq!(check.key_id(), auth.key_id("s3cret-key"), "the same id");
+        assert_eq!(request_key_id(&auth, &request), auth.key_id("s3cret-key"));
+        // A stored check is what counts: the headers are not hashed again.
+        let mut request = parts(Some("nope"));
+        request.extensions.insert(check);
+        assert_eq!(key_check(&auth, &mut request), check);
+        assert_eq!(request_key_id(&auth, &request), check.key_id());
+        let mut request = parts(Some("s3cret-key"));
+        request.extensions.insert(KeyCheck::Rejected);
+        assert_eq!(key_check(&auth, &mut request), KeyCheck::Rejected);
+        assert_eq!(request_key_id(&auth, &request), None);
     }
 
     #[test]

@@ -171,6 +171,16 @@ impl Catalog {
         self.read().keys().cloned().collect()
     }
 
+    /// Every entry, in name order, whose name starts with `prefix` and contains `search`
+    /// (read under one lock).
+    pub fn matching(&self, prefix: &str, search: &str) -> Vec<(DatabaseName, CatalogEntry)> {
+        self.read()
+            .iter()
+            .filter(|(n, _)| n.as_str().starts_with(prefix) && n.as_str().contains(search))
+            .map(|(n, e)| (n.clone(), *e))
+            .collect()
+    }
+
     /// Registers a new database after `create` made its file. Serialized, so two spawns of
     /// one name cannot both succeed. Blocking.
     pub fn create(
@@ -258,12 +268,14 @@ impl Catalog {
         Ok(())
     }
 
-    /// A page of entries ordered by name: those after `after`, starting with `prefix`.
-    /// Returns the page and the number of matching entries over all pages.
+    /// A page of entries ordered by name: those after `after`, starting with `prefix`, less
+    /// the first `skip` of them. Returns the page and the number of matching entries over
+    /// all pages.
     pub fn page(
         &self,
         prefix: &str,
         after: Option<&str>,
+        skip: usize,
         limit: usize,
     ) -> (Vec<(DatabaseName, CatalogEntry)>, usize) {
         let entries = self.read();
@@ -279,6 +291,7 @@ impl Catalog {
             .range((start, Bound::Unbounded))
             .skip_while(|(n, _)| n.as_str() < prefix)
             .take_while(|(n, _)| matching(n))
+            .skip(skip)
             .take(limit)
             .map(|(n, e)| (n.clone(), *e))
             .collect();
@@ -310,19 +323,30 @@ mod tests {
         for n in ["b1", "a1", "a2", "a3", "c1"] {
             catalog.create(&name(n), None, || Ok(())).expect("create");
         }
-        let (page, total) = catalog.page("a", None, 2);
+        let (page, total) = catalog.page("a", None, 0, 2);
         assert_eq!(total, 3);
         assert_eq!(
             page.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
             ["a1", "a2"]
         );
-        let (page, _) = catalog.page("a", Some("a2"), 2);
+        let (page, _) = catalog.page("a", Some("a2"), 0, 2);
         assert_eq!(
             page.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
             ["a3"]
         );
-        let (page, total) = catalog.page("", Some("a3"), 10);
+        let (page, total) = catalog.page("", Some("a3"), 0, 10);
         assert_eq!((page.len(), total), (2, 5));
+        let (page, total) = catalog.page("a", None, 1, 1);
+        assert_eq!(
+            (page.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), total),
+            (vec!["a2"], 3),
+            "offset paging skips within the prefix"
+        );
+        let (page, _) = catalog.page("", None, 4, 10);
+        assert_eq!(
+            page.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
+            ["c1"]
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! In-process counters behind `GET /admin/gateway/stats` (Prometheus gets the same events
 //! through the `metrics` facade).
 
-use std::sync::Mutex;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dbforge_api::LatencyPercentiles;
+use dbforge_api::{DatabaseName, LatencyPercentiles};
 use hdrhistogram::Histogram;
 
 use crate::activity::ActivityLog;
@@ -18,13 +19,32 @@ pub struct Stats {
     pub query_errors: AtomicU64,
     /// Query latency in microseconds, 1 µs to 1 hour, 3 significant digits.
     latency: Mutex<Histogram<u64>>,
-    /// Total bytes on disk, with when it was measured: statting every file is not free.
-    disk: Mutex<Option<(Instant, u64)>>,
+    /// Bytes on disk of every database, with when they were measured: statting every file
+    /// is not free, so the total and the size order of the list reuse one measurement.
+    disk: Mutex<Option<Arc<DiskSizes>>>,
     refreshing: AtomicBool,
     /// The most recent requests, for `GET /admin/activity`.
     pub activity: ActivityLog,
     /// Traffic per interval, for `GET /admin/gateway/timeseries`.
     pub timeline: Timeline,
+}
+
+/// One measurement of the bytes on disk of every database (file and write-ahead log).
+#[derive(Debug)]
+pub struct DiskSizes {
+    measured: Instant,
+    pub per_database: HashMap<DatabaseName, u64>,
+    pub total: u64,
+}
+
+impl DiskSizes {
+    pub fn new(per_database: HashMap<DatabaseName, u64>) -> Self {
+        Self {
+            measured: Instant::now(),
+            total: per_database.values().sum(),
+            per_database,
+        }
+    }
 }
 
 impl Default for Stats {
@@ -85,21 +105,66 @@ impl Stats {
         }
     }
 
-    /// The last measured total disk usage and whether it is older than `max_age`.
-    pub fn disk_bytes(&self, max_age: Duration) -> Option<(u64, bool)> {
-        let cached = *self.disk.lock().ok()?;
-        cached.map(|(at, bytes)| (bytes, at.elapsed() >= max_age))
+    /// The last measured disk usage and whether it is older than `max_age`.
+    pub fn disk_sizes(&self, max_age: Duration) -> Option<(Arc<DiskSizes>, bool)> {
+        let cached = self.disk.lock().ok()?.clone();
+        cached.map(|sizes| {
+            let stale = sizes.measured.elapsed() >= max_age;
+            (sizes, stale)
+        })
     }
 
-    pub fn store_disk_bytes(&self, bytes: u64) {
+    pub fn store_disk_sizes(&self, sizes: DiskSizes) -> Arc<DiskSizes> {
+        let sizes = Arc::new(sizes);
         if let Ok(mut cached) = self.disk.lock() {
-            *cached = Some((Instant::now(), bytes));
+            *cached = Some(Arc::clone(&sizes));
         }
         self.refreshing.store(false, Ordering::Release);
+        sizes
     }
 
     /// True for the one caller that should start a refresh of the disk usage.
     pub fn begin_disk_refresh(&self) -> bool {
         !self.refreshing.swap(true, Ordering::AcqRel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(pairs: &[(&str, u64)]) -> DiskSizes {
+        DiskSizes::new(
+            pairs
+                .iter()
+                .map(|(n, b)| (DatabaseName::parse(n).expect("valid name"), *b))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn disk_sizes_are_reused_until_stale_and_refreshed_by_one_caller() {
+        let stats = Stats::new();
+        assert!(stats.disk_sizes(Duration::from_secs(2)).is_none());
+        stats.store_disk_sizes(sizes(&[("a", 10), ("b", 32)]));
+        let (fresh, stale) = stats.disk_sizes(Duration::from_secs(3600)).expect("stored");
+        assert!(!stale);
+        assert_eq!(fresh.total, 42);
+        assert_eq!(
+            fresh.per_database[&DatabaseName::parse("b").expect("valid")],
+            32
+        );
+        let (old, stale) = stats.disk_sizes(Duration::ZERO).expect("stored");
+        assert!(stale, "older than a zero max age");
+        assert_eq!(old.total, 42, "a stale figure is still answered");
+        assert!(stats.begin_disk_refresh(), "the first caller refreshes");
+        assert!(!stats.begin_disk_refresh(), "only one refresh at a time");
+        stats.store_disk_sizes(sizes(&[("a", 1)]));
+        assert!(
+            stats.begin_disk_refresh(),
+            "a stored figure ends the refresh"
+        );
+        let (new, _) = stats.disk_sizes(Duration::from_secs(3600)).expect("stored");
+        assert_eq!(new.total, 1);
     }
 }

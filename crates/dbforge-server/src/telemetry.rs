@@ -104,7 +104,10 @@ pub async fn track_requests(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // The key is hashed here, once: `Caller` reuses this check instead of hashing again.
+    let key_check = state.auth.check(&parts.headers);
+    parts.extensions.insert(key_check);
     let facts = crate::activity::RequestFacts::observe(&state, &parts, &route);
     let response = next.run(Request::from_parts(parts, body)).await;
     let elapsed = started.elapsed();

@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::catalog::CatalogEntry;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::state::AppState;
+use crate::stats::DiskSizes;
 
 /// Most databases in one page of the list.
 const MAX_PAGE: usize = 1_000;
@@ -58,12 +59,12 @@ pub struct ListParams {
     prefix: Option<String>,
     /// Only names containing this.
     search: Option<String>,
-    /// Order by `name` (default), `size`, `tables` or `created`; any order but by name pages
-    /// with `offset` instead of `after`.
+    /// Order by `name` (default), `size`, `tables` or `created`; any order but by name
+    /// (ascending, without `search`) pages with `offset` instead of `after`.
     sort: Option<SortKey>,
     /// `asc` (default) or `desc`.
     order: Option<SortOrder>,
-    /// Databases to skip (offset paging, for the sorted orders).
+    /// Databases to skip (offset paging; any order).
     offset: Option<usize>,
 }
 
@@ -84,18 +85,59 @@ pub enum SortOrder {
 }
 
 impl ListParams {
-    /// Whether the request needs the sorted, offset-paged listing rather than the cursor.
-    fn is_sorted_listing(&self) -> bool {
-        self.search.is_some()
-            || self.offset.is_some()
-            || self.order == Some(SortOrder::Desc)
-            || self.sort.is_some_and(|key| key != SortKey::Name)
+    /// Whether the request lists in the catalog's own order (by name, ascending, no search),
+    /// which pages without sorting anything, by cursor or by offset.
+    fn in_name_order(&self) -> bool {
+        self.search.is_none()
+            && self.order != Some(SortOrder::Desc)
+            && self.sort.is_none_or(|key| key == SortKey::Name)
+    }
+}
+
+/// How old the per-database sizes behind the size order (and the gateway's total) may be
+/// before one blocking task measures them again.
+const DISK_SIZES_MAX_AGE: Duration = Duration::from_secs(2);
+
+/// Stats the file and write-ahead log of every database (tens of milliseconds at 10,000).
+fn measure_disk_sizes(state: &AppState) -> DiskSizes {
+    DiskSizes::new(
+        state
+            .catalog
+            .names()
+            .into_iter()
+            .map(|n| {
+                let bytes = state.engine.size_on_disk(&n);
+                (n, bytes)
+            })
+            .collect(),
+    )
+}
+
+/// The bytes on disk of every database: a figure up to `DISK_SIZES_MAX_AGE` old is answered
+/// as it is, an older one is answered at once while one blocking task measures again, and
+/// the first request measures in place.
+fn disk_sizes(state: &AppState) -> Arc<DiskSizes> {
+    match state.stats.disk_sizes(DISK_SIZES_MAX_AGE) {
+        Some((sizes, false)) => sizes,
+        Some((sizes, true)) => {
+            if state.stats.begin_disk_refresh() {
+                let state = state.clone();
+                tokio::task::spawn_blocking(move || {
+                    state.stats.store_disk_sizes(measure_disk_sizes(&state))
+                });
+            }
+            sizes
+        }
+        None => state.stats.store_disk_sizes(measure_disk_sizes(state)),
     }
 }
 
 /// Any order, any direction, names containing `search`: every matching entry is sorted (at
-/// 10,000 databases a few milliseconds, plus a stat per file when sorting by size) and one
-/// page is cut out by offset. `next_cursor` stays null: the caller pages by `offset`.
+/// 10,000 databases a few milliseconds) and one page is cut out by offset. The sort keys are
+/// read once, not per comparison: table counts of open databases from one snapshot of the
+/// engine, sizes from the shared measurement (`disk_sizes`) except for open databases, the
+/// only ones this gateway changes, which are statted now. `next_cursor` stays null: the
+/// caller pages by `offset`.
 fn sorted_listing(state: &AppState, params: &ListParams, limit: usize) -> DatabaseList {
     let prefix = params.prefix.as_deref().unwrap_or_default();
     let search = params
@@ -103,25 +145,21 @@ fn sorted_listing(state: &AppState, params: &ListParams, limit: usize) -> Databa
         .as_deref()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let mut entries: Vec<(DatabaseName, CatalogEntry)> = state
-        .catalog
-        .names()
-        .into_iter()
-        .filter(|n| n.as_str().starts_with(prefix) && n.as_str().contains(&search))
-        .filter_map(|n| state.catalog.get(&n).map(|e| (n, e)))
-        .collect();
+    let mut entries = state.catalog.matching(prefix, &search);
     match params.sort.unwrap_or(SortKey::Name) {
         SortKey::Name => {}
         SortKey::Created => entries.sort_by_key(|(_, e)| e.created_at_ms),
-        SortKey::Tables => entries
-            .sort_by_key(|(n, e)| state.engine.cached_table_count(n).unwrap_or(e.table_count)),
+        SortKey::Tables => {
+            let live = state.engine.open_table_counts();
+            entries.sort_by_cached_key(|(n, e)| live.get(n).copied().unwrap_or(e.table_count));
+        }
         SortKey::Size => {
-            let mut sized: Vec<_> = entries
-                .into_iter()
-                .map(|(n, e)| (state.engine.size_on_disk(&n), n, e))
-                .collect();
-            sized.sort_by_key(|(size, _, _)| *size);
-            entries = sized.into_iter().map(|(_, n, e)| (n, e)).collect();
+            let measured = disk_sizes(state);
+            let open = state.engine.open_table_counts();
+            entries.sort_by_cached_key(|(n, _)| match measured.per_database.get(n) {
+                Some(bytes) if !open.contains_key(n) => *bytes,
+                _ => state.engine.size_on_disk(n),
+            });
         }
     }
     if params.order == Some(SortOrder::Desc) {
@@ -141,8 +179,9 @@ fn sorted_listing(state: &AppState, params: &ListParams, limit: usize) -> Databa
     }
 }
 
-/// List databases a page at a time: by name with a cursor (`after`), or sorted by any column
-/// and searched by substring with `offset` paging.
+/// List databases a page at a time: by name with a cursor (`after`) or `offset`, or sorted
+/// by any column and searched by substring with `offset` paging. In name order a page that
+/// is not the last has a `next_cursor`.
 #[utoipa::path(get, path = "/admin/databases", tag = "admin", params(ListParams),
     responses((status = 200, body = DatabaseList), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
@@ -160,19 +199,23 @@ pub async fn list_databases(
     if let Some(after) = &params.after {
         DatabaseName::parse(after).map_err(|e| ApiError::invalid_request(format!("after: {e}")))?;
     }
-    if params.after.is_some() && params.is_sorted_listing() {
+    if params.after.is_some() && (params.offset.is_some() || !params.in_name_order()) {
         return Err(ApiError::invalid_request(
             "`after` pages by name only; with search, sort, order or offset, page by `offset`",
         ));
     }
-    if params.is_sorted_listing() {
+    if !params.in_name_order() {
         return blocking(move || Ok(ApiJson(sorted_listing(&state, &params, limit)))).await;
     }
+    // Name order is the catalog's own: page it in place, whether by cursor or by offset.
     blocking(move || {
         let prefix = params.prefix.unwrap_or_default();
-        let (page, total) = state
-            .catalog
-            .page(&prefix, params.after.as_deref(), limit + 1);
+        let (page, total) = state.catalog.page(
+            &prefix,
+            params.after.as_deref(),
+            params.offset.unwrap_or(0),
+            limit + 1,
+        );
         let more = page.len() > limit;
         let databases: Vec<DatabaseInfo> = page
             .into_iter()
@@ -315,34 +358,10 @@ pub async fn gateway_stats(
     blocking(move || Ok(ApiJson(collect_stats(&state)))).await
 }
 
-/// Bytes on disk of every database. Statting every file takes tens of milliseconds at 10,000
-/// databases, so a stale figure is answered at once while one blocking task refreshes it.
-fn total_disk_bytes(state: &AppState) -> u64 {
-    let measure = |state: &AppState| -> u64 {
-        let names = state.catalog.names();
-        names.iter().map(|n| state.engine.size_on_disk(n)).sum()
-    };
-    match state.stats.disk_bytes(Duration::from_secs(2)) {
-        Some((bytes, false)) => bytes,
-        Some((bytes, true)) => {
-            if state.stats.begin_disk_refresh() {
-                let state = state.clone();
-                tokio::task::spawn_blocking(move || state.stats.store_disk_bytes(measure(&state)));
-            }
-            bytes
-        }
-        None => {
-            let bytes = measure(state);
-            state.stats.store_disk_bytes(bytes);
-            bytes
-        }
-    }
-}
-
 /// Gathers the statistics (statting files: call on a blocking thread).
 pub fn collect_stats(state: &AppState) -> GatewayStats {
     use std::sync::atomic::Ordering::Relaxed;
-    let total_bytes = total_disk_bytes(state);
+    let total_bytes = disk_sizes(state).total;
     let counters = state.engine.counters();
     GatewayStats {
         version: env!("CARGO_PKG_VERSION").to_owned(),

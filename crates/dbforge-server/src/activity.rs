@@ -29,8 +29,7 @@ impl RequestFacts {
     pub fn observe(state: &AppState, parts: &Parts, route: &str) -> Self {
         Self {
             at: SystemTime::now(),
-            key_id: crate::auth::presented_key(&parts.headers)
-                .and_then(|key| state.auth.key_id(key)),
+            key_id: crate::auth::request_key_id(&state.auth, parts),
             method: parts.method.to_string(),
             route: route.to_owned(),
             database: database_in_path(route, parts.uri.path()),

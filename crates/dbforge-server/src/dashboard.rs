@@ -74,10 +74,16 @@ pub fn is_api_path(path: &str) -> bool {
 /// Debug builds read the assets from disk, so nothing may climb out of the folder.
 #[cfg(feature = "dashboard")]
 fn is_plain_relative_path(path: &str) -> bool {
-    !path.contains('\\')
-        && path
-            .split('/')
-            .all(|segment| segment != ".." && segment != ".")
+    // Percent-encoded dots and separators count as what they encode: such a path is never a
+    // page of the app nor a file, whatever a later decoding step would make of it.
+    let lower = path.to_ascii_lowercase();
+    !lower.contains('\\')
+        && !lower.contains("%2f")
+        && !lower.contains("%5c")
+        && lower.split('/').all(|segment| {
+            let segment = segment.replace("%2e", ".");
+            segment != ".." && segment != "."
+        })
 }
 
 /// `GET /`.

@@ -120,7 +120,7 @@ export function Overview() {
       </section>
       <section className="panel" aria-labelledby="busiest-title">
         <h2 id="busiest-title">Busiest databases</h2>
-        <p className="hint">Requests in the last five minutes.</p>
+        <p className="hint">Requests in the last five minutes, counted over the activity log (its most recent 2,000 requests).</p>
         {timeseries.busiest.length === 0 ? (
           <Empty>No database has been used in the last five minutes.</Empty>
         ) : (

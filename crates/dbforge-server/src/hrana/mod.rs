@@ -257,19 +257,31 @@ fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Failure> {
     })
 }
 
+/// The start of every Hrana request: its body parsed, the caller authenticated, and the stream
+/// its baton names (or a new one) taken for it.
+async fn begin<T: DeserializeOwned>(
+    app: &AppState,
+    path_name: Option<String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+    baton: impl Fn(&T) -> Option<&str>,
+) -> Result<(T, Lease, StreamState), Failure> {
+    let request: T = parse_body(body)?;
+    let (lease, stream) = open_stream(app, path_name, headers, baton(&request)).await?;
+    Ok((request, lease, stream))
+}
+
 async fn run_pipeline(
     app: AppState,
     path_name: Option<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request: PipelineRequest = match parse_body(&body) {
-        Ok(request) => request,
-        Err(failure) => return failure.into_response(),
-    };
-    let (lease, mut stream) =
-        match open_stream(&app, path_name, &headers, request.baton.as_deref()).await {
-            Ok(opened) => opened,
+    let (request, lease, mut stream) =
+        match begin::<PipelineRequest>(&app, path_name, &headers, &body, |r| r.baton.as_deref())
+            .await
+        {
+            Ok(begun) => begun,
             Err(failure) => return failure.into_response(),
         };
     let limit = app.engine.config().limits.max_statements;
@@ -342,15 +354,18 @@ async fn run_cursor(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request: CursorRequest = match parse_body(&body) {
-        Ok(request) => request,
+    let (request, lease, mut stream) = match begin::<CursorRequest>(
+        &app,
+        path_name,
+        &headers,
+        &body,
+        |r| r.baton.as_deref(),
+    )
+    .await
+    {
+        Ok(begun) => begun,
         Err(failure) => return failure.into_response(),
     };
-    let (lease, mut stream) =
-        match open_stream(&app, path_name, &headers, request.baton.as_deref()).await {
-            Ok(opened) => opened,
-            Err(failure) => return failure.into_response(),
-        };
     let mut budget = requests::ResponseBudget::new(&app);
     let entries = match requests::run_batch(&app, &mut stream, &mut budget, &request.batch).await {
         Ok(outcomes) => requests::cursor_entries(outcomes),

@@ -32,24 +32,21 @@ pub use self::streams::{StreamLimits, Streams};
 
 /// The Hrana routes, at `/hrana/{name}/...` and at the root (database from the header or Host).
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/hrana/{name}/v2", get(version_supported))
-        .route("/hrana/{name}/v3", get(version_supported))
-        .route("/hrana/{name}/v2/pipeline", post(pipeline))
-        .route("/hrana/{name}/v3/pipeline", post(pipeline))
-        .route("/hrana/{name}/v3/cursor", post(cursor))
-        .route("/hrana/{name}/v3-protobuf", get(protobuf_unsupported))
-        .route(
-            "/hrana/{name}/v3-protobuf/{*rest}",
-            post(protobuf_unsupported),
-        )
-        .route("/v2", get(version_supported))
-        .route("/v3", get(version_supported))
-        .route("/v2/pipeline", post(pipeline))
-        .route("/v3/pipeline", post(pipeline))
-        .route("/v3/cursor", post(cursor))
-        .route("/v3-protobuf", get(protobuf_unsupported))
-        .route("/v3-protobuf/{*rest}", post(protobuf_unsupported))
+    ["/hrana/{name}", ""]
+        .into_iter()
+        .fold(Router::new(), |router, prefix| {
+            router
+                .route(&format!("{prefix}/v2"), get(version_supported))
+                .route(&format!("{prefix}/v3"), get(version_supported))
+                .route(&format!("{prefix}/v2/pipeline"), post(pipeline))
+                .route(&format!("{prefix}/v3/pipeline"), post(pipeline))
+                .route(&format!("{prefix}/v3/cursor"), post(cursor))
+                .route(&format!("{prefix}/v3-protobuf"), get(protobuf_unsupported))
+                .route(
+                    &format!("{prefix}/v3-protobuf/{{*rest}}"),
+                    post(protobuf_unsupported),
+                )
+        })
 }
 
 /// `GET v2` / `GET v3`: clients probe versions before they authenticate.

@@ -9,7 +9,7 @@ import pytest
 import dbforge
 
 DEFAULT_BIN = "/root/.cache/dbforge-target/debug/dbforge"
-ADMIN_KEY = "test-admin-key"
+ADMIN_KEY = "test-admin-key-0123456789"
 
 
 @pytest.fixture(scope="session")

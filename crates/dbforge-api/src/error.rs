@@ -63,6 +63,10 @@ error_codes! {
     TransactionRolledBack = ("transaction_rolled_back", 409, "A libSQL stream's transaction was rolled back by SQLite (interrupt, full disk); the stream refuses statements until its client sends ROLLBACK."),
     TransactionTimeout = ("transaction_timeout", 409, "An interactive transaction (a libSQL stream) held the write lock longer than allowed and was rolled back."),
     DatabaseBusy = ("database_busy", 503, "The database's write queue is full; retry after a short wait."),
+    ServerBusy = ("server_busy", 503, "The server holds as many request bodies, results or streams as its limits allow; retry after a short wait."),
+    BodyTimeout = ("body_timeout", 408, "The request body did not arrive within the body read timeout."),
+    RequestTimeout = ("request_timeout", 504, "The request took longer than the request timeout; its statements were stopped."),
+    DiskFull = ("disk_full", 507, "The server's disk is (nearly) full: nothing that needs space is accepted until space is freed."),
     NotReady = ("not_ready", 503, "The gateway is starting or shutting down."),
     InternalError = ("internal_error", 500, "An internal fault; the server log has the detail under the request id."),
 }

@@ -23,6 +23,10 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; boxing the serve settings would only add noise"
+)]
 enum Command {
     /// Run the gateway: REST API, API docs, health and metrics on one port.
     Serve(ServeConfig),
@@ -87,6 +91,9 @@ fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // SQLite runs on the runtime's blocking threads; some of its work recurses deeply
+        // (pattern matching, nested expressions, JSON): give it room (address space only).
+        .thread_stack_size(dbforge_server::SQL_THREAD_STACK_BYTES)
         .build()
     {
         Ok(runtime) => runtime,

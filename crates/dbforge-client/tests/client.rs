@@ -5,7 +5,7 @@ use dbforge_client::api::{DatabaseLimits, ErrorCode, QueryRequest, QueryResponse
 use dbforge_client::{Client, Error, RowsQuery, Value, params};
 use serde_json::json;
 
-const KEY: &str = "client-test-key";
+const KEY: &str = "client-test-key-0123456789";
 
 #[derive(Parser)]
 struct Args {

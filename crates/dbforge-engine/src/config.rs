@@ -31,8 +31,12 @@ pub struct Limits {
     pub max_statements: usize,
     /// Default size quota of a database, in bytes.
     pub default_max_size_bytes: u64,
-    /// Largest string or blob SQLite may build, in bytes.
+    /// Largest string or blob SQLite may build, in bytes. It also bounds the work one SQLite
+    /// step can do on one value, which nothing can interrupt.
     pub max_value_bytes: usize,
+    /// Most parameters one statement may have (`SQLITE_LIMIT_VARIABLE_NUMBER`): preparing a
+    /// text with named parameters costs their uses times their count, uninterruptibly.
+    pub max_params: usize,
 }
 
 impl Default for Limits {
@@ -44,7 +48,8 @@ impl Default for Limits {
             max_sql_length: 1024 * 1024,
             max_statements: 1_000,
             default_max_size_bytes: 1 << 30,
-            max_value_bytes: 64 * 1024 * 1024,
+            max_value_bytes: 16 * 1024 * 1024,
+            max_params: 999,
         }
     }
 }
@@ -63,6 +68,9 @@ pub struct EngineConfig {
     pub readers_per_database: usize,
     /// Write requests that may wait for one database's writer before `database_busy`.
     pub write_queue_depth: usize,
+    /// Heap SQLite may use in all, process-wide (page caches, sorts, values): past it a
+    /// statement fails with `server_busy` instead of the process running out of memory.
+    pub sqlite_memory_limit: u64,
 }
 
 impl EngineConfig {
@@ -75,6 +83,7 @@ impl EngineConfig {
             idle_timeout: Duration::from_secs(300),
             readers_per_database: 4,
             write_queue_depth: 4_096,
+            sqlite_memory_limit: 1 << 30,
         }
     }
 }

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use dbforge_api::{DatabaseName, ErrorCode, Params};
 use rusqlite::{Connection, OpenFlags};
 
+use crate::deadline::Deadline;
 use crate::engine::EngineCounters;
-use crate::execute::{ResultBudget, Run, Statement, StatementOutput, run_prepared};
+use crate::execute::{ResultBudget, Run, Statement, StatementOutput, explain_stop, run_prepared};
 use crate::readers::{Reader, ReaderPool};
 use crate::sandbox::Sandbox;
 use crate::split::split_statements;
@@ -59,14 +60,7 @@ impl KnownWrites {
 enum ReadAttempt {
     Done(Vec<StatementOutput>),
     NeedsWriter,
-    /// Ran past the inline budget: run it again off the executor.
-    TooSlow,
 }
-
-/// How long a read may run on the async executor before it is moved to a blocking thread.
-const INLINE_READ_BUDGET: Duration = Duration::from_millis(1);
-/// Longer requests go to a blocking thread directly (their budgets would add up).
-const MAX_INLINE_STATEMENTS: usize = 4;
 
 impl Database {
     /// Opens the database's writer (creating its thread) and its reader pool. Blocking.
@@ -159,21 +153,28 @@ impl Database {
     /// Runs a request: its statements commit together or not at all. Statements that SQLite
     /// reports read-only run concurrently on a reader; anything else goes to the writer.
     /// A statement without params may hold several statements separated by `;`: each becomes
-    /// its own entry in the result.
+    /// its own entry in the result. Every statement stops at its time limit or at `deadline`.
     pub async fn execute(
         self: &Arc<Self>,
         statements: Vec<Statement>,
+        deadline: &Deadline,
     ) -> Result<Vec<StatementOutput>, EngineError> {
-        self.execute_within(statements, self.limits.max_result_bytes)
+        self.execute_within(statements, self.limits.max_result_bytes, deadline)
             .await
     }
 
     /// [`Database::execute`] with `result_bytes` (at most the configured limit) left for the
     /// results: a caller answering several requests in one response spends one budget.
+    ///
+    /// User SQL never runs on the async executor: a single SQLite step can take long (a
+    /// pattern match, an aggregate over a large table), and an executor thread held that
+    /// long would stall every other request. Reads run on tokio's blocking pool, writes on
+    /// the database's writer thread.
     pub async fn execute_within(
         self: &Arc<Self>,
         statements: Vec<Statement>,
         result_bytes: usize,
+        deadline: &Deadline,
     ) -> Result<Vec<StatementOutput>, EngineError> {
         let result_bytes = result_bytes.min(self.limits.max_result_bytes);
         self.touch();
@@ -184,73 +185,55 @@ impl Database {
             .iter()
             .any(|s| self.known_writes.contains(&s.sql))
         {
-            return self.writer.submit(statements, result_bytes).await;
-        }
-        // Most reads finish in microseconds: try them right here on an idle reader, within a
-        // budget of INLINE_READ_BUDGET, to spare the hand-off to a blocking thread. A read that
-        // needs longer is interrupted (it has no side effects) and re-run off the executor.
-        if statements.len() <= MAX_INLINE_STATEMENTS {
-            let inline = self.readers.with_idle_reader(|reader| {
-                self.read_on(reader, &statements, INLINE_READ_BUDGET, result_bytes)
-            });
-            match inline {
-                Some(Ok(ReadAttempt::Done(outputs))) => return Ok(outputs),
-                Some(Ok(ReadAttempt::NeedsWriter)) => {
-                    return self.writer.submit(statements, result_bytes).await;
-                }
-                Some(Err(e)) => return Err(e),
-                Some(Ok(ReadAttempt::TooSlow)) | None => {}
-            }
+            return self.writer.submit(statements, result_bytes, deadline).await;
         }
         let this = Arc::clone(self);
-        let attempt = tokio::task::spawn_blocking(move || {
-            let timeout = this.limits.statement_timeout;
+        let read_deadline = deadline.clone();
+        let reading = tokio::task::spawn_blocking(move || {
             let outcome = this
                 .readers
-                .with_reader(|r| this.read_on(r, &statements, timeout, result_bytes));
+                .with_reader(|r| this.read_on(r, &statements, result_bytes, &read_deadline));
             outcome.map(|o| (o, statements))
-        })
-        .await
-        .map_err(|e| EngineError::internal(format!("read task failed: {e}")))??;
+        });
+        let attempt = deadline.unless_ran_away(joined(reading)).await?;
         match attempt {
             (ReadAttempt::Done(outputs), _) => Ok(outputs),
             (ReadAttempt::NeedsWriter, statements) => {
-                self.writer.submit(statements, result_bytes).await
+                self.writer.submit(statements, result_bytes, deadline).await
             }
-            (ReadAttempt::TooSlow, _) => Err(EngineError::internal(
-                "a full-time read ran out of time as if inline",
-            )),
         }
     }
 
-    /// Runs `f` on a reader connection with the sandbox in force (schema inspection).
+    /// Runs `f` on a reader connection with the sandbox in force (schema inspection), watched
+    /// like a statement: it stops at the statement time limit or at `deadline`.
     pub async fn read<R: Send + 'static>(
         self: &Arc<Self>,
+        deadline: &Deadline,
         f: impl FnOnce(&Connection) -> Result<R, EngineError> + Send + 'static,
     ) -> Result<R, EngineError> {
         self.touch();
         let readers = Arc::clone(&self.readers);
         let timeout = self.limits.statement_timeout;
-        tokio::task::spawn_blocking(move || {
+        let read_deadline = deadline.clone();
+        let reading = tokio::task::spawn_blocking(move || {
             readers.with_reader(|r| {
-                r.sandbox.start_statement(timeout);
+                let running = r.sandbox.start_statement(timeout, &read_deadline)?;
                 let result = f(&r.conn).map_err(|e| {
                     r.sandbox.take_denial().map_or(e.clone(), |d| {
                         EngineError::new(ErrorCode::StatementNotAllowed, d)
                     })
                 });
-                r.sandbox.end_statement();
-                result
+                drop(running);
+                result.map_err(|e| explain_stop(e, &read_deadline))
             })
-        })
-        .await
-        .map_err(|e| EngineError::internal(format!("read task failed: {e}")))?
+        });
+        deadline.unless_ran_away(joined(reading)).await
     }
 
     fn expand(&self, statements: Vec<Statement>) -> Result<Vec<Statement>, EngineError> {
         let mut expanded = Vec::with_capacity(statements.len());
         for statement in statements {
-            self.check_sql_length(&statement.sql)?;
+            self.check_sql_text(&statement.sql)?;
             let parts = split_statements(&statement.sql);
             match parts.len() {
                 0 => {
@@ -294,7 +277,16 @@ impl Database {
         Ok(expanded)
     }
 
-    pub(crate) fn check_sql_length(&self, sql: &str) -> Result<(), EngineError> {
+    /// Refuses a SQL text over the length limit, or holding a NUL character: SQLite stops
+    /// reading at a NUL while the statement splitter does not, so the two would disagree on
+    /// what the text says.
+    pub(crate) fn check_sql_text(&self, sql: &str) -> Result<(), EngineError> {
+        if sql.contains('\0') {
+            return Err(EngineError::new(
+                ErrorCode::InvalidRequest,
+                "the SQL text contains a NUL character (\\u0000); remove it or bind the value as a parameter",
+            ));
+        }
         if sql.len() > self.limits.max_sql_length {
             return Err(EngineError::new(
                 ErrorCode::SqlTooLong,
@@ -342,25 +334,32 @@ impl Database {
     }
 
     /// Runs the request on `reader` if SQLite reports every statement read-only, each
-    /// statement interrupted after `timeout`.
+    /// statement (its prepare included) watched until its time limit or `deadline`.
     fn read_on(
         &self,
         reader: &Reader,
         statements: &[Statement],
-        timeout: Duration,
         result_bytes: usize,
+        deadline: &Deadline,
     ) -> Result<ReadAttempt, EngineError> {
+        let timeout = self.limits.statement_timeout;
         let mut prepared = Vec::with_capacity(statements.len());
         for (i, s) in statements.iter().enumerate() {
-            match reader.conn.prepare_cached(&s.sql) {
+            let running = reader.sandbox.start_statement(timeout, deadline)?;
+            let outcome = reader.conn.prepare_cached(&s.sql);
+            drop(running);
+            match outcome {
                 Ok(stmt) if stmt.readonly() => prepared.push(stmt),
                 Ok(_) => {
                     self.known_writes.remember(&s.sql);
                     return Ok(ReadAttempt::NeedsWriter);
                 }
                 Err(e) => {
-                    let e = reader.sandbox.error(e);
-                    if e.code == ErrorCode::StatementNotAllowed {
+                    let e = explain_stop(reader.sandbox.error(e), deadline);
+                    if matches!(
+                        e.code,
+                        ErrorCode::StatementNotAllowed | ErrorCode::QueryTimeout
+                    ) {
                         return Err(e.at_statement(i));
                     }
                     // It may name a table an earlier statement of this request creates: the
@@ -384,17 +383,25 @@ impl Database {
             let run = Run {
                 params: &s.params,
                 inserts: false,
-                timeout,
                 whole: s.whole_result,
             };
-            match run_prepared(
-                &reader.conn,
-                &reader.sandbox,
-                stmt,
-                run,
-                &self.limits,
-                &mut budget,
-            ) {
+            let outcome = reader
+                .sandbox
+                .start_statement(timeout, deadline)
+                .and_then(|running| {
+                    let output = run_prepared(
+                        &reader.conn,
+                        &reader.sandbox,
+                        stmt,
+                        run,
+                        &self.limits,
+                        &mut budget,
+                        deadline,
+                    );
+                    drop(running);
+                    output
+                });
+            match outcome {
                 Ok(output) => outputs.push(output),
                 Err(e) => {
                     failure = Some(e.at_statement(i));
@@ -402,16 +409,12 @@ impl Database {
                 }
             }
         }
-        if snapshot {
-            let _ = reader.sandbox.run_internal(&reader.conn, "COMMIT");
+        if snapshot && reader.sandbox.run_internal(&reader.conn, "COMMIT").is_err() {
+            // The pool closes a reader left inside a transaction; try to end it anyway.
+            let _ = reader.sandbox.run_internal(&reader.conn, "ROLLBACK");
         }
         match failure {
             None => Ok(ReadAttempt::Done(outputs)),
-            Some(e)
-                if e.code == ErrorCode::QueryTimeout && timeout < self.limits.statement_timeout =>
-            {
-                Ok(ReadAttempt::TooSlow)
-            }
             Some(e) => Err(e),
         }
     }
@@ -421,4 +424,12 @@ impl Database {
         self.readers.close();
         self.writer.close();
     }
+}
+
+/// The result of work on a blocking thread.
+pub(crate) async fn joined<T>(
+    task: tokio::task::JoinHandle<Result<T, EngineError>>,
+) -> Result<T, EngineError> {
+    task.await
+        .map_err(|e| EngineError::internal(format!("blocking task failed: {e}")))?
 }

@@ -39,6 +39,8 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 impl Engine {
     pub fn new(config: EngineConfig) -> Result<Self, EngineError> {
+        crate::deadline::start_watchdog().map_err(EngineError::internal)?;
+        limit_sqlite_memory(config.sqlite_memory_limit)?;
         fs::create_dir_all(&config.data_dir).map_err(|e| {
             EngineError::internal(format!("creating {}: {e}", config.data_dir.display()))
         })?;
@@ -282,6 +284,20 @@ impl Engine {
         }
         Ok(found)
     }
+}
+
+/// Sets SQLite's process-wide heap limits: past the soft one (three quarters of `hard`)
+/// SQLite gives back cache pages, past the hard one allocations fail (`SQLITE_NOMEM`).
+fn limit_sqlite_memory(hard: u64) -> Result<(), EngineError> {
+    let hard = i64::try_from(hard).unwrap_or(i64::MAX).max(1 << 20);
+    let conn = Connection::open_in_memory()
+        .map_err(|e| EngineError::internal(format!("setting SQLite's memory limit: {e}")))?;
+    // `hard_heap_limit` can only lower a limit already set; a fresh process has none.
+    conn.execute_batch(&format!(
+        "PRAGMA hard_heap_limit = {hard}; PRAGMA soft_heap_limit = {};",
+        hard / 4 * 3
+    ))
+    .map_err(|e| EngineError::internal(format!("setting SQLite's memory limit: {e}")))
 }
 
 fn has_sqlite_header(path: &std::path::Path) -> bool {

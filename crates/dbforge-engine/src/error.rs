@@ -82,11 +82,18 @@ impl EngineError {
                 ErrorCode::DatabaseBusy
             }
             ffi::ErrorCode::TooBig => ErrorCode::ValueTooLarge,
+            // The process-wide heap limit (`--sqlite-memory-limit`), not the machine's memory.
+            ffi::ErrorCode::OutOfMemory => {
+                return Self::new(
+                    ErrorCode::ServerBusy,
+                    "the server's SQLite memory limit (--sqlite-memory-limit) is reached; retry \
+                     shortly, or make the statement need less memory",
+                );
+            }
             ffi::ErrorCode::SystemIoFailure
             | ffi::ErrorCode::DatabaseCorrupt
             | ffi::ErrorCode::NotADatabase
             | ffi::ErrorCode::CannotOpen
-            | ffi::ErrorCode::OutOfMemory
             | ffi::ErrorCode::InternalMalfunction
             | ffi::ErrorCode::FileLockingProtocolFailed
             | ffi::ErrorCode::NoLargeFileSupport

@@ -5,7 +5,8 @@ use dbforge_api::{ErrorCode, Params, Value};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql};
 
-use crate::sandbox::Sandbox;
+use crate::deadline::Deadline;
+use crate::sandbox::{Sandbox, request_over};
 use crate::{EngineError, Limits};
 
 /// One statement to run: SQL text and its parameters.
@@ -171,28 +172,31 @@ pub(crate) fn run_statement(
     limits: &Limits,
     budget: &mut ResultBudget,
     prepare: Prepare,
+    deadline: &Deadline,
 ) -> Result<StatementOutput, EngineError> {
+    // Preparing is watched too: parsing a hostile text is work of its own.
+    let running = sandbox.start_statement(limits.statement_timeout, deadline)?;
     sandbox.before_prepare();
-    let run = |stmt: &mut rusqlite::Statement<'_>, budget: &mut ResultBudget| {
+    let mut finish = |stmt: &mut rusqlite::Statement<'_>| {
         let run = Run {
             params: &statement.params,
             inserts: sandbox.inserts(&statement.sql),
-            timeout: limits.statement_timeout,
             whole: statement.whole_result,
         };
-        run_prepared(conn, sandbox, stmt, run, limits, budget)
+        step_statement(conn, sandbox, stmt, run, limits, budget)
     };
-    match prepare {
-        Prepare::Cached => {
-            let mut stmt = conn
-                .prepare_cached(&statement.sql)
-                .map_err(|e| sandbox.error(e))?;
-            run(&mut stmt, budget)
-        }
-        Prepare::Fresh => {
-            let mut stmt = conn.prepare(&statement.sql).map_err(|e| sandbox.error(e))?;
-            run(&mut stmt, budget)
-        }
+    let outcome = match prepare {
+        Prepare::Cached => conn
+            .prepare_cached(&statement.sql)
+            .map(|mut stmt| finish(&mut stmt)),
+        Prepare::Fresh => conn
+            .prepare(&statement.sql)
+            .map(|mut stmt| finish(&mut stmt)),
+    };
+    drop(running);
+    match outcome {
+        Ok(result) => result.map_err(|e| explain_stop(e, deadline)),
+        Err(e) => Err(explain_stop(sandbox.error(e), deadline)),
     }
 }
 
@@ -202,13 +206,11 @@ pub(crate) struct Run<'a> {
     pub(crate) params: &'a Params,
     /// Whether the statement inserts rows (to report its rowid).
     pub(crate) inserts: bool,
-    /// When to interrupt it.
-    pub(crate) timeout: std::time::Duration,
     /// Fail instead of truncating (see [`Statement::whole_result`]).
     pub(crate) whole: bool,
 }
 
-/// Binds and runs an already prepared statement under its deadline.
+/// Binds and runs a statement prepared under `running` (the watch that stops it).
 pub(crate) fn run_prepared(
     conn: &Connection,
     sandbox: &Sandbox,
@@ -216,11 +218,23 @@ pub(crate) fn run_prepared(
     run: Run<'_>,
     limits: &Limits,
     budget: &mut ResultBudget,
+    deadline: &Deadline,
 ) -> Result<StatementOutput, EngineError> {
-    sandbox.start_statement(run.timeout);
-    let result = step_statement(conn, sandbox, stmt, run, limits, budget);
-    sandbox.end_statement();
-    result
+    step_statement(conn, sandbox, stmt, run, limits, budget).map_err(|e| explain_stop(e, deadline))
+}
+
+/// An interrupted statement's error, saying why it was stopped: its own time limit, or its
+/// request's end (deadline or cancellation).
+pub(crate) fn explain_stop(error: EngineError, deadline: &Deadline) -> EngineError {
+    if error.code == ErrorCode::QueryTimeout && deadline.is_over() {
+        EngineError {
+            sqlite_code: error.sqlite_code,
+            statement: error.statement,
+            ..request_over(deadline)
+        }
+    } else {
+        error
+    }
 }
 
 fn step_statement(

@@ -4,6 +4,7 @@
 
 mod config;
 mod database;
+mod deadline;
 mod engine;
 mod error;
 mod execute;
@@ -16,8 +17,13 @@ mod writer;
 
 pub use config::{DatabaseSettings, Durability, EngineConfig, Limits};
 pub use database::Database;
+pub use deadline::{CancelOnDrop, Deadline};
 pub use engine::{Engine, EngineCounters, StoredDatabase};
 pub use error::EngineError;
 pub use execute::{Statement, StatementOutput};
 pub use split::split_statements;
+
+/// Stack of a thread that runs SQL: some of SQLite's work recurses deeply (pattern matching,
+/// nested expressions, JSON), and the default 2 MiB is close to what the limits allow.
+pub const SQL_THREAD_STACK_BYTES: usize = 8 << 20;
 pub use stream::{Description, Stream};

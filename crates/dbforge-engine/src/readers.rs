@@ -72,19 +72,6 @@ impl ReaderPool {
         result
     }
 
-    /// Runs `f` on an idle reader if there is one right now, without waiting or opening one
-    /// (both may block); `None` otherwise.
-    pub(crate) fn with_idle_reader<R>(&self, f: impl FnOnce(&Reader) -> R) -> Option<R> {
-        let reader = self
-            .state
-            .lock()
-            .ok()
-            .and_then(|mut state| state.idle.pop())?;
-        let result = f(&reader);
-        self.release(reader);
-        Some(result)
-    }
-
     fn acquire(&self) -> Result<Reader, EngineError> {
         let poisoned = || EngineError::internal("reader pool lock poisoned");
         let mut state = self.state.lock().map_err(|_| poisoned())?;
@@ -122,12 +109,16 @@ impl ReaderPool {
     }
 
     fn release(&self, reader: Reader) {
+        // A reader still inside a transaction (its COMMIT failed) would hold its snapshot,
+        // and keep the write-ahead log from being checkpointed, for as long as it idles in
+        // the pool: close it instead.
+        let reusable = reader.conn.is_autocommit();
         if let Ok(mut state) = self.state.lock() {
-            if state.closed {
+            if state.closed || !reusable {
                 state.open -= 1;
-                return;
+            } else {
+                state.idle.push(reader);
             }
-            state.idle.push(reader);
         }
         self.returned.notify_one();
     }

@@ -1,24 +1,37 @@
 //! The sandbox every user-facing connection runs in: an authorizer (no ATTACH, no
 //! load_extension, no TEMP objects, no transaction control, PRAGMAs from an allow-list),
-//! defensive mode, untrusted schema, SQLite limits, and a per-statement deadline enforced by
-//! the progress handler.
+//! defensive mode, untrusted schema, SQLite limits, and a stop flag the progress handler reads
+//! (raised by the watchdog at a statement's deadline, see `deadline.rs`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dbforge_api::ErrorCode;
 
 use rusqlite::Connection;
 use rusqlite::config::DbConfig;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::limits::Limit;
 
+use crate::deadline::{Deadline, Target, Watch};
 use crate::{EngineError, Limits};
 
-/// Virtual machine steps between deadline checks: cheap enough to be invisible, frequent
-/// enough that an interrupt lands within a millisecond or so.
-const PROGRESS_STEPS: i32 = 1_000;
+/// Virtual machine steps between checks of the stop flag. The check is one atomic load, so
+/// it can be frequent: it bounds the straight-line work (a row of expensive expressions, with
+/// no jump where SQLite would look at `sqlite3_interrupt`) that runs past a deadline.
+const PROGRESS_STEPS: i32 = 100;
+
+/// Longest LIKE or GLOB pattern. SQLite matches patterns recursively, one level per
+/// wildcard: at its default (50,000) a pattern of `%a` repeated overflows a thread's stack
+/// and kills the process. 10,000 bytes need well under the SQL threads' stacks.
+const MAX_LIKE_PATTERN_BYTES: i32 = 10_000;
+
+/// Most arguments to one function call (SQLite's own default; the bundled build allows
+/// 1,000): bounds the work of one call over many JSON paths or printf arguments.
+const MAX_FUNCTION_ARGS: i32 = 127;
 
 /// PRAGMAs that only inspect (any argument is fine).
 const INSPECTING_PRAGMAS: &[&str] = &[
@@ -65,20 +78,11 @@ const SETTABLE_PRAGMAS: &[&str] = &[
     "analysis_limit",
 ];
 
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
-fn now_nanos() -> u64 {
-    u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
 /// Shared state between a connection's hooks and the code driving it.
-#[derive(Debug, Default)]
 pub(crate) struct Sandbox {
-    /// Nanoseconds since [`epoch`] after which the running statement is interrupted; 0 = none.
-    deadline: Arc<AtomicU64>,
+    /// How the watchdog (or a cancelled request) stops the statement running on this
+    /// connection.
+    target: Target,
     /// The authorizer's reason for the last refusal, so the error says what was refused.
     denial: Arc<Mutex<Option<String>>>,
     /// Set while the engine prepares its own statements (BEGIN, SAVEPOINT, ...).
@@ -101,8 +105,23 @@ const MAX_REMEMBERED_SQL: usize = 1_024;
 impl Sandbox {
     /// Hardens `conn` and returns the handle that drives its deadline and privileges.
     pub(crate) fn install(conn: &mut Connection, limits: &Limits) -> Result<Self, EngineError> {
-        let sandbox = Sandbox::default();
+        let sandbox = Sandbox {
+            target: Target {
+                stop: Arc::default(),
+                interrupt: Arc::new(conn.get_interrupt_handle()),
+            },
+            denial: Arc::default(),
+            internal: Arc::default(),
+            transactions: Arc::default(),
+            prepared: Arc::default(),
+            inserting: Arc::default(),
+            inserts_by_sql: RefCell::default(),
+        };
         let fail = |e: rusqlite::Error| EngineError::internal(format!("sandbox setup: {e}"));
+        // Sorts and temporary tables in memory, where the process-wide heap limit bounds them,
+        // not in unlinked files that nothing bounds but the disk.
+        conn.execute_batch("PRAGMA temp_store = MEMORY")
+            .map_err(fail)?;
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
             .map_err(fail)?;
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)
@@ -115,16 +134,20 @@ impl Sandbox {
         let value_limit = i32::try_from(limits.max_value_bytes).unwrap_or(i32::MAX);
         conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, value_limit)
             .map_err(fail)?;
-
-        let deadline = Arc::clone(&sandbox.deadline);
-        conn.progress_handler(
-            PROGRESS_STEPS,
-            Some(move || {
-                let at = deadline.load(Ordering::Relaxed);
-                at != 0 && now_nanos() > at
-            }),
+        let params = i32::try_from(limits.max_params).unwrap_or(i32::MAX);
+        conn.set_limit(Limit::SQLITE_LIMIT_VARIABLE_NUMBER, params)
+            .map_err(fail)?;
+        conn.set_limit(
+            Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH,
+            MAX_LIKE_PATTERN_BYTES,
         )
         .map_err(fail)?;
+        conn.set_limit(Limit::SQLITE_LIMIT_FUNCTION_ARG, MAX_FUNCTION_ARGS)
+            .map_err(fail)?;
+
+        let stop = Arc::clone(&sandbox.target.stop);
+        conn.progress_handler(PROGRESS_STEPS, Some(move || stop.load(Ordering::Relaxed)))
+            .map_err(fail)?;
 
         let denial = Arc::clone(&sandbox.denial);
         let internal = Arc::clone(&sandbox.internal);
@@ -146,7 +169,7 @@ impl Sandbox {
             {
                 return Authorization::Allow;
             }
-            match refusal(&ctx.action) {
+            match refusal(&ctx.action, ctx.database_name) {
                 None => Authorization::Allow,
                 Some(reason) => {
                     if let Ok(mut slot) = denial.lock() {
@@ -160,13 +183,27 @@ impl Sandbox {
         Ok(sandbox)
     }
 
-    /// Arms the deadline for the statement about to run and clears the last refusal.
-    pub(crate) fn start_statement(&self, timeout: Duration) {
-        let at = now_nanos().saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
-        self.deadline.store(at.max(1), Ordering::Relaxed);
+    /// Watches the user statement about to be prepared or run, until the returned guard
+    /// drops: it is interrupted after `timeout` or at the request's deadline, whichever is
+    /// first, or when the request is cancelled. Also clears the last refusal. Fails with
+    /// `query_timeout` when the request is over already.
+    pub(crate) fn start_statement(
+        &self,
+        timeout: Duration,
+        deadline: &Deadline,
+    ) -> Result<Running, EngineError> {
         if let Ok(mut slot) = self.denial.lock() {
             *slot = None;
         }
+        self.target.stop.store(false, Ordering::Relaxed);
+        let watch = (!deadline.is_over())
+            .then(|| deadline.watch(deadline.statement_end(timeout), &self.target))
+            .flatten()
+            .ok_or_else(|| request_over(deadline))?;
+        Ok(Running {
+            watch: Some(watch),
+            stop: Arc::clone(&self.target.stop),
+        })
     }
 
     /// Call right before `prepare_cached(sql)`; then [`Sandbox::inserts`] tells whether the
@@ -188,10 +225,6 @@ impl Sandbox {
         } else {
             memo.get(sql).copied().unwrap_or(false)
         }
-    }
-
-    pub(crate) fn end_statement(&self) {
-        self.deadline.store(0, Ordering::Relaxed);
     }
 
     pub(crate) fn take_denial(&self) -> Option<String> {
@@ -224,8 +257,54 @@ impl Sandbox {
     }
 }
 
-/// Why an action is refused, or `None` when it is allowed.
-fn refusal(action: &AuthAction<'_>) -> Option<String> {
+const TEMP_REFUSAL: &str = "TEMP tables, views, indexes and triggers (and anything in the \
+     `temp` schema) are not allowed: connections are shared between requests; use a regular \
+     table or a CTE";
+
+/// A watched statement (see [`Sandbox::start_statement`]). Dropping it ends the watch, then
+/// clears the stop flag, so the engine's own statements that follow (RELEASE, COMMIT) are
+/// never stopped by it.
+pub(crate) struct Running {
+    watch: Option<Watch>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        drop(self.watch.take());
+        self.stop.store(false, Ordering::Relaxed);
+    }
+}
+
+/// The error for work refused because its request is over.
+pub(crate) fn request_over(deadline: &Deadline) -> EngineError {
+    if deadline.is_cancelled() {
+        EngineError::new(
+            ErrorCode::QueryTimeout,
+            "the request was cancelled (its client went away) and its statements stopped",
+        )
+    } else {
+        EngineError::new(
+            ErrorCode::QueryTimeout,
+            "the request ran out of time (--request-timeout) before this statement could run",
+        )
+    }
+}
+
+/// Why an action is refused, or `None` when it is allowed. `database` is the schema the
+/// action touches (`main`, `temp`), when it touches one.
+fn refusal(action: &AuthAction<'_>, database: Option<&str>) -> Option<String> {
+    // `CREATE TABLE temp.x` is reported as a plain CREATE TABLE on the `temp` schema, not as
+    // CREATE TEMP TABLE: refuse every change to that schema, however it is spelled. Its
+    // objects would outlive the request on a shared connection, live outside the database's
+    // quota in an unlinked file, and shadow or rewrite the main schema's tables for others.
+    let reads_only = matches!(
+        action,
+        AuthAction::Read { .. } | AuthAction::Select | AuthAction::Function { .. }
+    );
+    if !reads_only && database.is_some_and(|db| db.eq_ignore_ascii_case("temp")) {
+        return Some(TEMP_REFUSAL.into());
+    }
     match action {
         AuthAction::Attach { .. } | AuthAction::Detach { .. } => Some(
             "ATTACH and DETACH are not allowed: each database is isolated from the others".into(),
@@ -244,11 +323,7 @@ fn refusal(action: &AuthAction<'_>) -> Option<String> {
         AuthAction::CreateTempTable { .. }
         | AuthAction::CreateTempIndex { .. }
         | AuthAction::CreateTempTrigger { .. }
-        | AuthAction::CreateTempView { .. } => Some(
-            "TEMP tables, views, indexes and triggers are not allowed: connections are shared \
-             between requests; use a regular table or a CTE"
-                .into(),
-        ),
+        | AuthAction::CreateTempView { .. } => Some(TEMP_REFUSAL.into()),
         AuthAction::Pragma {
             pragma_name,
             pragma_value,

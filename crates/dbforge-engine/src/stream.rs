@@ -10,8 +10,11 @@ use std::time::Duration;
 use dbforge_api::ErrorCode;
 use rusqlite::Connection;
 
-use crate::database::Database;
-use crate::execute::{Prepare, ResultBudget, Statement, StatementOutput, run_statement};
+use crate::database::{Database, joined};
+use crate::deadline::Deadline;
+use crate::execute::{
+    Prepare, ResultBudget, Statement, StatementOutput, explain_stop, run_statement,
+};
 use crate::readers::Reader;
 use crate::sandbox::Sandbox;
 use crate::writer::WriteSession;
@@ -131,6 +134,7 @@ impl Stream {
         &mut self,
         statement: Statement,
         result_bytes: usize,
+        deadline: &Deadline,
     ) -> Result<StatementOutput, EngineError> {
         let verb = classify(&statement.sql);
         if let Some(lost) = &self.lost {
@@ -143,7 +147,7 @@ impl Stream {
         }
         let db = Arc::clone(self.db()?);
         db.touch();
-        db.check_sql_length(&statement.sql)?;
+        db.check_sql_text(&statement.sql)?;
         let result_bytes = result_bytes.min(db.limits().max_result_bytes);
         if self.transaction.is_none() {
             match verb {
@@ -157,7 +161,7 @@ impl Stream {
                         .open_write_session(
                             self.foreign_keys,
                             self.write_hold_limit,
-                            self.write_wait_limit,
+                            self.write_wait_limit.min(deadline.remaining()),
                         )
                         .await?;
                     self.transaction = Some(Transaction::Write(session));
@@ -177,12 +181,18 @@ impl Stream {
                     // The stream turned foreign keys off: its autocommit statements need a
                     // connection set that way, which only a session can lend.
                     let session = db
-                        .open_write_session(false, self.write_hold_limit, self.write_wait_limit)
+                        .open_write_session(
+                            false,
+                            self.write_hold_limit,
+                            self.write_wait_limit.min(deadline.remaining()),
+                        )
                         .await?;
                     self.transaction = Some(Transaction::Write(session));
                 }
                 Verb::Other => {
-                    let mut outputs = db.execute_within(vec![statement], result_bytes).await?;
+                    let mut outputs = db
+                        .execute_within(vec![statement], result_bytes, deadline)
+                        .await?;
                     return outputs
                         .pop()
                         .ok_or_else(|| EngineError::internal("a statement produced no result"));
@@ -199,8 +209,9 @@ impl Stream {
         // A statement of the client's own (not transaction control) runs inside a savepoint
         // when its result must be whole, so that failing it for its size undoes its writes.
         let guarded = statement.whole_result && verb == Verb::Other;
+        let statement_deadline = deadline.clone();
         let (result, was_in_transaction) = self
-            .run_in_transaction(move |conn, sandbox, limits| {
+            .run_in_transaction(deadline, move |conn, sandbox, limits| {
                 let was_in_transaction = !conn.is_autocommit();
                 let guard = guarded
                     && sandbox
@@ -214,6 +225,7 @@ impl Stream {
                     limits,
                     &mut budget,
                     Prepare::Fresh,
+                    &statement_deadline,
                 );
                 // SQLite may have ended the transaction, savepoint and all.
                 if guard && !conn.is_autocommit() {
@@ -243,19 +255,30 @@ impl Stream {
     }
 
     /// Parses `sql` and reports its parameters and columns.
-    pub async fn describe(&mut self, sql: String) -> Result<Description, EngineError> {
+    pub async fn describe(
+        &mut self,
+        sql: String,
+        deadline: &Deadline,
+    ) -> Result<Description, EngineError> {
         if let Some(lost) = &self.lost {
             return Err(lost.clone());
         }
         let db = Arc::clone(self.db()?);
         db.touch();
-        db.check_sql_length(&sql)?;
+        db.check_sql_text(&sql)?;
         if self.transaction.is_some() {
+            let statement_deadline = deadline.clone();
             return self
-                .run_in_transaction(move |conn, sandbox, _| describe_on(conn, sandbox, &sql))
+                .run_in_transaction(deadline, move |conn, sandbox, limits| {
+                    let running =
+                        sandbox.start_statement(limits.statement_timeout, &statement_deadline)?;
+                    let described = describe_on(conn, sandbox, &sql);
+                    drop(running);
+                    described.map_err(|e| explain_stop(e, &statement_deadline))
+                })
                 .await?;
         }
-        db.read(move |conn| {
+        db.read(deadline, move |conn| {
             let stmt = conn
                 .prepare(&sql)
                 .map_err(|e| EngineError::from_sqlite(e, None))?;
@@ -269,6 +292,7 @@ impl Stream {
     /// roll back). An error here means the transaction itself is gone.
     async fn run_in_transaction<R: Send + 'static>(
         &mut self,
+        deadline: &Deadline,
         work: impl FnOnce(&Connection, &Sandbox, &Limits) -> R + Send + 'static,
     ) -> Result<R, EngineError> {
         let limits = self.db()?.limits().clone();
@@ -276,7 +300,7 @@ impl Stream {
             None => return Err(EngineError::internal("no transaction to run in")),
             Some(Transaction::Write(session)) => {
                 let ran = session
-                    .run(move |c| {
+                    .run(deadline, move |c| {
                         let result = work(c.conn, c.sandbox, c.limits);
                         (result, c.conn.is_autocommit())
                     })
@@ -300,13 +324,21 @@ impl Stream {
                     self.lost = Some(e.clone());
                     return Err(e);
                 };
-                let (reader, result, autocommit) = tokio::task::spawn_blocking(move || {
+                let reading = tokio::task::spawn_blocking(move || {
                     let result = work(&reader.conn, &reader.sandbox, &limits);
                     let autocommit = reader.conn.is_autocommit();
-                    (reader, result, autocommit)
-                })
-                .await
-                .map_err(|e| EngineError::internal(format!("read task failed: {e}")))?;
+                    Ok((reader, result, autocommit))
+                });
+                // A statement that runs away keeps the connection: the transaction is lost.
+                let (reader, result, autocommit) =
+                    match deadline.unless_ran_away(joined(reading)).await {
+                        Ok(done) => done,
+                        Err(e) => {
+                            self.transaction = None;
+                            self.lost = Some(e.clone());
+                            return Err(e);
+                        }
+                    };
                 *slot = Some(reader);
                 (result, autocommit)
             }

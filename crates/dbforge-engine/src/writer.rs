@@ -17,9 +17,10 @@ use dbforge_api::ErrorCode;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use crate::deadline::Deadline;
 use crate::engine::EngineCounters;
 use crate::execute::{Prepare, ResultBudget, Statement, StatementOutput, run_statement};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Sandbox, request_over};
 use crate::{EngineError, Limits};
 
 /// Most requests committed together; bounds the work lost to one failed COMMIT and the
@@ -35,6 +36,8 @@ pub(crate) struct WriteJob {
     pub(crate) statements: Vec<Statement>,
     /// Bytes of results the request may return.
     pub(crate) result_bytes: usize,
+    /// When the request's work must stop (a job whose request is over is not run at all).
+    pub(crate) deadline: Deadline,
     pub(crate) reply: oneshot::Sender<WriteReply>,
 }
 
@@ -108,6 +111,7 @@ impl WriterThread {
         let waiting = Arc::clone(&queue.waiting);
         let closing = Arc::clone(&queue.closing);
         let handle = std::thread::Builder::new()
+            .stack_size(crate::SQL_THREAD_STACK_BYTES)
             .name(format!("writer-{name}"))
             .spawn(move || self.run(rx, &waiting, &closing))?;
         Ok((queue, handle))
@@ -267,6 +271,12 @@ impl WriterThread {
                 if aborted[i] {
                     continue;
                 }
+                // Its client gave up, or its time ran out while it waited: run nothing.
+                if job.deadline.is_over() || job.reply.is_closed() {
+                    aborted[i] = true;
+                    replies[i] = Some(Err(request_over(&job.deadline)));
+                    continue;
+                }
                 if let Err(e) = self.sandbox.run_internal(&self.conn, "SAVEPOINT request") {
                     replies[i] = Some(Err(EngineError::from_sqlite(e, None)));
                     continue;
@@ -336,6 +346,7 @@ impl WriterThread {
                     &self.limits,
                     &mut budget,
                     Prepare::Cached,
+                    &job.deadline,
                 )
                 .map_err(|e| e.at_statement(i))
             })
@@ -432,14 +443,20 @@ impl Writer {
         &self,
         statements: Vec<Statement>,
         result_bytes: usize,
+        deadline: &Deadline,
     ) -> WriteReply {
         let (reply, answer) = oneshot::channel();
         self.queue()?.push(Job::Write(WriteJob {
             statements,
             result_bytes,
+            deadline: deadline.clone(),
             reply,
         }))?;
-        answer.await.unwrap_or_else(|_| Err(closed()))
+        // If one of its own statements runs away, its reply is dropped: the statement was
+        // interrupted, so the writer rolls it back when it finally ends.
+        deadline
+            .unless_ran_away(async { answer.await.unwrap_or_else(|_| Err(closed())) })
+            .await
     }
 
     /// Waits for the connection and lends it to a new session; it stays lent until the
@@ -505,8 +522,11 @@ pub(crate) struct WriteSession {
 
 impl WriteSession {
     /// Runs `work` on the session's connection and returns what it returned.
+    /// Gives up when a statement of `deadline`'s request runs away (see
+    /// [`Deadline::ran_away`]); the transaction is then lost to its client.
     pub(crate) async fn run<R: Send + 'static>(
         &self,
+        deadline: &Deadline,
         work: impl FnOnce(&SessionConnection<'_>) -> R + Send + 'static,
     ) -> Result<R, EngineError> {
         let (reply, answer) = oneshot::channel();
@@ -514,7 +534,9 @@ impl WriteSession {
             let _ = reply.send(work(connection));
         });
         self.commands.send(command).map_err(|_| self.ended())?;
-        answer.await.map_err(|_| self.ended())
+        deadline
+            .unless_ran_away(async { answer.await.map_err(|_| self.ended()) })
+            .await
     }
 
     /// Whether the writer ended the session at its hold limit.

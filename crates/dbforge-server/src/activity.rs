@@ -30,7 +30,7 @@ impl RequestFacts {
         Self {
             at: SystemTime::now(),
             key_id: crate::auth::request_key_id(&state.auth, parts),
-            method: parts.method.to_string(),
+            method: crate::telemetry::method_label(&parts.method).to_owned(),
             route: route.to_owned(),
             database: database_in_path(route, parts.uri.path()),
         }
@@ -45,7 +45,8 @@ impl RequestFacts {
     }
 }
 
-/// Feeds an answered request to the activity log and the traffic timeline. Dashboard pages
+/// Feeds an answered request to the activity log and the traffic timeline (a refused key
+/// only to the timeline). Dashboard pages
 /// and assets are not API traffic, and requests that only observe the gateway (the
 /// dashboard's own polling, health checks, metric scrapes) would drown the real traffic, so
 /// none of them counts.
@@ -60,7 +61,12 @@ pub fn note_request(state: &AppState, facts: RequestFacts, response: &Response, 
     }
     let status = response.status().as_u16();
     state.stats.timeline.record_request(status);
-    state.stats.activity.record(facts, status, elapsed);
+    // Requests refused for want of a valid key are counted (timeline, metrics) but not
+    // logged: anyone can send them, and a flood of them would push the real traffic out of
+    // the ring.
+    if status != 401 {
+        state.stats.activity.record(facts, status, elapsed);
+    }
 }
 
 /// The route of `GET /admin/activity`.

@@ -19,6 +19,10 @@ use crate::state::AppState;
 /// The well-known key `--dev` accepts.
 pub const DEV_KEY: &str = "development-api-key-12345";
 
+/// The shortest admin key accepted outside `--dev`: a short key is guessed by anyone who can
+/// reach the port (a generated key has 68 characters, 256 random bits).
+pub const MIN_ADMIN_KEY_CHARS: usize = 16;
+
 /// Where the admin key came from, to tell the operator once at start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
@@ -55,6 +59,17 @@ impl Auth {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
                     "the configured admin key is empty; set a non-empty key or leave it unset to have one generated",
+                ));
+            }
+            Some(key) if key.chars().count() < MIN_ADMIN_KEY_CHARS && !dev => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "the configured admin key has {} characters; at least \
+                         {MIN_ADMIN_KEY_CHARS} are required (leave it unset to have a random \
+                         one generated; --dev accepts a short key for local development)",
+                        key.chars().count()
+                    ),
                 ));
             }
             Some(key) => {
@@ -225,15 +240,19 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match key_check(&state.auth, parts) {
             KeyCheck::Accepted { .. } => Ok(Caller),
-            KeyCheck::Rejected => Err(ApiError::new(
-                ErrorCode::Unauthorized,
-                "the API key is not valid",
-            )),
-            KeyCheck::Missing => Err(ApiError::new(
-                ErrorCode::Unauthorized,
-                "an API key is required: send it as `X-API-Key: <key>` or `Authorization: Bearer <key>`",
-            )),
+            refused => Err(refusal(refused)),
         }
+    }
+}
+
+/// The 401 for a request whose key was not accepted.
+pub fn refusal(check: KeyCheck) -> ApiError {
+    match check {
+        KeyCheck::Missing => ApiError::new(
+            ErrorCode::Unauthorized,
+            "an API key is required: send it as `X-API-Key: <key>` or `Authorization: Bearer <key>`",
+        ),
+        _ => ApiError::new(ErrorCode::Unauthorized, "the API key is not valid"),
     }
 }
 
@@ -273,12 +292,17 @@ mod tests {
     #[test]
     fn key_ids_name_accepted_keys_without_revealing_them() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (auth, _) = Auth::resolve(Some("s3cret-key"), false, dir.path()).expect("resolve");
+        let (auth, _) =
+            Auth::resolve(Some("s3cret-key-0123456"), false, dir.path()).expect("resolve");
         let id = auth
-            .key_id("s3cret-key")
+            .key_id("s3cret-key-0123456")
             .expect("an accepted key has an id");
         assert_eq!(id.len(), 12);
-        assert_eq!(auth.key_id("s3cret-key"), Some(id.clone()), "stable");
+        assert_eq!(
+            auth.key_id("s3cret-key-0123456"),
+            Some(id.clone()),
+            "stable"
+        );
         assert!(!id.contains("s3cret"));
         assert_eq!(auth.key_id("wrong"), None);
     }
@@ -294,24 +318,45 @@ mod tests {
     #[test]
     fn a_request_key_is_checked_once_and_the_check_reused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (auth, _) = Auth::resolve(Some("s3cret-key"), false, dir.path()).expect("resolve");
+        let (auth, _) =
+            Auth::resolve(Some("s3cret-key-0123456"), false, dir.path()).expect("resolve");
         assert_eq!(auth.check(&parts(None).headers), KeyCheck::Missing);
         assert_eq!(auth.check(&parts(Some("nope")).headers), KeyCheck::Rejected);
-        let mut request = parts(Some("s3cret-key"));
+        let mut request = parts(Some("s3cret-key-0123456"));
         let check = key_check(&auth, &mut request);
         assert!(matches!(check, KeyCheck::Accepted { .. }));
         assert_eq!(request.extensions.get::<KeyCheck>(), Some(&check), "stored");
-        assert_eq!(check.key_id(), auth.key_id("s3cret-key"), "the same id");
-        assert_eq!(request_key_id(&auth, &request), auth.key_id("s3cret-key"));
+        assert_eq!(
+            check.key_id(),
+            auth.key_id("s3cret-key-0123456"),
+            "the same id"
+        );
+        assert_eq!(
+            request_key_id(&auth, &request),
+            auth.key_id("s3cret-key-0123456")
+        );
         // A stored check is what counts: the headers are not hashed again.
         let mut request = parts(Some("nope"));
         request.extensions.insert(check);
         assert_eq!(key_check(&auth, &mut request), check);
         assert_eq!(request_key_id(&auth, &request), check.key_id());
-        let mut request = parts(Some("s3cret-key"));
+        let mut request = parts(Some("s3cret-key-0123456"));
         request.extensions.insert(KeyCheck::Rejected);
         assert_eq!(key_check(&auth, &mut request), KeyCheck::Rejected);
         assert_eq!(request_key_id(&auth, &request), None);
+    }
+
+    #[test]
+    fn short_keys_are_refused_outside_dev_mode() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let error = Auth::resolve(Some("a"), false, dir.path())
+            .err()
+            .expect("a one-character key is refused");
+        assert!(error.to_string().contains("at least 16"), "{error}");
+        assert!(Auth::resolve(Some("fifteen-chars-x"), false, dir.path()).is_err());
+        assert!(Auth::resolve(Some("sixteen-chars-xx"), false, dir.path()).is_ok());
+        let (auth, _) = Auth::resolve(Some("a"), true, dir.path()).expect("--dev takes it");
+        assert!(auth.accepts("a"));
     }
 
     #[test]
@@ -319,7 +364,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (auth, _) = Auth::resolve(Some("s3cret"), true, dir.path()).expect("resolve");
         assert!(auth.accepts(DEV_KEY) && auth.accepts("s3cret") && !auth.accepts("nope"));
-        let (auth, _) = Auth::resolve(Some("s3cret"), false, dir.path()).expect("resolve");
+        let (auth, _) =
+            Auth::resolve(Some("s3cret-0123456789"), false, dir.path()).expect("resolve");
         assert!(!auth.accepts(DEV_KEY));
     }
 }

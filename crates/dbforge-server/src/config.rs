@@ -105,6 +105,16 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_MAX_SQL_LENGTH", value_parser = parse_size_usize, default_value = "1MiB")]
     pub max_sql_length: usize,
 
+    /// Largest string or blob a statement may store or build (`value_too_large` beyond). It
+    /// also bounds the work of one SQLite step on one value, which no deadline interrupts.
+    #[arg(long, env = "DBFORGE_MAX_VALUE_BYTES", value_parser = parse_size_usize, default_value = "16MiB")]
+    pub max_value_bytes: usize,
+
+    /// Most parameters (placeholders) in one statement. Preparing a text of named parameters
+    /// costs their uses times their number, and cannot be interrupted.
+    #[arg(long, env = "DBFORGE_MAX_SQL_PARAMS", default_value_t = 999)]
+    pub max_sql_params: usize,
+
     /// Most statements (or rows of a bulk insert) in one request.
     #[arg(long, env = "DBFORGE_MAX_STATEMENTS", default_value_t = 10_000)]
     pub max_statements: usize,
@@ -116,6 +126,11 @@ pub struct ServeConfig {
     /// Size quota of a database unless set at creation (`database_full` beyond).
     #[arg(long, env = "DBFORGE_MAX_DATABASE_SIZE", value_parser = parse_size, default_value = "1GiB")]
     pub max_database_size: u64,
+
+    /// Heap SQLite may use in all (page caches, sorts, values being built): past it a
+    /// statement fails with `server_busy` instead of the process running out of memory.
+    #[arg(long, env = "DBFORGE_SQLITE_MEMORY_LIMIT", value_parser = parse_size, default_value = "1GiB")]
+    pub sqlite_memory_limit: u64,
 
     /// Databases kept open at once; the least recently used beyond it are closed.
     #[arg(long, env = "DBFORGE_MAX_OPEN_DATABASES", default_value_t = 256)]
@@ -153,6 +168,39 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_MAX_STREAMS", default_value_t = 1_024)]
     pub max_streams: usize,
 
+    /// The longest a request may take, reading its body included: then its statements are
+    /// interrupted and it is answered. Statements also stop at once when the client goes away.
+    #[arg(long, env = "DBFORGE_REQUEST_TIMEOUT", value_parser = parse_duration, default_value = "60s")]
+    pub request_timeout: Duration,
+
+    /// The longest a client may take to send a request's body (`408 body_timeout` beyond).
+    #[arg(long, env = "DBFORGE_BODY_READ_TIMEOUT", value_parser = parse_duration, default_value = "30s")]
+    pub body_read_timeout: Duration,
+
+    /// The longest a client may take to send a request's head (line and headers), and the
+    /// longest an idle keep-alive connection stays open; then the connection is closed.
+    #[arg(long, env = "DBFORGE_HEADER_READ_TIMEOUT", value_parser = parse_duration, default_value = "10s")]
+    pub header_read_timeout: Duration,
+
+    /// Largest request head (request line and headers) read.
+    #[arg(long, env = "DBFORGE_MAX_HEADER_BYTES", value_parser = parse_size_usize, default_value = "64KiB")]
+    pub max_header_bytes: usize,
+
+    /// Connections open at once; more wait to be accepted. Lowered at start to what the
+    /// process's descriptor limit allows with room for the databases' own files.
+    #[arg(long, env = "DBFORGE_MAX_CONNECTIONS", default_value_t = 4_096)]
+    pub max_connections: usize,
+
+    /// Connections one client address may hold at once (more are closed as they arrive).
+    /// Behind a reverse proxy every connection comes from the proxy: raise it to
+    /// `--max-connections` there.
+    #[arg(long, env = "DBFORGE_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    pub max_connections_per_ip: usize,
+
+    /// Request bodies held in memory at once, over all requests (`503 server_busy` beyond).
+    #[arg(long, env = "DBFORGE_MAX_BODY_MEMORY", value_parser = parse_size_usize, default_value = "256MiB")]
+    pub max_body_memory: usize,
+
     /// How long a stop (SIGTERM/SIGINT) waits for in-flight requests before it closes the
     /// databases anyway.
     #[arg(long, env = "DBFORGE_SHUTDOWN_TIMEOUT", value_parser = parse_duration, default_value = "10s")]
@@ -181,12 +229,14 @@ impl ServeConfig {
             max_sql_length: self.max_sql_length,
             max_statements: self.max_statements,
             default_max_size_bytes: self.max_database_size,
-            ..Limits::default()
+            max_value_bytes: self.max_value_bytes,
+            max_params: self.max_sql_params.max(1),
         };
         config.max_open_databases = self.max_open_databases.max(1);
         config.idle_timeout = self.idle_timeout;
         config.readers_per_database = self.readers_per_database.max(1);
         config.write_queue_depth = self.write_queue_depth.max(1);
+        config.sqlite_memory_limit = self.sqlite_memory_limit;
         config
     }
 
@@ -196,6 +246,20 @@ impl ServeConfig {
             write_hold_limit: self.write_transaction_timeout,
             write_wait_limit: self.transaction_busy_timeout,
             max_streams: self.max_streams.max(1),
+        }
+    }
+
+    /// The connection bounds, with the connection limit lowered to fit `descriptors`.
+    pub fn connection_limits(&self, descriptors: u64) -> crate::listener::ConnectionLimits {
+        crate::listener::ConnectionLimits {
+            max_connections: crate::listener::connections_that_fit(
+                descriptors,
+                self.max_connections,
+            ),
+            header_read_timeout: self.header_read_timeout,
+            // hyper refuses buffers under 8 KiB.
+            max_head_bytes: self.max_header_bytes.max(8 * 1024),
+            max_connections_per_ip: self.max_connections_per_ip.max(1),
         }
     }
 

@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::FromRequest;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dbforge_api::{ErrorBody, ErrorCode, ErrorEnvelope, InvalidDatabaseName};
@@ -63,6 +63,9 @@ impl From<InvalidDatabaseName> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if let Some(error) = crate::guard::body_failure(&rejection) {
+            return error;
+        }
         match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => Self::new(
                 ErrorCode::PayloadTooLarge,
@@ -101,13 +104,44 @@ impl IntoResponse for ApiError {
         if let Some(detail) = detail {
             response.extensions_mut().insert(detail);
         }
-        if self.code == ErrorCode::DatabaseBusy {
+        if matches!(self.code, ErrorCode::DatabaseBusy | ErrorCode::ServerBusy) {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static("1"),
             );
         }
         response
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        if let Some(error) = crate::guard::body_failure(&rejection) {
+            return error;
+        }
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::new(
+                ErrorCode::PayloadTooLarge,
+                "the request body is larger than the configured limit (--max-body-bytes)",
+            ),
+            _ => Self::invalid_request(format!(
+                "the request body could not be read: {}",
+                rejection.body_text()
+            )),
+        }
+    }
+}
+
+/// The request body as bytes, read with our envelope for every failure (too large, too
+/// slow, the server's body memory full) instead of axum's plain-text answers.
+#[derive(Debug, Clone, Default)]
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        Ok(Self(axum::body::Bytes::from_request(request, state).await?))
     }
 }
 

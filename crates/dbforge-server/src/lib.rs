@@ -7,14 +7,16 @@ pub mod catalog;
 pub mod config;
 pub mod dashboard;
 pub mod error;
+pub mod guard;
 pub mod hrana;
+pub mod listener;
 pub mod routes;
 pub mod state;
 pub mod stats;
 pub mod telemetry;
 pub mod timeline;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +25,7 @@ use dbforge_engine::Engine;
 use tokio::net::TcpListener;
 
 pub use config::ServeConfig;
+pub use dbforge_engine::SQL_THREAD_STACK_BYTES;
 pub use routes::router;
 
 use crate::auth::{Auth, KeySource};
@@ -74,6 +77,7 @@ impl Gateway {
             stats: Arc::new(Stats::new()),
             max_body_bytes: config.max_body_bytes,
             streams: Arc::new(hrana::Streams::new(config.stream_limits())),
+            body_memory: Arc::new(guard::BodyMemory::new(config.max_body_memory)),
             config: Arc::new(config.clone()),
             bound: Arc::default(),
         };
@@ -90,6 +94,9 @@ impl Gateway {
 pub async fn serve(config: ServeConfig) -> Result<(), String> {
     telemetry::init_logging(config.log_format, &config.log);
     let _ = telemetry::prometheus();
+    // Before anything opens files: databases, the catalog and connections all need
+    // descriptors, and the usual soft limit of 1,024 is far below what the process may use.
+    listener::raise_descriptor_limit();
     // Bind first: a start that cannot listen must not generate (and never show) a key.
     let listener = TcpListener::bind(config.listen)
         .await
@@ -178,26 +185,22 @@ pub async fn serve_with(
             telemetry::prometheus().run_upkeep();
         }
     });
-    let (signalled, stopping) = tokio::sync::oneshot::channel::<()>();
-    let shutdown = async move {
-        shutdown.await;
-        let _ = signalled.send(());
-    };
-    let server = axum::serve(listener, router(state.clone())).with_graceful_shutdown(shutdown);
-    // A client that never finishes its request must not hold the stop forever.
-    let deadline = async move {
-        match stopping.await {
-            Ok(()) => tokio::time::sleep(drain_timeout).await,
-            Err(_) => std::future::pending().await,
-        }
-    };
-    let result = tokio::select! {
-        result = server.into_future() => result,
-        () = deadline => {
-            tracing::warn!(?drain_timeout, "requests still open after the drain timeout; closing anyway");
-            Ok(())
-        }
-    };
+    let descriptors = listener::raise_descriptor_limit();
+    let limits = state.config.connection_limits(descriptors);
+    tracing::info!(
+        max_connections = limits.max_connections,
+        descriptors,
+        "connection limit"
+    );
+    listener::serve(
+        listener,
+        router(state.clone()),
+        limits,
+        shutdown,
+        drain_timeout,
+    )
+    .await;
+    let result = Ok(());
     housekeeping.abort();
     let engine = Arc::clone(&state.engine);
     let _ = tokio::task::spawn_blocking(move || engine.close_all()).await;

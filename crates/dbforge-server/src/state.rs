@@ -23,6 +23,8 @@ pub struct AppState {
     pub streams: Arc<Streams>,
     /// The settings the gateway runs with, for `GET /admin/config`.
     pub config: Arc<ServeConfig>,
+    /// Request bodies held in memory now, against `--max-body-memory`.
+    pub body_memory: Arc<crate::guard::BodyMemory>,
     /// The address actually listened on (`--listen` may say port 0), once serving.
     pub bound: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
 }

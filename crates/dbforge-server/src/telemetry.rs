@@ -92,6 +92,27 @@ fn describe_metrics() {
     );
 }
 
+/// The method as a metric label or log field: the standard methods by name, anything else
+/// (a client may send any token, of any length) as `OTHER`, so label values stay few.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::PATCH, "PATCH"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("OTHER", |(_, label)| label)
+}
+
 /// Counts and times each request by route, and logs internal errors with their detail.
 pub async fn track_requests(
     State(state): State<AppState>,
@@ -99,7 +120,7 @@ pub async fn track_requests(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().clone();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -116,7 +137,7 @@ pub async fn track_requests(
     crate::activity::note_request(&state, facts, &response, elapsed);
     let labels = [
         ("route", route.clone()),
-        ("method", method.to_string()),
+        ("method", method.to_owned()),
         ("status", status.as_u16().to_string()),
     ];
     metrics::counter!("http_requests_total", &labels).increment(1);

@@ -9,7 +9,7 @@ use crate::support::{Api, Launch, free_port};
 /// spelling keys both with underscores and with dashes.
 fn write_config(path: &Path, port: u16, data_dir: &Path) {
     let text = format!(
-        "listen = \"127.0.0.1:{port}\"\ndata_dir = {:?}\nadmin-key = \"from-file\"\n",
+        "listen = \"127.0.0.1:{port}\"\ndata_dir = {:?}\nadmin-key = \"from-file-key-0123\"\n",
         data_dir.display().to_string()
     );
     std::fs::write(path, text).expect("write the config file");
@@ -50,7 +50,7 @@ async fn settings_come_from_file_then_env_then_flag() {
     let from_file = || Launch::new(["serve", "--config"]).args([&config]);
 
     let mut server = from_file().start();
-    assert_serves(&server, port_file, "from-file").await;
+    assert_serves(&server, port_file, "from-file-key-0123").await;
     assert!(
         data_dir.join("_forge").is_dir(),
         "the data directory comes from the file"
@@ -61,10 +61,10 @@ async fn settings_come_from_file_then_env_then_flag() {
     let port_env = free_port_except(&[port_file]);
     let mut server = from_file()
         .env("DBFORGE_LISTEN", format!("127.0.0.1:{port_env}"))
-        .env("DBFORGE_ADMIN_KEY", "from-env")
+        .env("DBFORGE_ADMIN_KEY", "from-env-key-01234")
         .start();
-    assert_serves(&server, port_env, "from-env").await;
-    let api = Api::new(server.url(), Some("from-file"));
+    assert_serves(&server, port_env, "from-env-key-01234").await;
+    let api = Api::new(server.url(), Some("from-file-key-0123"));
     let (status, _) = api.get("/admin/databases").await;
     assert_eq!(
         status,
@@ -79,7 +79,7 @@ async fn settings_come_from_file_then_env_then_flag() {
         .env("DBFORGE_LISTEN", format!("127.0.0.1:{port_env}"))
         .args(["--listen", &format!("127.0.0.1:{port_flag}")])
         .start();
-    assert_serves(&server, port_flag, "from-file").await;
+    assert_serves(&server, port_flag, "from-file-key-0123").await;
 }
 
 #[test]

@@ -86,10 +86,10 @@ async fn dev_key_is_accepted_with_dev_only() {
     .await;
     let configured_dir = tempfile::tempdir().expect("data dir");
     let configured = Launch::serve_in(configured_dir.path())
-        .args(["--admin-key", "configured-key"])
+        .args(["--admin-key", "configured-key-0123"])
         .start();
     assert_eq!(configured.banner.key_line, "  admin API key: as configured");
-    let api = Api::new(configured.url(), Some("configured-key"));
+    let api = Api::new(configured.url(), Some("configured-key-0123"));
     api.list().await;
     assert_unauthorized(
         &api.with_key(Some(DEV_KEY)),

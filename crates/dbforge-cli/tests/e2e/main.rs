@@ -2,6 +2,7 @@
 //! start-up reconciliation and query results, each test against server processes of its own
 //! in a temporary directory.
 
+mod attacks;
 mod cli;
 mod config;
 mod crashes;

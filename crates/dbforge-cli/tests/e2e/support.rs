@@ -20,16 +20,25 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(20);
 pub const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A key given with `--admin-key` by tests that do not test key handling.
-pub const ADMIN_KEY: &str = "e2e-admin-key";
+pub const ADMIN_KEY: &str = "e2e-admin-key-0123456789";
 
 /// The well-known key accepted with `--dev`.
 pub const DEV_KEY: &str = "development-api-key-12345";
+
+/// The `dbforge` binary under test: this build's, or the one `DBFORGE_E2E_BIN` names (to run
+/// the suite against another build, e.g. to show an attack test fails on an older one).
+pub fn binary() -> std::path::PathBuf {
+    std::env::var_os("DBFORGE_E2E_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_dbforge").into(), Into::into)
+}
 
 /// A `dbforge` command line to run, with an environment free of the caller's `DBFORGE_*`
 /// variables so that a developer's shell cannot change what a test sees.
 pub struct Launch {
     args: Vec<OsString>,
     envs: Vec<(String, OsString)>,
+    /// `(soft, hard)` limits on open descriptors to start the server under.
+    descriptors: Option<(u64, u64)>,
 }
 
 impl Launch {
@@ -42,6 +51,7 @@ impl Launch {
         Self {
             args: args.into_iter().map(Into::into).collect(),
             envs: Vec::new(),
+            descriptors: None,
         }
     }
 
@@ -81,8 +91,27 @@ impl Launch {
         self
     }
 
+    /// Starts the process with these limits on open descriptors (through the shell's
+    /// `ulimit`: the workspace forbids the unsafe code setrlimit(2) would need here).
+    pub fn descriptor_limits(mut self, soft: u64, hard: u64) -> Self {
+        self.descriptors = Some((soft, hard));
+        self
+    }
+
     fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_dbforge"));
+        let mut command = match self.descriptors {
+            Some((soft, hard)) => {
+                let mut shell = Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!(
+                        "ulimit -Sn {soft} && ulimit -Hn {hard} && exec \"$0\" \"$@\""
+                    ))
+                    .arg(binary());
+                shell
+            }
+            None => Command::new(binary()),
+        };
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("DBFORGE_") {
                 command.env_remove(&key);
@@ -397,9 +426,16 @@ pub struct Api {
 
 impl Api {
     pub fn new(base: &str, key: Option<&str>) -> Self {
+        Self::connecting_from(base, key, None)
+    }
+
+    /// A client whose connections come from `local` (another loopback address, say), so
+    /// that a server's per-address limits treat it as a different client.
+    pub fn connecting_from(base: &str, key: Option<&str>, local: Option<std::net::IpAddr>) -> Self {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
+            .local_address(local)
             .build()
             .expect("build the HTTP client");
         Self {

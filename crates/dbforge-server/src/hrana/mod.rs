@@ -12,11 +12,13 @@ use std::net::IpAddr;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dbforge_api::DatabaseName;
+use dbforge_engine::Deadline;
 use serde::de::DeserializeOwned;
 
 use self::proto::{
@@ -24,8 +26,9 @@ use self::proto::{
     StreamRequest, StreamResult,
 };
 use self::streams::{BatonError, Lease, StreamState};
-use crate::auth::presented_key;
+use crate::auth::{KeyCheck, key_check};
 use crate::error::ApiError;
+use crate::routes::RequestDeadline;
 use crate::state::AppState;
 
 pub use self::streams::{StreamLimits, Streams};
@@ -49,6 +52,37 @@ pub fn routes() -> Router<AppState> {
         })
 }
 
+/// Whether `route` (a matched route pattern) is one of the Hrana routes.
+pub fn is_hrana_route(route: &str) -> bool {
+    let tail = route.strip_prefix("/hrana/{name}").unwrap_or(route);
+    ["/v2", "/v3", "/v3-protobuf"]
+        .iter()
+        .any(|version| tail == *version || tail.starts_with(&format!("{version}/")))
+}
+
+/// Whether `route` answers without a key: the version probes clients send before they
+/// authenticate, and the Protobuf refusal.
+pub fn is_public_route(route: &str) -> bool {
+    let tail = route.strip_prefix("/hrana/{name}").unwrap_or(route);
+    matches!(tail, "/v2" | "/v3" | "/v3-protobuf") || tail.starts_with("/v3-protobuf/")
+}
+
+/// The 401 of a Hrana request without a valid key, in Hrana's error shape.
+pub fn unauthorized() -> Response {
+    unauthorized_failure().into_response()
+}
+
+fn unauthorized_failure() -> Failure {
+    failure(
+        StatusCode::UNAUTHORIZED,
+        Error::new(
+            "UNAUTHORIZED",
+            "a valid API key is required: send it as `Authorization: Bearer <key>` \
+             (the auth token of libSQL clients)",
+        ),
+    )
+}
+
 /// `GET v2` / `GET v3`: clients probe versions before they authenticate.
 async fn version_supported() -> StatusCode {
     StatusCode::OK
@@ -68,22 +102,56 @@ async fn protobuf_unsupported() -> Failure {
 /// `{name}` when the route has it (`/hrana/{name}/...`), else `None` (root routes).
 type NameInPath = Option<Path<String>>;
 
+/// A libSQL client with a valid key. The request middleware refuses the others before their
+/// body is read; this is the front's own check, so no handler runs without one.
+struct HranaCaller;
+
+impl FromRequestParts<AppState> for HranaCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match key_check(&state.auth, parts) {
+            KeyCheck::Accepted { .. } => Ok(Self),
+            _ => Err(unauthorized()),
+        }
+    }
+}
+
+/// The request body, read with Hrana's error shape for every failure (too large, too slow,
+/// the server's body memory full).
+struct HranaBody(Bytes);
+
+impl FromRequest<AppState> for HranaBody {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        match crate::error::ApiBytes::from_request(request, state).await {
+            Ok(crate::error::ApiBytes(bytes)) => Ok(Self(bytes)),
+            Err(error) => Err(api_failure(&error).into_response()),
+        }
+    }
+}
+
 async fn pipeline(
+    _: HranaCaller,
     State(app): State<AppState>,
     name: NameInPath,
+    RequestDeadline(deadline): RequestDeadline,
     headers: HeaderMap,
-    body: Bytes,
+    HranaBody(body): HranaBody,
 ) -> Response {
-    run_pipeline(app, name.map(|Path(n)| n), headers, body).await
+    run_pipeline(app, name.map(|Path(n)| n), headers, body, deadline).await
 }
 
 async fn cursor(
+    _: HranaCaller,
     State(app): State<AppState>,
     name: NameInPath,
+    RequestDeadline(deadline): RequestDeadline,
     headers: HeaderMap,
-    body: Bytes,
+    HranaBody(body): HranaBody,
 ) -> Response {
-    run_cursor(app, name.map(|Path(n)| n), headers, body).await
+    run_cursor(app, name.map(|Path(n)| n), headers, body, deadline).await
 }
 
 /// A request-level failure: an HTTP status with Hrana's `{"message", "code"}`, the shape
@@ -122,19 +190,6 @@ async fn open_stream(
     headers: &HeaderMap,
     baton: Option<&str>,
 ) -> Result<(Lease, StreamState), Failure> {
-    match presented_key(headers) {
-        Some(key) if app.auth.accepts(key) => {}
-        _ => {
-            return Err(failure(
-                StatusCode::UNAUTHORIZED,
-                Error::new(
-                    "UNAUTHORIZED",
-                    "a valid API key is required: send it as `Authorization: Bearer <key>` \
-                     (the auth token of libSQL clients)",
-                ),
-            ));
-        }
-    }
     let name = database_name(path_name, headers)?;
     // Every valid key may use every database today; scoped keys will refuse here with the
     // very answer an unknown database gets, so a key learns nothing about others' names.
@@ -273,6 +328,7 @@ async fn run_pipeline(
     path_name: Option<String>,
     headers: HeaderMap,
     body: Bytes,
+    deadline: Deadline,
 ) -> Response {
     let (request, lease, mut stream) =
         match begin::<PipelineRequest>(&app, path_name, &headers, &body, |r| r.baton.as_deref())
@@ -296,7 +352,7 @@ async fn run_pipeline(
         .into_response();
     }
     let mut closed = false;
-    let mut budget = requests::ResponseBudget::new(&app);
+    let mut budget = requests::ResponseBudget::new(&app, deadline.clone());
     let mut results = Vec::with_capacity(request.requests.len());
     for item in request.requests {
         if closed {
@@ -350,6 +406,7 @@ async fn run_cursor(
     path_name: Option<String>,
     headers: HeaderMap,
     body: Bytes,
+    deadline: Deadline,
 ) -> Response {
     let (request, lease, mut stream) = match begin::<CursorRequest>(
         &app,
@@ -363,7 +420,7 @@ async fn run_cursor(
         Ok(begun) => begun,
         Err(failure) => return failure.into_response(),
     };
-    let mut budget = requests::ResponseBudget::new(&app);
+    let mut budget = requests::ResponseBudget::new(&app, deadline.clone());
     let entries = match requests::run_batch(&app, &mut stream, &mut budget, &request.batch).await {
         Ok(outcomes) => requests::cursor_entries(outcomes),
         Err(error) => vec![CursorEntry::Error { error }],

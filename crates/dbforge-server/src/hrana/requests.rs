@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use dbforge_api::{ErrorCode, Params};
-use dbforge_engine::{EngineError, Statement, StatementOutput, split_statements};
+use dbforge_engine::{Deadline, EngineError, Statement, StatementOutput, split_statements};
 
 use super::proto::{
     Batch, BatchCond, BatchResult, Col, CursorEntry, DescribeCol, DescribeParam, DescribeResult,
@@ -18,16 +18,19 @@ use crate::state::AppState;
 const MAX_STORED_SQL: usize = 1_024;
 const MAX_STORED_SQL_BYTES: usize = 16 * 1024 * 1024;
 
-/// What one HTTP response may still carry in results: every statement of a pipeline or
-/// cursor draws on the one budget of `--max-result-bytes`, as a REST request's do.
+/// What one HTTP response may still spend: result bytes (every statement of a pipeline or
+/// cursor draws on the one budget of `--max-result-bytes`, as a REST request's do) and time
+/// (every statement stops at the request's deadline, and when its client goes away).
 pub struct ResponseBudget {
     bytes_left: usize,
+    deadline: Deadline,
 }
 
 impl ResponseBudget {
-    pub fn new(app: &AppState) -> Self {
+    pub fn new(app: &AppState, deadline: Deadline) -> Self {
         Self {
             bytes_left: app.engine.config().limits.max_result_bytes,
+            deadline,
         }
     }
 }
@@ -52,12 +55,16 @@ pub async fn run_request(
         }
         StreamRequest::Sequence { sql, sql_id } => {
             let sql = resolve_sql(stream, sql, sql_id)?;
-            run_sequence(app, stream, &sql).await?;
+            run_sequence(app, stream, &sql, &budget.deadline).await?;
             Ok(StreamResponse::Sequence)
         }
         StreamRequest::Describe { sql, sql_id } => {
             let sql = resolve_sql(stream, sql, sql_id)?;
-            let description = stream.stream.describe(sql).await.map_err(hrana_error)?;
+            let description = stream
+                .stream
+                .describe(sql, &budget.deadline)
+                .await
+                .map_err(hrana_error)?;
             Ok(StreamResponse::Describe {
                 result: DescribeResult {
                     params: description
@@ -246,7 +253,12 @@ pub fn cursor_entries(outcomes: Vec<StepOutcome>) -> Vec<CursorEntry> {
 }
 
 /// Runs the statements of a SQL text one by one; the first failure ends it.
-async fn run_sequence(app: &AppState, stream: &mut StreamState, sql: &str) -> Result<(), Error> {
+async fn run_sequence(
+    app: &AppState,
+    stream: &mut StreamState,
+    sql: &str,
+    deadline: &Deadline,
+) -> Result<(), Error> {
     let statements = split_statements(sql);
     let limit = app.engine.config().limits.max_statements;
     if statements.len() > limit {
@@ -259,7 +271,7 @@ async fn run_sequence(app: &AppState, stream: &mut StreamState, sql: &str) -> Re
         ));
     }
     // The rows of a sequence are dropped, so they take none of the response's budget.
-    let mut unused = ResponseBudget::new(app);
+    let mut unused = ResponseBudget::new(app, deadline.clone());
     for sql in statements {
         run_statement(app, stream, &mut unused, Statement::new(sql)).await?;
     }
@@ -325,7 +337,10 @@ async fn run_statement(
     statement: Statement,
 ) -> Result<StatementOutput, Error> {
     let started = Instant::now();
-    let result = stream.stream.execute(statement, budget.bytes_left).await;
+    let result = stream
+        .stream
+        .execute(statement, budget.bytes_left, &budget.deadline)
+        .await;
     app.stats.record_query(started.elapsed(), result.is_ok());
     let output = result.map_err(hrana_error)?;
     budget.bytes_left = budget.bytes_left.saturating_sub(output.result_bytes());

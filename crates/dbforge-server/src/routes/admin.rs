@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use dbforge_api::{
@@ -16,7 +15,7 @@ use utoipa::IntoParams;
 use super::{ApiQuery, DbName};
 use crate::auth::Caller;
 use crate::catalog::CatalogEntry;
-use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::error::{ApiBytes, ApiError, ApiJson, ApiResult};
 use crate::state::AppState;
 use crate::stats::DiskSizes;
 
@@ -247,7 +246,7 @@ pub async fn create_database(
     DbName(name): DbName,
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, ApiJson<DatabaseInfo>)> {
     let request: SpawnRequest = optional_json(&headers, &body)?;
     if request.limits.max_size_bytes == Some(0) {

@@ -9,7 +9,7 @@ use dbforge_api::{
 };
 use dbforge_engine::{Statement, StatementOutput};
 
-use super::DbHandle;
+use super::{DbHandle, RequestDeadline};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::state::AppState;
 
@@ -64,6 +64,7 @@ pub fn statement_result(output: StatementOutput, options: QueryOptions) -> State
 pub async fn run_query(
     State(state): State<AppState>,
     DbHandle(db): DbHandle,
+    RequestDeadline(deadline): RequestDeadline,
     ApiJson(request): ApiJson<QueryRequest>,
 ) -> ApiResult<ApiJson<QueryResponse>> {
     let options = request.options();
@@ -97,7 +98,7 @@ pub async fn run_query(
         }
     };
     let started = Instant::now();
-    let result = db.execute(statements).await;
+    let result = db.execute(statements, &deadline).await;
     state.stats.record_query(started.elapsed(), result.is_ok());
     state.note_schema_change(&db).await;
     let mut outputs = result?;

@@ -15,7 +15,7 @@ use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::middleware;
 use dbforge_api::{DatabaseName, ErrorCode};
-use dbforge_engine::Database;
+use dbforge_engine::{Database, Deadline};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -90,32 +90,58 @@ pub fn router(state: AppState) -> Router {
         "/",
         axum::routing::get(crate::dashboard::index).layer(crate::dashboard::compression()),
     )
-        .merge(crate::hrana::routes())
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
-        .fallback(crate::dashboard::fallback.layer(crate::dashboard::compression()))
-        .method_not_allowed_fallback(ops::method_not_allowed)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn_with_state(state.clone(), telemetry::track_requests))
-        .layer(CatchPanicLayer::custom(|_| {
-            axum::response::IntoResponse::into_response(ApiError::internal("a handler panicked"))
-        }))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                let id = request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
-            }),
-        )
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(SetSensitiveRequestHeadersLayer::new([
-            axum::http::header::AUTHORIZATION,
-            axum::http::HeaderName::from_static("x-api-key"),
-        ]))
-        .with_state(state)
+    .merge(crate::hrana::routes())
+    .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+    .fallback(crate::dashboard::fallback.layer(crate::dashboard::compression()))
+    .method_not_allowed_fallback(ops::method_not_allowed)
+    .layer(DefaultBodyLimit::max(body_limit))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        crate::guard::guard_request,
+    ))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        telemetry::track_requests,
+    ))
+    .layer(CatchPanicLayer::custom(|_| {
+        axum::response::IntoResponse::into_response(ApiError::internal("a handler panicked"))
+    }))
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map_or("-", |id| clip(id, MAX_LOGGED_ID));
+            let method = telemetry::method_label(request.method());
+            let path = clip(request.uri().path(), MAX_LOGGED_PATH);
+            tracing::info_span!("request", id, method, path)
+        }),
+    )
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    .layer(SetSensitiveRequestHeadersLayer::new([
+        axum::http::header::AUTHORIZATION,
+        axum::http::HeaderName::from_static("x-api-key"),
+    ]))
+    .with_state(state)
+}
+
+/// The longest request path and request id a log line carries: clients choose both, and a
+/// log line must stay small whatever they send.
+const MAX_LOGGED_PATH: usize = 256;
+const MAX_LOGGED_ID: usize = 64;
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn clip(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// A path segment parsed as a database name (`invalid_database_name` otherwise).
@@ -168,6 +194,23 @@ impl FromRequestParts<AppState> for DbHandle {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let DbName(name) = DbName::from_request_parts(parts, state).await?;
         Ok(DbHandle(state.open_database(&name).await?))
+    }
+}
+
+/// The request's deadline, set by the request middleware (`--request-timeout`): every
+/// statement the request runs stops by then, and at once if the client goes away.
+pub struct RequestDeadline(pub Deadline);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestDeadline {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Deadline>()
+            .cloned()
+            .map(RequestDeadline)
+            .ok_or_else(|| ApiError::internal("the request has no deadline (middleware missing)"))
     }
 }
 

@@ -11,11 +11,11 @@ use dbforge_api::{
     RowsPage, TableInfo, TableList, Value,
 };
 use dbforge_engine::schema::{create_table_sql, describe_tables, quote_identifier};
-use dbforge_engine::{Database, Statement};
+use dbforge_engine::{Database, Deadline, Statement};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{ApiQuery, DbHandle};
+use super::{ApiQuery, DbHandle, RequestDeadline};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::routes::data::statement_result;
 use crate::state::AppState;
@@ -28,14 +28,18 @@ pub struct TablePath {
     table: String,
 }
 
-async fn describe(db: &Arc<Database>, only: Option<String>) -> ApiResult<Vec<TableInfo>> {
+async fn describe(
+    db: &Arc<Database>,
+    only: Option<String>,
+    deadline: &Deadline,
+) -> ApiResult<Vec<TableInfo>> {
     Ok(db
-        .read(move |conn| describe_tables(conn, only.as_deref()))
+        .read(deadline, move |conn| describe_tables(conn, only.as_deref()))
         .await?)
 }
 
-async fn table(db: &Arc<Database>, name: &str) -> ApiResult<TableInfo> {
-    describe(db, Some(name.to_owned()))
+async fn table(db: &Arc<Database>, name: &str, deadline: &Deadline) -> ApiResult<TableInfo> {
+    describe(db, Some(name.to_owned()), deadline)
         .await?
         .pop()
         .ok_or_else(|| {
@@ -51,9 +55,12 @@ async fn table(db: &Arc<Database>, name: &str) -> ApiResult<TableInfo> {
     params(("name" = String, Path)),
     responses((status = 200, body = TableList), (status = 404, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
-pub async fn list_tables(DbHandle(db): DbHandle) -> ApiResult<ApiJson<TableList>> {
+pub async fn list_tables(
+    DbHandle(db): DbHandle,
+    RequestDeadline(deadline): RequestDeadline,
+) -> ApiResult<ApiJson<TableList>> {
     Ok(ApiJson(TableList {
-        tables: describe(&db, None).await?,
+        tables: describe(&db, None, &deadline).await?,
     }))
 }
 
@@ -64,9 +71,10 @@ pub async fn list_tables(DbHandle(db): DbHandle) -> ApiResult<ApiJson<TableList>
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn get_table(
     DbHandle(db): DbHandle,
+    RequestDeadline(deadline): RequestDeadline,
     Path(path): Path<TablePath>,
 ) -> ApiResult<ApiJson<TableInfo>> {
-    Ok(ApiJson(table(&db, &path.table).await?))
+    Ok(ApiJson(table(&db, &path.table, &deadline).await?))
 }
 
 /// Create a table from a column list.
@@ -78,15 +86,16 @@ pub async fn get_table(
 pub async fn create_table(
     State(state): State<AppState>,
     DbHandle(db): DbHandle,
+    RequestDeadline(deadline): RequestDeadline,
     ApiJson(request): ApiJson<CreateTableRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<TableInfo>)> {
     let sql = create_table_sql(&request)?;
-    let result = db.execute(vec![Statement::new(sql)]).await;
+    let result = db.execute(vec![Statement::new(sql)], &deadline).await;
     state.note_schema_change(&db).await;
     result?;
     Ok((
         StatusCode::CREATED,
-        ApiJson(table(&db, &request.name).await?),
+        ApiJson(table(&db, &request.name, &deadline).await?),
     ))
 }
 
@@ -124,6 +133,7 @@ fn rows_of(body: serde_json::Value) -> ApiResult<Vec<serde_json::Map<String, ser
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn insert_rows(
     DbHandle(db): DbHandle,
+    RequestDeadline(deadline): RequestDeadline,
     Path(path): Path<TablePath>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<(StatusCode, ApiJson<InsertRowsResponse>)> {
@@ -132,7 +142,7 @@ pub async fn insert_rows(
     if rows.is_empty() {
         return Err(ApiError::invalid_request("`rows` is empty"));
     }
-    let info = table(&db, &table_name).await?;
+    let info = table(&db, &table_name, &deadline).await?;
     if info.kind != "table" {
         return Err(ApiError::invalid_request(format!(
             "{table_name:?} is a {}, not a table",
@@ -178,7 +188,7 @@ pub async fn insert_rows(
         };
         statements.push(Statement::with_params(sql, Params::Positional(values)));
     }
-    let outputs = db.execute(statements).await.map_err(|e| {
+    let outputs = db.execute(statements, &deadline).await.map_err(|e| {
         let row = e.statement.map(|i| i + 1);
         let mut err = ApiError::from(dbforge_engine::EngineError {
             statement: None,
@@ -308,13 +318,14 @@ fn parse_rows_query(pairs: Vec<(String, String)>, max_limit: u64) -> ApiResult<R
 pub async fn read_rows(
     State(state): State<AppState>,
     DbHandle(db): DbHandle,
+    RequestDeadline(deadline): RequestDeadline,
     Path(path): Path<TablePath>,
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
 ) -> ApiResult<ApiJson<RowsPage>> {
     let table_name = path.table;
     let max_limit = state.engine.config().limits.max_result_rows as u64;
     let q = parse_rows_query(pairs, max_limit)?;
-    let info = table(&db, &table_name).await?;
+    let info = table(&db, &table_name, &deadline).await?;
     let has_rowid = info.kind == "table" && !info.without_rowid;
     let column = |name: &str| -> ApiResult<String> {
         info.columns
@@ -375,10 +386,10 @@ pub async fn read_rows(
     ));
     params.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
     let mut outputs = db
-        .execute(vec![Statement::with_params(
-            sql,
-            Params::Positional(params),
-        )])
+        .execute(
+            vec![Statement::with_params(sql, Params::Positional(params))],
+            &deadline,
+        )
         .await?;
     let mut output = outputs.pop().unwrap_or_default();
     let more = output.rows.len() as u64 > q.limit;

@@ -39,12 +39,11 @@ async fn activity_lists_recent_requests_newest_first_with_key_id_but_never_the_k
     let (status, body) = srv.get("/admin/activity").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let list = entries(&body);
-    assert_eq!(list.len(), 3, "{body}");
-    let newest = &list[0];
-    assert_eq!(newest["route"], "/admin/databases");
-    assert_eq!(newest["status"], 401);
-    assert_eq!(newest["key_id"], Value::Null, "a refused key has no id");
-    let query = &list[1];
+    // A refused key is not logged: anyone can send one, and a flood of them would push the
+    // real traffic out of the ring.
+    assert_eq!(list.len(), 2, "{body}");
+    assert!(list.iter().all(|e| e["status"] != 401), "{body}");
+    let query = &list[0];
     assert_eq!(query["method"], "POST");
     assert_eq!(query["route"], "/api/db/{name}/query");
     assert_eq!(query["database"], "act");
@@ -53,7 +52,7 @@ async fn activity_lists_recent_requests_newest_first_with_key_id_but_never_the_k
     assert!(query["at"].as_str().is_some_and(|t| t.ends_with('Z')));
     let key_id = query["key_id"].as_str().expect("an accepted key has an id");
     assert!(!key_id.is_empty() && !KEY.contains(key_id));
-    assert_eq!(list[2]["route"], "/admin/databases/spawn/{name}");
+    assert_eq!(list[1]["route"], "/admin/databases/spawn/{name}");
     assert!(list[0]["id"].as_u64() > list[1]["id"].as_u64());
     assert!(!body.to_string().contains(KEY), "the key never appears");
     assert!(body["capacity"].as_u64().is_some_and(|c| c >= 1000));

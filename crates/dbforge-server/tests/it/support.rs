@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
-pub const KEY: &str = "test-admin-key";
+pub const KEY: &str = "test-admin-key-0123456789";
 
 #[derive(Parser)]
 struct Args {

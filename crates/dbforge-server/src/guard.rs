@@ -1,0 +1,320 @@
+//! What every request passes on its way to a handler, so that no client can hold the server's
+//! time or memory: a valid key before any body is read (on every route that needs one), a
+//! body that must arrive within `--body-read-timeout` and draws on a server-wide body memory
+//! budget (`--max-body-memory`), and a deadline (`--request-timeout`) that stops the request's
+//! statements, also when the client goes away. On the way out, every answer gets the headers
+//! that keep browsers from framing, sniffing or caching what they should not.
+
+use std::future::Future as _;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use dbforge_api::ErrorCode;
+use dbforge_engine::Deadline;
+use http_body::{Frame, SizeHint};
+use tokio::time::Sleep;
+
+use crate::auth::KeyCheck;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Routes anyone may call: health, readiness, metrics, the API documentation, the libSQL
+/// version probes (clients send them before authenticating), and whatever no route matched
+/// (dashboard pages and files, or a 404). Every other route needs a valid key before its body
+/// is read.
+fn is_public(route: &str) -> bool {
+    const PUBLIC: &[&str] = &[
+        "/health",
+        "/ready",
+        "/metrics",
+        "/openapi.json",
+        "/",
+        "unmatched",
+    ];
+    PUBLIC.contains(&route)
+        || route == "/docs"
+        || route.starts_with("/docs/")
+        || crate::hrana::is_public_route(route)
+}
+
+/// A grace after the request deadline for the handler to answer on its own (its statements
+/// stop at the deadline); past it the request is answered `request_timeout` and dropped.
+const ANSWER_GRACE: Duration = Duration::from_secs(5);
+
+/// The request middleware (see the module's documentation).
+pub async fn guard_request(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    if !is_public(&route) {
+        // The request middleware checked the key already (once per request).
+        let check = request
+            .extensions()
+            .get::<KeyCheck>()
+            .copied()
+            .unwrap_or_else(|| state.auth.check(request.headers()));
+        if !matches!(check, KeyCheck::Accepted { .. }) {
+            return with_security_headers(refuse_key(&route, check));
+        }
+    }
+    let config = &state.config;
+    let deadline = Deadline::after(config.request_timeout);
+    let account = Arc::new(BodyAccount {
+        charged: AtomicUsize::new(0),
+        memory: Arc::clone(&state.body_memory),
+    });
+    request.extensions_mut().insert(deadline.clone());
+    let request = request.map(|body| {
+        Body::new(GuardedBody {
+            inner: body,
+            timeout: Box::pin(tokio::time::sleep(config.body_read_timeout)),
+            account: Arc::clone(&account),
+        })
+    });
+    // Dropped with this future when the client goes away: the request's statements stop.
+    let cancel = deadline.cancel_on_drop();
+    let answered =
+        tokio::time::timeout(config.request_timeout + ANSWER_GRACE, next.run(request)).await;
+    drop(account);
+    let response = match answered {
+        Ok(response) => {
+            cancel.disarm();
+            response
+        }
+        Err(_) => {
+            drop(cancel);
+            ApiError::new(
+                ErrorCode::RequestTimeout,
+                format!(
+                    "the request took longer than {} (--request-timeout); its statements were stopped",
+                    humantime::format_duration(config.request_timeout)
+                ),
+            )
+            .into_response()
+        }
+    };
+    with_security_headers(response)
+}
+
+/// The 401 of a request without a valid key, in the protocol of its route.
+fn refuse_key(route: &str, check: KeyCheck) -> Response {
+    if crate::hrana::is_hrana_route(route) {
+        return crate::hrana::unauthorized();
+    }
+    crate::auth::refusal(check).into_response()
+}
+
+/// The page policy: the dashboard and the API explorer load only their own scripts, styles,
+/// images and fonts, talk only to this server, and may not be framed.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+/// Headers every answer carries; API answers (all but the dashboard's own files, which set
+/// their own cache policy) are also never cached: they hold data and are only valid once.
+fn with_security_headers(mut response: Response) -> Response {
+    let is_dashboard = response
+        .extensions()
+        .get::<crate::dashboard::UiResponse>()
+        .is_some();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !is_dashboard && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Request bodies held in memory at once, over all requests.
+#[derive(Debug)]
+pub struct BodyMemory {
+    used: AtomicUsize,
+    limit: usize,
+}
+
+impl BodyMemory {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            used: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    /// Bytes of request bodies held now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    fn try_charge(&self, bytes: usize) -> bool {
+        let mut used = self.used.load(Ordering::Relaxed);
+        loop {
+            let Some(next) = used.checked_add(bytes).filter(|n| *n <= self.limit) else {
+                return false;
+            };
+            match self
+                .used
+                .compare_exchange_weak(used, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    fn release(&self, bytes: usize) {
+        self.used.fetch_sub(bytes, Ordering::Relaxed);
+    }
+}
+
+/// What one request's body has taken from [`BodyMemory`]; given back when the request is
+/// answered (the body's bytes live on in the handler until then).
+struct BodyAccount {
+    charged: AtomicUsize,
+    memory: Arc<BodyMemory>,
+}
+
+impl Drop for BodyAccount {
+    fn drop(&mut self) {
+        self.memory.release(self.charged.load(Ordering::Relaxed));
+    }
+}
+
+/// Why a request body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BodyFailure {
+    #[error("the request body did not arrive in time")]
+    TimedOut,
+    #[error("the server holds as many request bodies as its memory limit allows")]
+    MemoryFull,
+}
+
+/// A request body bounded in time and counted against the server's body memory.
+struct GuardedBody {
+    inner: Body,
+    timeout: Pin<Box<Sleep>>,
+    account: Arc<BodyAccount>,
+}
+
+impl HttpBody for GuardedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        if this.timeout.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(axum::Error::new(BodyFailure::TimedOut))));
+        }
+        let frame = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &frame
+            && let Some(data) = frame.data_ref()
+        {
+            if !this.account.memory.try_charge(data.len()) {
+                return Poll::Ready(Some(Err(axum::Error::new(BodyFailure::MemoryFull))));
+            }
+            this.account
+                .charged
+                .fetch_add(data.len(), Ordering::Relaxed);
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The error for a body that failed for one of the guard's reasons, found anywhere in
+/// `error`'s chain of causes (extractors wrap it).
+pub fn body_failure(error: &(dyn std::error::Error + 'static)) -> Option<ApiError> {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(failure) = e.downcast_ref::<BodyFailure>() {
+            return Some(match failure {
+                BodyFailure::TimedOut => ApiError::new(
+                    ErrorCode::BodyTimeout,
+                    "the request body did not arrive within the body read timeout \
+                     (--body-read-timeout)",
+                ),
+                BodyFailure::MemoryFull => ApiError::new(
+                    ErrorCode::ServerBusy,
+                    "the server holds as many request bodies as its memory limit allows \
+                     (--max-body-memory); retry shortly",
+                ),
+            });
+        }
+        cause = e.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_memory_is_charged_up_to_its_limit_and_given_back() {
+        let memory = BodyMemory::new(100);
+        assert!(memory.try_charge(60));
+        assert!(!memory.try_charge(41));
+        assert!(memory.try_charge(40));
+        memory.release(60);
+        assert_eq!(memory.used(), 40);
+        assert!(!memory.try_charge(usize::MAX));
+    }
+
+    #[test]
+    fn only_the_open_routes_skip_the_key() {
+        for public in [
+            "/health",
+            "/metrics",
+            "/docs/",
+            "/docs/swagger-ui.css",
+            "unmatched",
+        ] {
+            assert!(is_public(public), "{public}");
+        }
+        for protected in [
+            "/admin/databases",
+            "/api/db/{name}/query",
+            "/hrana/{name}/v3/pipeline",
+            "/v2/pipeline",
+            "/documents",
+        ] {
+            assert!(!is_public(protected), "{protected}");
+        }
+    }
+}

@@ -26,4 +26,4 @@ pub use tables::{
     ColumnDefault, ColumnDefinition, ColumnInfo, CreateTableRequest, ForeignKeyInfo, IndexInfo,
     InsertRowsResponse, RowsPage, TableInfo, TableList,
 };
-pub use value::{Lossless, Value};
+pub use value::{Lossless, MAX_SAFE_INTEGER, Value};

@@ -68,6 +68,8 @@ pub struct EngineConfig {
     pub readers_per_database: usize,
     /// Write requests that may wait for one database's writer before `database_busy`.
     pub write_queue_depth: usize,
+    /// Result bytes held in memory at once, over all requests (`server_busy` beyond).
+    pub max_result_memory: usize,
     /// Heap SQLite may use in all, process-wide (page caches, sorts, values): past it a
     /// statement fails with `server_busy` instead of the process running out of memory.
     pub sqlite_memory_limit: u64,
@@ -84,6 +86,7 @@ impl EngineConfig {
             readers_per_database: 4,
             write_queue_depth: 4_096,
             sqlite_memory_limit: 1 << 30,
+            max_result_memory: 512 << 20,
         }
     }
 }

@@ -12,8 +12,9 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::deadline::Deadline;
 use crate::engine::EngineCounters;
-use crate::execute::{ResultBudget, Run, Statement, StatementOutput, explain_stop, run_prepared};
+use crate::execute::{Run, Statement, StatementOutput, explain_stop, run_prepared};
 use crate::readers::{Reader, ReaderPool};
+use crate::results::{ResultBudget, ResultMemory};
 use crate::sandbox::Sandbox;
 use crate::split::split_statements;
 use crate::writer::{COUNT_TABLES_SQL, WriteSession, Writer, WriterThread};
@@ -31,6 +32,7 @@ pub struct Database {
     /// Milliseconds after `opened_at` of the last use, for idle closing and LRU eviction.
     last_used_ms: AtomicU64,
     known_writes: KnownWrites,
+    result_memory: Arc<ResultMemory>,
 }
 
 /// SQL texts that SQLite reported as not read-only. Routing only: a text not in it is
@@ -70,6 +72,7 @@ impl Database {
         config: &EngineConfig,
         settings: DatabaseSettings,
         counters: Arc<EngineCounters>,
+        result_memory: Arc<ResultMemory>,
     ) -> Result<Self, EngineError> {
         let setup = |e: rusqlite::Error| EngineError::internal(format!("opening {name}: {e}"));
         // No CREATE flag: a database that was deleted must not come back by being opened.
@@ -107,6 +110,7 @@ impl Database {
             limits: config.limits.clone(),
             counters,
             table_count: Arc::clone(&table_count),
+            result_memory: Arc::clone(&result_memory),
         };
         let (tx, handle) = thread
             .spawn(name.as_str(), config.write_queue_depth)
@@ -122,6 +126,7 @@ impl Database {
             opened_at: Instant::now(),
             last_used_ms: AtomicU64::new(0),
             known_writes: KnownWrites::default(),
+            result_memory,
         })
     }
 
@@ -251,6 +256,7 @@ impl Database {
                         sql: sql.to_owned(),
                         params: Params::None,
                         whole_result: statement.whole_result,
+                        encoding: statement.encoding,
                     }));
                 }
                 n => {
@@ -302,6 +308,10 @@ impl Database {
 
     pub(crate) fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    pub(crate) fn result_memory(&self) -> &Arc<ResultMemory> {
+        &self.result_memory
     }
 
     /// Waits for the writer and lends it to an interactive transaction.
@@ -376,7 +386,7 @@ impl Database {
                 .run_internal(&reader.conn, "BEGIN")
                 .map_err(|e| EngineError::from_sqlite(e, None))?;
         }
-        let mut budget = ResultBudget::new(result_bytes);
+        let mut budget = ResultBudget::new(result_bytes, &self.result_memory);
         let mut outputs = Vec::with_capacity(statements.len());
         let mut failure = None;
         for (i, (stmt, s)) in prepared.iter_mut().zip(statements).enumerate() {
@@ -384,6 +394,7 @@ impl Database {
                 params: &s.params,
                 inserts: false,
                 whole: s.whole_result,
+                encoding: s.encoding,
             };
             let outcome = reader
                 .sandbox

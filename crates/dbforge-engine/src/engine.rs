@@ -13,6 +13,7 @@ use std::time::SystemTime;
 use dbforge_api::{DatabaseName, ErrorCode};
 use rusqlite::{Connection, OpenFlags};
 
+use crate::results::ResultMemory;
 use crate::{Database, DatabaseSettings, EngineConfig, EngineError};
 
 /// Totals across every database, for the gateway's statistics.
@@ -33,6 +34,7 @@ pub struct Engine {
     config: EngineConfig,
     open: Mutex<HashMap<DatabaseName, Arc<Database>>>,
     counters: Arc<EngineCounters>,
+    result_memory: Arc<ResultMemory>,
 }
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -45,6 +47,7 @@ impl Engine {
             EngineError::internal(format!("creating {}: {e}", config.data_dir.display()))
         })?;
         Ok(Self {
+            result_memory: Arc::new(ResultMemory::new(config.max_result_memory)),
             config,
             open: Mutex::new(HashMap::new()),
             counters: Arc::default(),
@@ -57,6 +60,11 @@ impl Engine {
 
     pub fn counters(&self) -> &EngineCounters {
         &self.counters
+    }
+
+    /// Result bytes held in memory now, over all requests.
+    pub fn result_memory(&self) -> &ResultMemory {
+        &self.result_memory
     }
 
     /// `{data_dir}/{name}.db`: the name is validated, so this cannot leave the data directory.
@@ -142,6 +150,7 @@ impl Engine {
             &self.config,
             settings,
             Arc::clone(&self.counters),
+            Arc::clone(&self.result_memory),
         )?);
         db.touch();
         open.insert(name.clone(), Arc::clone(&db));

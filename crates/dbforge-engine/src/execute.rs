@@ -6,6 +6,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql};
 
 use crate::deadline::Deadline;
+use crate::results::{Encoding, ResultBudget, ResultCharge, wire_size};
 use crate::sandbox::{Sandbox, request_over};
 use crate::{EngineError, Limits};
 
@@ -17,6 +18,8 @@ pub struct Statement {
     /// A result past the limits fails the statement, undoing its writes, instead of being
     /// truncated: for protocols that cannot say "truncated" (libSQL's).
     pub whole_result: bool,
+    /// How the front will encode the result (what the result limits count).
+    pub encoding: Encoding,
 }
 
 impl Statement {
@@ -29,12 +32,19 @@ impl Statement {
             sql: sql.into(),
             params,
             whole_result: false,
+            encoding: Encoding::default(),
         }
     }
 
     /// The same statement, failing rather than truncating (see `whole_result`).
     pub fn whole(mut self) -> Self {
         self.whole_result = true;
+        self
+    }
+
+    /// The same statement, its result to be sent as `encoding` describes.
+    pub fn encoded(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
         self
     }
 }
@@ -48,24 +58,15 @@ pub struct StatementOutput {
     pub rows_affected: u64,
     pub last_insert_rowid: Option<i64>,
     pub truncated: bool,
-}
-
-/// What a request may still return, shared by its statements.
-pub(crate) struct ResultBudget {
-    bytes_left: usize,
-}
-
-impl ResultBudget {
-    /// A request may return `bytes` of values.
-    pub(crate) fn new(bytes: usize) -> Self {
-        Self { bytes_left: bytes }
-    }
+    /// The rows' share of the server's result memory, held until this result (or what a
+    /// front made of it, see [`ResultCharge`]) is dropped.
+    pub memory: ResultCharge,
 }
 
 impl StatementOutput {
-    /// The size the result limits count: values' bytes plus 8 per value.
+    /// The bytes the result limits counted for it (its encoded size).
     pub fn result_bytes(&self) -> usize {
-        self.rows.iter().flatten().map(value_size).sum()
+        self.memory.bytes()
     }
 }
 
@@ -90,14 +91,6 @@ fn to_value(v: ValueRef<'_>) -> Value {
         ValueRef::Real(f) => Value::Real(f),
         ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-    }
-}
-
-fn value_size(v: &Value) -> usize {
-    match v {
-        Value::Text(t) => t.len() + 8,
-        Value::Blob(b) => b.len() + 8,
-        _ => 8,
     }
 }
 
@@ -182,6 +175,7 @@ pub(crate) fn run_statement(
             params: &statement.params,
             inserts: sandbox.inserts(&statement.sql),
             whole: statement.whole_result,
+            encoding: statement.encoding,
         };
         step_statement(conn, sandbox, stmt, run, limits, budget)
     };
@@ -208,6 +202,8 @@ pub(crate) struct Run<'a> {
     pub(crate) inserts: bool,
     /// Fail instead of truncating (see [`Statement::whole_result`]).
     pub(crate) whole: bool,
+    /// How the result will be sent (see [`Statement::encoding`]).
+    pub(crate) encoding: Encoding,
 }
 
 /// Binds and runs a statement prepared under `running` (the watch that stops it).
@@ -267,34 +263,51 @@ fn step_statement(
         ..StatementOutput::default()
     };
     let width = output.columns.len();
+    // What every row costs besides its values: brackets, and the column names when each row
+    // repeats them.
+    let row_overhead = 2 + if run.encoding.names_per_row {
+        output.columns.iter().map(|c| c.len() + 4).sum()
+    } else {
+        0
+    };
     let mut rows = stmt.raw_query();
-    loop {
+    let collected = loop {
         let row = match rows.next() {
             Ok(Some(row)) => row,
-            Ok(None) => break,
-            Err(e) => return Err(sandbox.error(e)),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(sandbox.error(e)),
         };
         if output.truncated {
             continue;
         }
         let mut values = Vec::with_capacity(width);
-        let mut size = 0;
+        let mut size = row_overhead;
         for i in 0..width {
-            let v = to_value(row.get_ref(i).map_err(|e| sandbox.error(e))?);
-            size += value_size(&v);
+            let v = match row.get_ref(i) {
+                Ok(v) => to_value(v),
+                Err(e) => return Err(sandbox.error(e)),
+            };
+            size += wire_size(&v) + run.encoding.per_value;
             values.push(v);
         }
-        if output.rows.len() >= limits.max_result_rows || size > budget.bytes_left {
+        if output.rows.len() >= limits.max_result_rows || !budget.fits(size) {
             output.truncated = true;
             if read_only {
-                break;
+                break Ok(());
             }
             continue;
         }
-        budget.bytes_left -= size;
+        if let Err(e) = budget.spend(size) {
+            break Err(e);
+        }
         output.rows.push(values);
-    }
+    };
     drop(rows);
+    if let Err(e) = collected {
+        budget.discard();
+        return Err(e);
+    }
+    output.memory = budget.settle();
     if output.truncated && whole {
         // A write ran to its end: the caller's savepoint undoes it.
         return Err(EngineError::new(

@@ -9,6 +9,7 @@ mod engine;
 mod error;
 mod execute;
 mod readers;
+mod results;
 mod sandbox;
 pub mod schema;
 mod split;
@@ -21,6 +22,7 @@ pub use deadline::{CancelOnDrop, Deadline};
 pub use engine::{Engine, EngineCounters, StoredDatabase};
 pub use error::EngineError;
 pub use execute::{Statement, StatementOutput};
+pub use results::{Encoding, ResultCharge, ResultMemory, wire_size};
 pub use split::split_statements;
 
 /// Stack of a thread that runs SQL: some of SQLite's work recurses deeply (pattern matching,

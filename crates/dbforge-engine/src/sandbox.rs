@@ -298,11 +298,17 @@ fn refusal(action: &AuthAction<'_>, database: Option<&str>) -> Option<String> {
     // CREATE TEMP TABLE: refuse every change to that schema, however it is spelled. Its
     // objects would outlive the request on a shared connection, live outside the database's
     // quota in an unlinked file, and shadow or rewrite the main schema's tables for others.
-    let reads_only = matches!(
-        action,
-        AuthAction::Read { .. } | AuthAction::Select | AuthAction::Function { .. }
-    );
-    if !reads_only && database.is_some_and(|db| db.eq_ignore_ascii_case("temp")) {
+    // Reading is harmless, and so is SQLite's own upkeep of the (empty) temp schema table:
+    // ALTER TABLE and DROP TABLE update it with nested statements. Nobody else can write that
+    // table (SQLite refuses, defensive mode on), and creating anything there is refused below.
+    let harmless = match action {
+        AuthAction::Read { .. } | AuthAction::Select | AuthAction::Function { .. } => true,
+        AuthAction::Update { table_name, .. } | AuthAction::Delete { table_name } => {
+            is_schema_table(table_name)
+        }
+        _ => false,
+    };
+    if !harmless && database.is_some_and(|db| db.eq_ignore_ascii_case("temp")) {
         return Some(TEMP_REFUSAL.into());
     }
     match action {
@@ -332,6 +338,13 @@ fn refusal(action: &AuthAction<'_>, database: Option<&str>) -> Option<String> {
     }
 }
 
+/// The schema table under any of its names.
+fn is_schema_table(name: &str) -> bool {
+    ["sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema"]
+        .iter()
+        .any(|schema| name.eq_ignore_ascii_case(schema))
+}
+
 fn pragma_refusal(name: &str, has_value: bool) -> Option<String> {
     let name = name.to_ascii_lowercase();
     let allowed = INSPECTING_PRAGMAS.contains(&name.as_str())
@@ -356,6 +369,49 @@ fn pragma_refusal(name: &str, has_value: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sandboxed() -> (Connection, Sandbox) {
+        let mut conn = Connection::open_in_memory().expect("open");
+        let sandbox = Sandbox::install(&mut conn, &Limits::default()).expect("sandbox");
+        (conn, sandbox)
+    }
+
+    #[test]
+    fn nothing_can_be_created_in_the_temp_schema_however_it_is_spelled() {
+        let (conn, sandbox) = sandboxed();
+        conn.execute_batch("CREATE TABLE t(a)").expect("a main table");
+        for sql in [
+            "CREATE TEMP TABLE x(a)",
+            "CREATE TABLE temp.x(a)",
+            "CREATE TABLE TEMP.x AS SELECT 1",
+            "CREATE VIEW temp.v AS SELECT 1",
+            "CREATE TRIGGER temp.tr AFTER INSERT ON main.t BEGIN SELECT 1; END",
+            "CREATE VIRTUAL TABLE temp.f USING fts5(a)",
+        ] {
+            let error = conn.execute_batch(sql).expect_err(sql);
+            assert!(
+                sandbox.error(error).message.contains("temp"),
+                "{sql} refused for the temp schema"
+            );
+        }
+        // An index there can only be on a table there, which cannot exist.
+        assert!(conn.execute_batch("CREATE INDEX temp.i ON t(a)").is_err());
+    }
+
+    #[test]
+    fn altering_and_dropping_tables_still_work() {
+        let (conn, _sandbox) = sandboxed();
+        conn.execute_batch(
+            "CREATE TABLE parent(id INTEGER PRIMARY KEY);
+             CREATE TABLE parent_new(id INTEGER PRIMARY KEY, label TEXT);
+             DROP TABLE parent;
+             ALTER TABLE parent_new RENAME TO parent;
+             ALTER TABLE parent RENAME COLUMN label TO title;
+             ALTER TABLE parent ADD COLUMN extra;
+             SELECT * FROM temp.sqlite_master;",
+        )
+        .expect("schema changes pass the sandbox");
+    }
 
     #[test]
     fn pragma_allow_list_separates_reading_from_setting() {

@@ -12,10 +12,9 @@ use rusqlite::Connection;
 
 use crate::database::{Database, joined};
 use crate::deadline::Deadline;
-use crate::execute::{
-    Prepare, ResultBudget, Statement, StatementOutput, explain_stop, run_statement,
-};
+use crate::execute::{Prepare, Statement, StatementOutput, explain_stop, run_statement};
 use crate::readers::Reader;
+use crate::results::ResultBudget;
 use crate::sandbox::Sandbox;
 use crate::writer::WriteSession;
 use crate::{EngineError, Limits};
@@ -44,7 +43,10 @@ pub struct Stream {
 enum Transaction {
     Write(WriteSession),
     /// `None` while a statement runs on it (the connection travels to a blocking thread).
-    Read(Option<Reader>),
+    Read {
+        reader: Option<Reader>,
+        since: std::time::Instant,
+    },
 }
 
 /// What a statement does to the stream, read from its first words.
@@ -128,6 +130,27 @@ impl Stream {
         self.transaction.is_none()
     }
 
+    /// Ends a read transaction held for longer than `limit` (its snapshot keeps the
+    /// database's write-ahead log from being checkpointed and reset, so the log grows with
+    /// every write meanwhile); the stream then refuses statements until its client sends
+    /// ROLLBACK. Whether it ended one.
+    pub fn expire_read_transaction(&mut self, limit: Duration) -> bool {
+        let expired = matches!(
+            self.transaction,
+            Some(Transaction::Read { since, .. }) if since.elapsed() > limit
+        );
+        if expired {
+            // Dropping the connection ends its transaction and releases its snapshot.
+            self.transaction = None;
+            self.lost = Some(lost_error(&format!(
+                "the read transaction was held longer than {} (--read-transaction-timeout) \
+                 and was ended, so that the database's log could be checkpointed",
+                humantime::format_duration(limit)
+            )));
+        }
+        expired
+    }
+
     /// Runs one statement (one, not several separated by `;`) whose result may take at most
     /// `result_bytes` (the rest of the caller's response budget).
     pub async fn execute(
@@ -153,7 +176,10 @@ impl Stream {
             match verb {
                 Verb::BeginReadOnly => {
                     let reader = db.begin_read_transaction().await?;
-                    self.transaction = Some(Transaction::Read(Some(reader)));
+                    self.transaction = Some(Transaction::Read {
+                        reader: Some(reader),
+                        since: std::time::Instant::now(),
+                    });
                     return Ok(StatementOutput::default());
                 }
                 Verb::Begin | Verb::Savepoint => {
@@ -210,6 +236,7 @@ impl Stream {
         // when its result must be whole, so that failing it for its size undoes its writes.
         let guarded = statement.whole_result && verb == Verb::Other;
         let statement_deadline = deadline.clone();
+        let memory = Arc::clone(db.result_memory());
         let (result, was_in_transaction) = self
             .run_in_transaction(deadline, move |conn, sandbox, limits| {
                 let was_in_transaction = !conn.is_autocommit();
@@ -217,7 +244,7 @@ impl Stream {
                     && sandbox
                         .run_internal(conn, "SAVEPOINT dbforge_statement")
                         .is_ok();
-                let mut budget = ResultBudget::new(result_bytes);
+                let mut budget = ResultBudget::new(result_bytes, &memory);
                 let result = run_statement(
                     conn,
                     sandbox,
@@ -315,7 +342,7 @@ impl Stream {
                     }
                 }
             }
-            Some(Transaction::Read(slot)) => {
+            Some(Transaction::Read { reader: slot, .. }) => {
                 let Some(reader) = slot.take() else {
                     // An earlier statement was cancelled midway and took the connection.
                     self.transaction = None;

@@ -19,7 +19,8 @@ use tokio::sync::oneshot;
 
 use crate::deadline::Deadline;
 use crate::engine::EngineCounters;
-use crate::execute::{Prepare, ResultBudget, Statement, StatementOutput, run_statement};
+use crate::execute::{Prepare, Statement, StatementOutput, run_statement};
+use crate::results::{ResultBudget, ResultMemory};
 use crate::sandbox::{Sandbox, request_over};
 use crate::{EngineError, Limits};
 
@@ -91,6 +92,7 @@ pub(crate) struct WriterThread {
     pub(crate) counters: Arc<EngineCounters>,
     /// Tables in the database, kept current after schema changes.
     pub(crate) table_count: Arc<AtomicU64>,
+    pub(crate) result_memory: Arc<ResultMemory>,
 }
 
 impl WriterThread {
@@ -334,7 +336,7 @@ impl WriterThread {
     }
 
     fn run_job(&self, job: &WriteJob) -> Result<Vec<StatementOutput>, EngineError> {
-        let mut budget = ResultBudget::new(job.result_bytes);
+        let mut budget = ResultBudget::new(job.result_bytes, &self.result_memory);
         job.statements
             .iter()
             .enumerate()

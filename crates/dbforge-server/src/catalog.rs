@@ -23,6 +23,16 @@ pub struct CatalogEntry {
     /// The database's own quota, if set at creation; else the server default applies.
     pub max_size_bytes: Option<u64>,
     pub table_count: u64,
+    /// Tells this database apart from any other that had or will have its name, within this
+    /// process (a number never given twice): what is bound to a database, not to its name,
+    /// carries it (libSQL batons).
+    pub incarnation: u64,
+}
+
+/// A number no other database of this process has had.
+fn next_incarnation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 pub struct Catalog {
@@ -46,6 +56,17 @@ fn now_ms() -> i64 {
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("catalog: {e}"))
+}
+
+/// A failed write to the catalog: a full disk says so, anything else is internal.
+fn catalog_write_failed(e: rusqlite::Error) -> ApiError {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        return ApiError::new(
+            ErrorCode::DiskFull,
+            "the server's disk is full: the database could not be registered",
+        );
+    }
+    internal(e)
 }
 
 impl Catalog {
@@ -80,6 +101,7 @@ impl Catalog {
                             created_at_ms: r.get(1)?,
                             max_size_bytes: r.get::<_, Option<i64>>(2)?.map(|v| v.max(0) as u64),
                             table_count: r.get::<_, i64>(3)?.max(0) as u64,
+                            incarnation: next_incarnation(),
                         },
                     ))
                 })
@@ -148,6 +170,7 @@ impl Catalog {
                     created_at_ms,
                     max_size_bytes: None,
                     table_count: 0,
+                    incarnation: next_incarnation(),
                 },
             )?;
             report.adopted.push(name.clone());
@@ -188,6 +211,7 @@ impl Catalog {
         name: &DatabaseName,
         max_size_bytes: Option<u64>,
         create: impl FnOnce() -> Result<(), ApiError>,
+        undo: impl FnOnce(),
     ) -> Result<CatalogEntry, ApiError> {
         // Holding the connection for the whole creation serializes spawns.
         let conn = self.conn();
@@ -202,12 +226,17 @@ impl Catalog {
             created_at_ms: now_ms(),
             max_size_bytes,
             table_count: 0,
+            incarnation: next_incarnation(),
         };
-        conn.execute(
+        if let Err(e) = conn.execute(
             "INSERT INTO databases (name, created_at_ms, max_size_bytes, table_count) VALUES (?1, ?2, ?3, 0)",
             params![name.as_str(), entry.created_at_ms, max_size_bytes.map(|v| v as i64)],
-        )
-        .map_err(internal)?;
+        ) {
+            // The file exists but no entry names it: remove it, or the name would be taken
+            // by a database nobody can reach (on a full disk, say).
+            undo();
+            return Err(catalog_write_failed(e));
+        }
         self.write().insert(name.clone(), entry);
         Ok(entry)
     }
@@ -321,7 +350,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let catalog = Catalog::open(dir.path()).expect("open");
         for n in ["b1", "a1", "a2", "a3", "c1"] {
-            catalog.create(&name(n), None, || Ok(())).expect("create");
+            catalog
+                .create(&name(n), None, || Ok(()), || {})
+                .expect("create");
         }
         let (page, total) = catalog.page("a", None, 0, 2);
         assert_eq!(total, 3);
@@ -355,9 +386,9 @@ mod tests {
         {
             let catalog = Catalog::open(dir.path()).expect("open");
             catalog
-                .create(&name("keep"), Some(4096), || Ok(()))
+                .create(&name("keep"), Some(4096), || Ok(()), || {})
                 .expect("create");
-            let dup = catalog.create(&name("keep"), None, || Ok(()));
+            let dup = catalog.create(&name("keep"), None, || Ok(()), || {});
             assert_eq!(dup.err().map(|e| e.code), Some(ErrorCode::DatabaseExists));
         }
         let catalog = Catalog::open(dir.path()).expect("reopen");

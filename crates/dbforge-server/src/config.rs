@@ -101,6 +101,11 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_MAX_RESULT_BYTES", value_parser = parse_size_usize, default_value = "64MiB")]
     pub max_result_bytes: usize,
 
+    /// Result bytes held in memory at once, over all requests (`503 server_busy` for a result
+    /// that would pass it). Each request's results are also capped by `--max-result-bytes`.
+    #[arg(long, env = "DBFORGE_MAX_RESULT_MEMORY", value_parser = parse_size_usize, default_value = "512MiB")]
+    pub max_result_memory: usize,
+
     /// Longest SQL text accepted.
     #[arg(long, env = "DBFORGE_MAX_SQL_LENGTH", value_parser = parse_size_usize, default_value = "1MiB")]
     pub max_sql_length: usize,
@@ -167,6 +172,27 @@ pub struct ServeConfig {
     /// libSQL streams open at once, over all databases (`503` beyond).
     #[arg(long, env = "DBFORGE_MAX_STREAMS", default_value_t = 1_024)]
     pub max_streams: usize,
+
+    /// libSQL streams open at once on one database, so one tenant cannot take them all.
+    #[arg(long, env = "DBFORGE_MAX_STREAMS_PER_DATABASE", default_value_t = 64)]
+    pub max_streams_per_database: usize,
+
+    /// The longest a libSQL read transaction (`BEGIN TRANSACTION READONLY`) may stay open:
+    /// its snapshot keeps the database's write-ahead log from being reset meanwhile.
+    #[arg(long, env = "DBFORGE_READ_TRANSACTION_TIMEOUT", value_parser = parse_duration, default_value = "30s")]
+    pub read_transaction_timeout: Duration,
+
+    /// Bytes of SQL one libSQL stream may keep with `store_sql`.
+    #[arg(long, env = "DBFORGE_MAX_STORED_SQL_PER_STREAM", value_parser = parse_size_usize, default_value = "2MiB")]
+    pub max_stored_sql_per_stream: usize,
+
+    /// Bytes of SQL the streams of one database may keep together.
+    #[arg(long, env = "DBFORGE_MAX_STORED_SQL_PER_DATABASE", value_parser = parse_size_usize, default_value = "16MiB")]
+    pub max_stored_sql_per_database: usize,
+
+    /// Bytes of SQL all streams may keep together.
+    #[arg(long, env = "DBFORGE_MAX_STORED_SQL", value_parser = parse_size_usize, default_value = "64MiB")]
+    pub max_stored_sql: usize,
 
     /// The longest a request may take, reading its body included: then its statements are
     /// interrupted and it is answered. Statements also stop at once when the client goes away.
@@ -237,6 +263,7 @@ impl ServeConfig {
         config.readers_per_database = self.readers_per_database.max(1);
         config.write_queue_depth = self.write_queue_depth.max(1);
         config.sqlite_memory_limit = self.sqlite_memory_limit;
+        config.max_result_memory = self.max_result_memory;
         config
     }
 
@@ -246,6 +273,13 @@ impl ServeConfig {
             write_hold_limit: self.write_transaction_timeout,
             write_wait_limit: self.transaction_busy_timeout,
             max_streams: self.max_streams.max(1),
+            max_streams_per_database: self.max_streams_per_database.max(1),
+            read_transaction_timeout: self.read_transaction_timeout,
+            stored_sql: crate::hrana::StoredSqlLimits {
+                per_stream: self.max_stored_sql_per_stream,
+                per_database: self.max_stored_sql_per_database,
+                total: self.max_stored_sql,
+            },
         }
     }
 

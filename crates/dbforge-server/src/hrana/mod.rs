@@ -25,13 +25,13 @@ use self::proto::{
     CursorEntry, CursorRequest, CursorResponse, Error, PipelineRequest, PipelineResponse,
     StreamRequest, StreamResult,
 };
-use self::streams::{BatonError, Lease, StreamState};
+use self::streams::{BatonError, Lease, OpenRefusal, StreamState};
 use crate::auth::{KeyCheck, key_check};
 use crate::error::ApiError;
 use crate::routes::RequestDeadline;
 use crate::state::AppState;
 
-pub use self::streams::{StreamLimits, Streams};
+pub use self::streams::{StoredSqlLimits, StreamLimits, Streams};
 
 /// The Hrana routes, at `/hrana/{name}/...` and at the root (database from the header or Host).
 pub fn routes() -> Router<AppState> {
@@ -197,34 +197,47 @@ async fn open_stream(
         .open_database(&name)
         .await
         .map_err(|e| api_failure(&e))?;
+    let incarnation = app
+        .catalog
+        .get(&name)
+        .map(|entry| entry.incarnation)
+        .ok_or_else(|| api_failure(&ApiError::database_not_found(name.as_str())))?;
     match baton {
         None => {
-            let lease = app.streams.open(name).ok_or_else(|| {
-                failure(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Error::new(
-                        "STREAMS_EXHAUSTED",
-                        format!(
-                            "the server has {} streams open, its limit; close streams you no \
-                             longer use and retry",
-                            app.streams.limits().max_streams
-                        ),
-                    ),
-                )
-            })?;
             let limits = app.streams.limits();
+            let lease = app
+                .streams
+                .open(name.clone(), incarnation)
+                .map_err(|refusal| {
+                    let message = match refusal {
+                        OpenRefusal::ServerFull => format!(
+                            "the server has {} streams open, its limit (--max-streams); close \
+                         streams you no longer use and retry",
+                            limits.max_streams
+                        ),
+                        OpenRefusal::DatabaseFull => format!(
+                            "this database has {} streams open, its limit \
+                         (--max-streams-per-database); close streams you no longer use and retry",
+                            limits.max_streams_per_database
+                        ),
+                    };
+                    failure(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Error::new("STREAMS_EXHAUSTED", message),
+                    )
+                })?;
             let stream = db.stream(limits.write_hold_limit, limits.write_wait_limit);
             Ok((
                 lease,
                 StreamState {
                     stream,
-                    stored_sql: Default::default(),
+                    stored_sql: app.streams.stored_sql(name),
                 },
             ))
         }
         Some(baton) => app
             .streams
-            .take(baton, &name)
+            .take(baton, &name, incarnation)
             .map(|(lease, mut state)| {
                 state.stream.resume(db);
                 (lease, state)
@@ -373,12 +386,13 @@ async fn run_pipeline(
         );
     }
     let baton = settle(&app, lease, stream, closed).await;
-    axum::Json(PipelineResponse {
+    let response = axum::Json(PipelineResponse {
         baton,
         base_url: None,
         results,
     })
-    .into_response()
+    .into_response();
+    holding(response, budget.into_charges())
 }
 
 /// Ends a request's hold on its stream; the baton for the next request, if the stream lives on.
@@ -449,10 +463,17 @@ async fn run_cursor(
             }
         }
     }
-    Response::builder()
+    let response = Response::builder()
         .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
         .body(Body::from(body))
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    holding(response, budget.into_charges())
+}
+
+/// `response`, whose body holds `charges` (the results' share of the server's result memory)
+/// until it is sent.
+fn holding(response: Response, charges: Vec<dbforge_engine::ResultCharge>) -> Response {
+    response.map(|body| Body::new(crate::routes::ChargedBody::new(body, charges)))
 }
 
 #[cfg(test)]

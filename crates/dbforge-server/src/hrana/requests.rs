@@ -5,18 +5,16 @@
 use std::time::Instant;
 
 use dbforge_api::{ErrorCode, Params};
-use dbforge_engine::{Deadline, EngineError, Statement, StatementOutput, split_statements};
+use dbforge_engine::{
+    Deadline, Encoding, EngineError, ResultCharge, Statement, StatementOutput, split_statements,
+};
 
 use super::proto::{
     Batch, BatchCond, BatchResult, Col, CursorEntry, DescribeCol, DescribeParam, DescribeResult,
     Error, HranaValue, Stmt, StmtResult, StreamRequest, StreamResponse,
 };
-use super::streams::StreamState;
+use super::streams::{StoreRefusal, StreamState};
 use crate::state::AppState;
-
-/// SQL texts one stream may store with `store_sql`, and their bytes in all.
-const MAX_STORED_SQL: usize = 1_024;
-const MAX_STORED_SQL_BYTES: usize = 16 * 1024 * 1024;
 
 /// What one HTTP response may still spend: result bytes (every statement of a pipeline or
 /// cursor draws on the one budget of `--max-result-bytes`, as a REST request's do) and time
@@ -24,6 +22,8 @@ const MAX_STORED_SQL_BYTES: usize = 16 * 1024 * 1024;
 pub struct ResponseBudget {
     bytes_left: usize,
     deadline: Deadline,
+    /// The server memory the results were charged, held until the response is sent.
+    charges: Vec<ResultCharge>,
 }
 
 impl ResponseBudget {
@@ -31,9 +31,22 @@ impl ResponseBudget {
         Self {
             bytes_left: app.engine.config().limits.max_result_bytes,
             deadline,
+            charges: Vec::new(),
         }
     }
+
+    /// The charges of the results, for the response body to hold until it is sent.
+    pub fn into_charges(self) -> Vec<ResultCharge> {
+        self.charges
+    }
 }
+
+/// What the result limits count for a Hrana result: each value is an object with its type
+/// (`{"type":"integer","value":"42"}`), rows are arrays.
+const HRANA_ENCODING: Encoding = Encoding {
+    per_value: 32,
+    names_per_row: false,
+};
 
 /// Runs one request of a pipeline (`close` is answered here and acted on by the caller).
 pub async fn run_request(
@@ -83,25 +96,6 @@ pub async fn run_request(
             })
         }
         StreamRequest::StoreSql { sql_id, sql } => {
-            if stream.stored_sql.contains_key(&sql_id) {
-                return Err(Error::new(
-                    "SQL_STORE_ID_IN_USE",
-                    format!("SQL id {sql_id} is already in use; close it first"),
-                ));
-            }
-            let stored_bytes: usize = stream.stored_sql.values().map(String::len).sum();
-            if stream.stored_sql.len() >= MAX_STORED_SQL
-                || stored_bytes + sql.len() > MAX_STORED_SQL_BYTES
-            {
-                return Err(Error::new(
-                    "SQL_STORE_FULL",
-                    format!(
-                        "a stream may store at most {MAX_STORED_SQL} SQL texts of {} MiB in all; \
-                         close some with close_sql",
-                        MAX_STORED_SQL_BYTES >> 20
-                    ),
-                ));
-            }
             let limit = app.engine.config().limits.max_sql_length;
             if sql.len() > limit {
                 return Err(Error::new(
@@ -109,11 +103,20 @@ pub async fn run_request(
                     format!("the SQL text is {} bytes; the limit is {limit}", sql.len()),
                 ));
             }
-            stream.stored_sql.insert(sql_id, sql);
-            Ok(StreamResponse::StoreSql)
+            match stream.stored_sql.store(sql_id, sql) {
+                Ok(()) => Ok(StreamResponse::StoreSql),
+                Err(StoreRefusal::IdInUse) => Err(Error::new(
+                    "SQL_STORE_ID_IN_USE",
+                    format!("SQL id {sql_id} is already in use; close it first"),
+                )),
+                Err(StoreRefusal::Full(limit)) => Err(Error::new(
+                    "SQL_STORE_FULL",
+                    format!("{limit}; close stored texts with close_sql"),
+                )),
+            }
         }
         StreamRequest::CloseSql { sql_id } => {
-            stream.stored_sql.remove(&sql_id);
+            stream.stored_sql.remove(sql_id);
             Ok(StreamResponse::CloseSql)
         }
         StreamRequest::GetAutocommit => Ok(StreamResponse::GetAutocommit {
@@ -318,7 +321,7 @@ async fn execute(
         }
     };
     let want_rows = stmt.want_rows.unwrap_or(true);
-    let statement = Statement::with_params(sql, params);
+    let statement = Statement::with_params(sql, params).encoded(HRANA_ENCODING);
     // Hrana cannot mark a result truncated: one past the limits fails (its writes undone),
     // unless the client does not want the rows at all.
     let statement = if want_rows {
@@ -342,8 +345,9 @@ async fn run_statement(
         .execute(statement, budget.bytes_left, &budget.deadline)
         .await;
     app.stats.record_query(started.elapsed(), result.is_ok());
-    let output = result.map_err(hrana_error)?;
+    let mut output = result.map_err(hrana_error)?;
     budget.bytes_left = budget.bytes_left.saturating_sub(output.result_bytes());
+    budget.charges.push(std::mem::take(&mut output.memory));
     Ok(output)
 }
 
@@ -379,7 +383,7 @@ fn resolve_sql(
 ) -> Result<String, Error> {
     match (sql, sql_id) {
         (Some(sql), None) => Ok(sql),
-        (None, Some(id)) => stream.stored_sql.get(&id).cloned().ok_or_else(|| {
+        (None, Some(id)) => stream.stored_sql.get(id).cloned().ok_or_else(|| {
             Error::new(
                 "SQL_NOT_FOUND",
                 format!("no SQL text is stored under id {id} on this stream"),

@@ -25,17 +25,142 @@ pub struct StreamLimits {
     pub write_wait_limit: Duration,
     /// Streams open at once, over all databases.
     pub max_streams: usize,
+    /// Streams open at once on one database, so that one tenant cannot take them all.
+    pub max_streams_per_database: usize,
+    /// The longest a read transaction (`BEGIN TRANSACTION READONLY`) may stay open.
+    pub read_transaction_timeout: Duration,
+    /// Bytes of SQL one stream may store, one database's streams together, and all streams.
+    pub stored_sql: StoredSqlLimits,
 }
+
+/// Bounds on the SQL texts streams keep with `store_sql`.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredSqlLimits {
+    pub per_stream: usize,
+    pub per_database: usize,
+    pub total: usize,
+}
+
+/// Texts one stream may store, whatever their size.
+pub const MAX_STORED_SQL_TEXTS: usize = 1_024;
 
 /// A stream between two requests.
 pub struct StreamState {
     pub stream: Stream,
     /// SQL texts stored with `store_sql`, by id (scoped to the stream, as in Hrana over HTTP).
-    pub stored_sql: HashMap<i32, String>,
+    pub stored_sql: StoredSql,
+}
+
+/// Why a text could not be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreRefusal {
+    IdInUse,
+    /// The limit that would be passed, described.
+    Full(String),
+}
+
+/// A stream's stored SQL texts, their bytes counted against the limits of the stream, its
+/// database and the server; given back when the stream goes away.
+pub struct StoredSql {
+    texts: HashMap<i32, String>,
+    bytes: usize,
+    database: DatabaseName,
+    ledger: Arc<Ledger>,
+}
+
+/// Stored SQL bytes per database and in all.
+struct Ledger {
+    limits: StoredSqlLimits,
+    held: Mutex<(HashMap<DatabaseName, usize>, usize)>,
+}
+
+impl Ledger {
+    fn take(&self, database: &DatabaseName, bytes: usize) -> Result<(), String> {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (per_database, total) = &mut *held;
+        let here = per_database.get(database).copied().unwrap_or(0);
+        if here + bytes > self.limits.per_database {
+            return Err(format!(
+                "the streams of this database store {} MiB of SQL in all at most \
+                 (--max-stored-sql-per-database)",
+                self.limits.per_database >> 20
+            ));
+        }
+        if *total + bytes > self.limits.total {
+            return Err(format!(
+                "the server's streams store {} MiB of SQL in all at most (--max-stored-sql)",
+                self.limits.total >> 20
+            ));
+        }
+        per_database.insert(database.clone(), here + bytes);
+        *total += bytes;
+        Ok(())
+    }
+
+    fn give_back(&self, database: &DatabaseName, bytes: usize) {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (per_database, total) = &mut *held;
+        *total = total.saturating_sub(bytes);
+        if let Some(here) = per_database.get_mut(database) {
+            *here = here.saturating_sub(bytes);
+            if *here == 0 {
+                per_database.remove(database);
+            }
+        }
+    }
+}
+
+impl StoredSql {
+    pub fn get(&self, id: i32) -> Option<&String> {
+        self.texts.get(&id)
+    }
+
+    /// Stores `sql` under `id`, within the limits.
+    pub fn store(&mut self, id: i32, sql: String) -> Result<(), StoreRefusal> {
+        if self.texts.contains_key(&id) {
+            return Err(StoreRefusal::IdInUse);
+        }
+        let limits = self.ledger.limits;
+        if self.texts.len() >= MAX_STORED_SQL_TEXTS || self.bytes + sql.len() > limits.per_stream {
+            return Err(StoreRefusal::Full(format!(
+                "a stream stores at most {MAX_STORED_SQL_TEXTS} SQL texts of {} KiB in all \
+                 (--max-stored-sql-per-stream)",
+                limits.per_stream >> 10
+            )));
+        }
+        self.ledger
+            .take(&self.database, sql.len())
+            .map_err(StoreRefusal::Full)?;
+        self.bytes += sql.len();
+        self.texts.insert(id, sql);
+        Ok(())
+    }
+
+    pub fn remove(&mut self, id: i32) {
+        if let Some(sql) = self.texts.remove(&id) {
+            self.bytes -= sql.len();
+            self.ledger.give_back(&self.database, sql.len());
+        }
+    }
+}
+
+impl Drop for StoredSql {
+    fn drop(&mut self) {
+        self.ledger.give_back(&self.database, self.bytes);
+    }
 }
 
 struct Entry {
     database: DatabaseName,
+    /// The database's incarnation (see `CatalogEntry::incarnation`): a baton kept across
+    /// the deletion and re-creation of its database's name does not reach the new one.
+    incarnation: u64,
     /// Responses given so far; the baton of the next request must carry this number.
     sequence: u64,
     last_used: Instant,
@@ -62,6 +187,16 @@ pub struct Streams {
     key: [u8; 32],
     next_id: AtomicU64,
     entries: Mutex<HashMap<u64, Entry>>,
+    stored_sql: Arc<Ledger>,
+}
+
+/// Why a stream could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenRefusal {
+    /// The server's limit (`--max-streams`).
+    ServerFull,
+    /// The database's limit (`--max-streams-per-database`).
+    DatabaseFull,
 }
 
 type Signer = Hmac<Sha256>;
@@ -76,11 +211,30 @@ impl Streams {
         #[allow(clippy::expect_used)]
         getrandom::fill(&mut key).expect("the OS random number generator is available");
         Self {
+            stored_sql: Arc::new(Ledger {
+                limits: limits.stored_sql,
+                held: Mutex::default(),
+            }),
             limits,
             key,
             next_id: AtomicU64::new(1),
             entries: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// An empty store of SQL texts for a new stream on `database`.
+    pub fn stored_sql(&self, database: DatabaseName) -> StoredSql {
+        StoredSql {
+            texts: HashMap::new(),
+            bytes: 0,
+            database,
+            ledger: Arc::clone(&self.stored_sql),
+        }
+    }
+
+    /// Bytes of SQL stored by all streams.
+    pub fn stored_sql_bytes(&self) -> usize {
+        self.stored_sql.held.lock().map_or(0, |held| held.1)
     }
 
     pub fn limits(&self) -> StreamLimits {
@@ -91,25 +245,51 @@ impl Streams {
         self.entries.lock().map_or(0, |e| e.len())
     }
 
-    /// Registers a new stream, leased to the request that opens it; `None` when the stream
-    /// limit is reached.
-    pub fn open(self: &Arc<Self>, database: DatabaseName) -> Option<Lease> {
-        let mut entries = self.entries.lock().ok()?;
+    /// Registers a new stream on `database` (in its `incarnation`), leased to the request
+    /// that opens it, unless the server or the database has as many as it may.
+    pub fn open(
+        self: &Arc<Self>,
+        database: DatabaseName,
+        incarnation: u64,
+    ) -> Result<Lease, OpenRefusal> {
+        let mut entries = self.entries.lock().map_err(|_| OpenRefusal::ServerFull)?;
         if entries.len() >= self.limits.max_streams {
-            return None;
+            return Err(OpenRefusal::ServerFull);
+        }
+        let on_database = entries.values().filter(|e| e.database == database).count();
+        if on_database >= self.limits.max_streams_per_database {
+            return Err(OpenRefusal::DatabaseFull);
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         entries.insert(
             id,
             Entry {
                 database,
+                incarnation,
                 // As if taken once: the opening request is its first.
                 sequence: 1,
                 last_used: Instant::now(),
                 state: None,
             },
         );
-        Some(Lease::new(self, id))
+        Ok(Lease::new(self, id))
+    }
+
+    /// Closes every stream of `database` (it is being deleted), rolling back what they held.
+    pub fn close_database(&self, database: &DatabaseName) {
+        let closed: Vec<Entry> = {
+            let Ok(mut entries) = self.entries.lock() else {
+                return;
+            };
+            let ids: Vec<u64> = entries
+                .iter()
+                .filter(|(_, e)| &e.database == database)
+                .map(|(id, _)| *id)
+                .collect();
+            ids.iter().filter_map(|id| entries.remove(id)).collect()
+        };
+        // Dropped outside the lock: rolling back talks to the writer thread.
+        drop(closed);
     }
 
     /// Takes the stream a baton names out of the table for one request.
@@ -117,6 +297,7 @@ impl Streams {
         self: &Arc<Self>,
         baton: &str,
         database: &DatabaseName,
+        incarnation: u64,
     ) -> Result<(Lease, StreamState), BatonError> {
         let (id, sequence, db_name) = self.verify(baton)?;
         if db_name != database.as_str() {
@@ -124,6 +305,10 @@ impl Streams {
         }
         let mut entries = self.entries.lock().map_err(|_| BatonError::Unknown)?;
         let entry = entries.get_mut(&id).ok_or(BatonError::Unknown)?;
+        if entry.incarnation != incarnation {
+            // The database was deleted and its name given to a new one.
+            return Err(BatonError::Unknown);
+        }
         if entry.sequence != sequence || entry.state.is_none() {
             return Err(BatonError::Stale);
         }
@@ -148,15 +333,22 @@ impl Streams {
         }
     }
 
-    /// Closes streams idle for longer than the idle timeout, rolling back what they held. (A
-    /// stream holding the writer has it taken away sooner, by the engine's hold limit; the
-    /// stream itself stays, so that its client learns why.)
+    /// Closes streams idle for longer than the idle timeout, rolling back what they held, and
+    /// ends read transactions held past their limit. (A stream holding the writer has it
+    /// taken away sooner, by the engine's hold limit; a stream stays, so that its client
+    /// learns why.)
     pub fn sweep(&self) -> usize {
         let now = Instant::now();
         let expired: Vec<Entry> = {
             let Ok(mut entries) = self.entries.lock() else {
                 return 0;
             };
+            for state in entries.values_mut().filter_map(|e| e.state.as_mut()) {
+                // Ending it only drops a read-only connection: quick enough under the lock.
+                state
+                    .stream
+                    .expire_read_transaction(self.limits.read_transaction_timeout);
+            }
             let ids: Vec<u64> = entries
                 .iter()
                 // A stream in use (its state taken) is never idle.
@@ -281,7 +473,14 @@ mod tests {
             idle_timeout: Duration::from_secs(60),
             write_hold_limit: Duration::from_secs(5),
             write_wait_limit: Duration::from_secs(1),
-            max_streams: 2,
+            max_streams: 3,
+            max_streams_per_database: 2,
+            read_transaction_timeout: Duration::from_secs(5),
+            stored_sql: StoredSqlLimits {
+                per_stream: 100,
+                per_database: 150,
+                total: 250,
+            },
         })
     }
 
@@ -300,14 +499,56 @@ mod tests {
     }
 
     #[test]
-    fn the_stream_limit_is_enforced() {
+    fn the_stream_limits_are_enforced() {
         let streams = Arc::new(streams());
         let name = DatabaseName::parse("db").expect("valid");
-        let first = streams.open(name.clone()).expect("room for one");
-        let _second = streams.open(name.clone()).expect("room for two");
-        assert!(streams.open(name.clone()).is_none());
+        let other = DatabaseName::parse("other").expect("valid");
+        let first = streams.open(name.clone(), 1).expect("room for one");
+        let _second = streams.open(name.clone(), 1).expect("room for two");
+        assert_eq!(
+            streams.open(name.clone(), 1).err(),
+            Some(OpenRefusal::DatabaseFull),
+            "a database holds at most its share"
+        );
+        let _third = streams
+            .open(other.clone(), 1)
+            .expect("another database has room");
+        assert_eq!(streams.open(other, 1).err(), Some(OpenRefusal::ServerFull));
         // A lease dropped without being settled frees its slot.
         drop(first);
-        assert!(streams.open(name).is_some());
+        assert!(streams.open(name, 1).is_ok());
+    }
+
+    #[test]
+    fn stored_sql_is_bounded_per_stream_per_database_and_in_all() {
+        let streams = streams();
+        let db = DatabaseName::parse("db").expect("valid");
+        let other = DatabaseName::parse("other").expect("valid");
+        let mut first = streams.stored_sql(db.clone());
+        first.store(1, "x".repeat(60)).expect("fits");
+        assert_eq!(first.store(1, "y".into()), Err(StoreRefusal::IdInUse));
+        assert!(
+            first.store(2, "x".repeat(41)).is_err(),
+            "over the stream's share"
+        );
+        let mut second = streams.stored_sql(db.clone());
+        second.store(1, "x".repeat(90)).expect("fits");
+        assert!(
+            second.store(2, "x".repeat(1)).is_err(),
+            "over the database's share"
+        );
+        let mut third = streams.stored_sql(other.clone());
+        third.store(1, "x".repeat(100)).expect("fits");
+        let mut fourth = streams.stored_sql(other);
+        assert!(
+            fourth.store(1, "x".repeat(1)).is_err(),
+            "over the server's total"
+        );
+        drop(second);
+        fourth
+            .store(1, "x".repeat(1))
+            .expect("a closed stream gave its bytes back");
+        first.remove(1);
+        assert_eq!(streams.stored_sql_bytes(), 101);
     }
 }

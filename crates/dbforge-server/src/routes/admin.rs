@@ -258,9 +258,16 @@ pub async fn create_database(
     let catalog = Arc::clone(&state.catalog);
     let created = name.clone();
     let entry = blocking(move || {
-        catalog.create(&created, request.limits.max_size_bytes, || {
-            engine.create_database(&created).map_err(ApiError::from)
-        })
+        catalog.create(
+            &created,
+            request.limits.max_size_bytes,
+            || engine.create_database(&created).map_err(ApiError::from),
+            || {
+                if let Err(e) = engine.delete_database(&created) {
+                    tracing::error!(database = %created, error = %e, "could not remove the files of a database that was not registered");
+                }
+            },
+        )
     })
     .await?;
     tracing::info!(database = %name, "database created");
@@ -318,6 +325,9 @@ async fn delete(state: AppState, name: DatabaseName) -> ApiResult<ApiJson<Delete
         })
     })
     .await?;
+    // Its libSQL streams go too (rolling back what they held); their batons were bound to
+    // this database, not to its name, and would not reach a new database of the name anyway.
+    state.streams.close_database(&name);
     tracing::info!(database = %name, "database deleted");
     Ok(ApiJson(Deleted { deleted: name }))
 }

@@ -3,48 +3,13 @@
 use std::time::Instant;
 
 use axum::extract::State;
-use dbforge_api::{
-    BatchResult, ErrorEnvelope, QueryOptions, QueryRequest, QueryResponse, RowFormat,
-    StatementResult,
-};
-use dbforge_engine::{Statement, StatementOutput};
+use dbforge_api::{ErrorEnvelope, QueryRequest, QueryResponse};
+use dbforge_engine::Statement;
 
+use super::encode::{JsonAnswer, encoding};
 use super::{DbHandle, RequestDeadline};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::state::AppState;
-
-/// Shapes an engine result as the API's JSON.
-pub fn statement_result(output: StatementOutput, options: QueryOptions) -> StatementResult {
-    let lossless = options.lossless;
-    let rows = match options.row_format {
-        RowFormat::Arrays => output
-            .rows
-            .into_iter()
-            .map(|row| serde_json::Value::Array(row.iter().map(|v| v.to_json(lossless)).collect()))
-            .collect(),
-        RowFormat::Objects => output
-            .rows
-            .into_iter()
-            .map(|row| {
-                let object = output
-                    .columns
-                    .iter()
-                    .zip(&row)
-                    .map(|(c, v)| (c.clone(), v.to_json(lossless)))
-                    .collect::<serde_json::Map<_, _>>();
-                serde_json::Value::Object(object)
-            })
-            .collect(),
-    };
-    StatementResult {
-        columns: output.columns,
-        column_types: output.column_types,
-        rows,
-        rows_affected: output.rows_affected,
-        last_insert_rowid: output.last_insert_rowid,
-        truncated: output.truncated,
-    }
-}
 
 /// Run SQL: one statement (`sql` + `params`), or several atomically (`statements`).
 ///
@@ -66,10 +31,14 @@ pub async fn run_query(
     DbHandle(db): DbHandle,
     RequestDeadline(deadline): RequestDeadline,
     ApiJson(request): ApiJson<QueryRequest>,
-) -> ApiResult<ApiJson<QueryResponse>> {
+) -> ApiResult<JsonAnswer> {
     let options = request.options();
+    let sent_as = encoding(options);
     let (statements, single) = match (request.sql, request.statements) {
-        (Some(sql), None) => (vec![Statement::with_params(sql, request.params)], true),
+        (Some(sql), None) => (
+            vec![Statement::with_params(sql, request.params).encoded(sent_as)],
+            true,
+        ),
         (None, Some(list)) => {
             if !request.params.is_empty() {
                 return Err(ApiError::invalid_request(
@@ -81,7 +50,7 @@ pub async fn run_query(
             }
             (
                 list.into_iter()
-                    .map(|s| Statement::with_params(s.sql, s.params))
+                    .map(|s| Statement::with_params(s.sql, s.params).encoded(sent_as))
                     .collect(),
                 false,
             )
@@ -104,13 +73,7 @@ pub async fn run_query(
     let mut outputs = result?;
     if single && outputs.len() == 1 {
         let output = outputs.pop().unwrap_or_default();
-        return Ok(ApiJson(QueryResponse::Single(statement_result(
-            output, options,
-        ))));
+        return Ok(JsonAnswer::statement(output, options));
     }
-    let results = outputs
-        .into_iter()
-        .map(|o| statement_result(o, options))
-        .collect();
-    Ok(ApiJson(QueryResponse::Batch(BatchResult { results })))
+    Ok(JsonAnswer::batch(outputs, options))
 }

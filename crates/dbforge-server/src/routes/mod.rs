@@ -3,6 +3,8 @@
 
 mod admin;
 mod data;
+mod encode;
+pub use encode::ChargedBody;
 mod observe;
 pub(crate) mod ops;
 mod tables;

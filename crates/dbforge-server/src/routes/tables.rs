@@ -17,7 +17,7 @@ use utoipa::IntoParams;
 
 use super::{ApiQuery, DbHandle, RequestDeadline};
 use crate::error::{ApiError, ApiJson, ApiResult};
-use crate::routes::data::statement_result;
+use crate::routes::encode::{JsonAnswer, encoding};
 use crate::state::AppState;
 
 /// The `{name}` and `{table}` of a table route (the name is checked by `DbHandle`).
@@ -321,7 +321,7 @@ pub async fn read_rows(
     RequestDeadline(deadline): RequestDeadline,
     Path(path): Path<TablePath>,
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
-) -> ApiResult<ApiJson<RowsPage>> {
+) -> ApiResult<JsonAnswer> {
     let table_name = path.table;
     let max_limit = state.engine.config().limits.max_result_rows as u64;
     let q = parse_rows_query(pairs, max_limit)?;
@@ -387,7 +387,10 @@ pub async fn read_rows(
     params.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
     let mut outputs = db
         .execute(
-            vec![Statement::with_params(sql, Params::Positional(params))],
+            vec![
+                Statement::with_params(sql, Params::Positional(params))
+                    .encoded(encoding(QueryOptions::default())),
+            ],
             &deadline,
         )
         .await?;
@@ -409,13 +412,19 @@ pub async fn read_rows(
     }
     let next_after = if more && keyset { last_rowid } else { None };
     let next_offset = more.then_some(q.offset + q.limit);
-    let result = statement_result(output, QueryOptions::default());
-    Ok(ApiJson(RowsPage {
-        columns: result.columns,
-        rows: result.rows,
+    /// The fields of a `RowsPage` after its rows.
+    #[derive(serde::Serialize)]
+    struct Paging {
+        limit: u64,
+        offset: u64,
+        next_after: Option<i64>,
+        next_offset: Option<u64>,
+    }
+    let paging = Paging {
         limit: q.limit,
         offset: q.offset,
         next_after,
         next_offset,
-    }))
+    };
+    Ok(JsonAnswer::page(output, &paging))
 }

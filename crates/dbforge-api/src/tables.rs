@@ -105,6 +105,10 @@ pub struct TableInfo {
     pub columns: Vec<ColumnInfo>,
     pub indexes: Vec<IndexInfo>,
     pub foreign_keys: Vec<ForeignKeyInfo>,
+    /// Why the columns, indexes and foreign keys could not be read (a view whose definition
+    /// fails, say); they are empty then. Absent when all is well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

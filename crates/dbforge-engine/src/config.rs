@@ -70,6 +70,9 @@ pub struct EngineConfig {
     pub write_queue_depth: usize,
     /// Result bytes held in memory at once, over all requests (`server_busy` beyond).
     pub max_result_memory: usize,
+    /// Free bytes the data directory's disk keeps: below it, writes and new databases are
+    /// refused (`disk_full`).
+    pub min_free_disk: u64,
     /// Heap SQLite may use in all, process-wide (page caches, sorts, values): past it a
     /// statement fails with `server_busy` instead of the process running out of memory.
     pub sqlite_memory_limit: u64,
@@ -87,6 +90,7 @@ impl EngineConfig {
             write_queue_depth: 4_096,
             sqlite_memory_limit: 1 << 30,
             max_result_memory: 512 << 20,
+            min_free_disk: 64 << 20,
         }
     }
 }

@@ -11,13 +11,17 @@ use dbforge_api::{DatabaseName, ErrorCode, Params};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::deadline::Deadline;
+use crate::disk::DiskGuard;
 use crate::engine::EngineCounters;
 use crate::execute::{Run, Statement, StatementOutput, explain_stop, run_prepared};
 use crate::readers::{Reader, ReaderPool};
 use crate::results::{ResultBudget, ResultMemory};
 use crate::sandbox::Sandbox;
 use crate::split::split_statements;
-use crate::writer::{COUNT_TABLES_SQL, WriteSession, Writer, WriterThread};
+use crate::writer::{
+    COUNT_TABLES_SQL, MIN_WAL_LIMIT, WAL_KEPT_BYTES, WRITER_BUSY_TIMEOUT, WalBound, WriteSession,
+    Writer, WriterThread,
+};
 use crate::{DatabaseSettings, Durability, EngineConfig, EngineError, Limits};
 
 pub struct Database {
@@ -33,6 +37,7 @@ pub struct Database {
     last_used_ms: AtomicU64,
     known_writes: KnownWrites,
     result_memory: Arc<ResultMemory>,
+    disk: Arc<DiskGuard>,
 }
 
 /// SQL texts that SQLite reported as not read-only. Routing only: a text not in it is
@@ -73,18 +78,20 @@ impl Database {
         settings: DatabaseSettings,
         counters: Arc<EngineCounters>,
         result_memory: Arc<ResultMemory>,
+        disk: Arc<DiskGuard>,
     ) -> Result<Self, EngineError> {
         let setup = |e: rusqlite::Error| EngineError::internal(format!("opening {name}: {e}"));
         // No CREATE flag: a database that was deleted must not come back by being opened.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&path, flags).map_err(setup)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(setup)?;
+        conn.busy_timeout(WRITER_BUSY_TIMEOUT).map_err(setup)?;
         let synchronous = match config.durability {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
         };
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+             PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = {WAL_KEPT_BYTES};"
         ))
         .map_err(setup)?;
         let page_size: i64 = conn
@@ -111,6 +118,12 @@ impl Database {
             counters,
             table_count: Arc::clone(&table_count),
             result_memory: Arc::clone(&result_memory),
+            wal: WalBound {
+                path: wal_path(&path),
+                limit: settings.max_size_bytes.max(MIN_WAL_LIMIT),
+                full: false,
+            },
+            disk: Arc::clone(&disk),
         };
         let (tx, handle) = thread
             .spawn(name.as_str(), config.write_queue_depth)
@@ -127,6 +140,7 @@ impl Database {
             last_used_ms: AtomicU64::new(0),
             known_writes: KnownWrites::default(),
             result_memory,
+            disk,
         })
     }
 
@@ -314,6 +328,10 @@ impl Database {
         &self.result_memory
     }
 
+    pub(crate) fn disk(&self) -> &DiskGuard {
+        &self.disk
+    }
+
     /// Waits for the writer and lends it to an interactive transaction.
     pub(crate) async fn open_write_session(
         &self,
@@ -443,4 +461,11 @@ pub(crate) async fn joined<T>(
 ) -> Result<T, EngineError> {
     task.await
         .map_err(|e| EngineError::internal(format!("blocking task failed: {e}")))?
+}
+
+/// `{path}-wal`: the database's write-ahead log.
+pub(crate) fn wal_path(path: &std::path::Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
@@ -13,6 +13,7 @@ use std::time::SystemTime;
 use dbforge_api::{DatabaseName, ErrorCode};
 use rusqlite::{Connection, OpenFlags};
 
+use crate::disk::DiskGuard;
 use crate::results::ResultMemory;
 use crate::{Database, DatabaseSettings, EngineConfig, EngineError};
 
@@ -35,6 +36,7 @@ pub struct Engine {
     open: Mutex<HashMap<DatabaseName, Arc<Database>>>,
     counters: Arc<EngineCounters>,
     result_memory: Arc<ResultMemory>,
+    disk: Arc<DiskGuard>,
 }
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -48,6 +50,10 @@ impl Engine {
         })?;
         Ok(Self {
             result_memory: Arc::new(ResultMemory::new(config.max_result_memory)),
+            disk: Arc::new(DiskGuard::new(
+                config.data_dir.clone(),
+                config.min_free_disk,
+            )),
             config,
             open: Mutex::new(HashMap::new()),
             counters: Arc::default(),
@@ -60,6 +66,11 @@ impl Engine {
 
     pub fn counters(&self) -> &EngineCounters {
         &self.counters
+    }
+
+    /// The data directory's disk and its free space.
+    pub fn disk(&self) -> &DiskGuard {
+        &self.disk
     }
 
     /// Result bytes held in memory now, over all requests.
@@ -90,7 +101,8 @@ impl Engine {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Creates an empty database file in WAL mode. Blocking.
+    /// Creates an empty database file in WAL mode. Blocking. A creation that fails leaves no
+    /// file behind (a half-made one would take the name for good).
     pub fn create_database(&self, name: &DatabaseName) -> Result<(), EngineError> {
         let path = self.database_path(name);
         if path.exists() {
@@ -99,21 +111,50 @@ impl Engine {
                 format!("a database named {name} exists already"),
             ));
         }
-        let fail = |e: rusqlite::Error| EngineError::internal(format!("creating {name}: {e}"));
+        if self.disk.is_low() {
+            return Err(self.disk.refusal());
+        }
+        self.write_new_database(name, &path).inspect_err(|_| {
+            for leftover in self.sidecar_paths(name) {
+                let _ = fs::remove_file(leftover);
+            }
+        })
+    }
+
+    fn write_new_database(&self, name: &DatabaseName, path: &Path) -> Result<(), EngineError> {
+        let fail = |e: rusqlite::Error| {
+            let full = e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull);
+            let error = EngineError::internal(format!("creating {name}: {e}"));
+            if full {
+                self.disk.check();
+                EngineError::new(
+                    ErrorCode::DiskFull,
+                    "the server's disk is full: the database could not be created",
+                )
+            } else {
+                error
+            }
+        };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&path, flags).map_err(fail)?;
+        let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
         // Setting WAL writes the header, so the file is a complete, valid database at once.
         // SQLite's own syncs are off here: one fsync of the file and one of the directory
         // below make the new database durable with half the fsyncs SQLite would do.
         conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA journal_mode = WAL;")
             .map_err(fail)?;
         conn.close().map_err(|(_, e)| fail(e))?;
-        let sync = |p: &std::path::Path| fs::File::open(p).and_then(|f| f.sync_all());
-        sync(&path)
+        let sync = |p: &Path| fs::File::open(p).and_then(|f| f.sync_all());
+        sync(path)
             .and_then(|()| sync(&self.config.data_dir))
-            .map_err(|e| EngineError::internal(format!("syncing {}: {e}", path.display())))?;
+            .map_err(|e| {
+                if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) {
+                    self.disk.check();
+                    return self.disk.refusal();
+                }
+                EngineError::internal(format!("syncing {}: {e}", path.display()))
+            })?;
         Ok(())
     }
 
@@ -151,6 +192,7 @@ impl Engine {
             settings,
             Arc::clone(&self.counters),
             Arc::clone(&self.result_memory),
+            Arc::clone(&self.disk),
         )?);
         db.touch();
         open.insert(name.clone(), Arc::clone(&db));

@@ -5,6 +5,7 @@
 mod config;
 mod database;
 mod deadline;
+mod disk;
 mod engine;
 mod error;
 mod execute;
@@ -19,6 +20,7 @@ mod writer;
 pub use config::{DatabaseSettings, Durability, EngineConfig, Limits};
 pub use database::Database;
 pub use deadline::{CancelOnDrop, Deadline};
+pub use disk::DiskGuard;
 pub use engine::{Engine, EngineCounters, StoredDatabase};
 pub use error::EngineError;
 pub use execute::{Statement, StatementOutput};

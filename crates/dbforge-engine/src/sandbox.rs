@@ -340,9 +340,14 @@ fn refusal(action: &AuthAction<'_>, database: Option<&str>) -> Option<String> {
 
 /// The schema table under any of its names.
 fn is_schema_table(name: &str) -> bool {
-    ["sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema"]
-        .iter()
-        .any(|schema| name.eq_ignore_ascii_case(schema))
+    [
+        "sqlite_master",
+        "sqlite_schema",
+        "sqlite_temp_master",
+        "sqlite_temp_schema",
+    ]
+    .iter()
+    .any(|schema| name.eq_ignore_ascii_case(schema))
 }
 
 fn pragma_refusal(name: &str, has_value: bool) -> Option<String> {
@@ -379,7 +384,8 @@ mod tests {
     #[test]
     fn nothing_can_be_created_in_the_temp_schema_however_it_is_spelled() {
         let (conn, sandbox) = sandboxed();
-        conn.execute_batch("CREATE TABLE t(a)").expect("a main table");
+        conn.execute_batch("CREATE TABLE t(a)")
+            .expect("a main table");
         for sql in [
             "CREATE TEMP TABLE x(a)",
             "CREATE TABLE temp.x(a)",

@@ -216,21 +216,31 @@ pub fn describe_tables(
         .map_err(fail)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(fail)?;
-    heads
+    Ok(heads
         .into_iter()
         .map(|(name, kind, sql, without_rowid, strict)| {
-            Ok(TableInfo {
-                columns: columns(conn, &name).map_err(fail)?,
-                indexes: indexes(conn, &name).map_err(fail)?,
-                foreign_keys: foreign_keys(conn, &name).map_err(fail)?,
+            // One object that cannot be described (a view whose definition fails) is listed
+            // with its error; the others are described as usual.
+            let details = columns(conn, &name).and_then(|columns| {
+                Ok((columns, indexes(conn, &name)?, foreign_keys(conn, &name)?))
+            });
+            let (columns, indexes, foreign_keys, error) = match details {
+                Ok((columns, indexes, foreign_keys)) => (columns, indexes, foreign_keys, None),
+                Err(e) => (Vec::new(), Vec::new(), Vec::new(), Some(fail(e).message)),
+            };
+            TableInfo {
+                columns,
+                indexes,
+                foreign_keys,
+                error,
                 name,
                 kind,
                 sql,
                 without_rowid,
                 strict,
-            })
+            }
         })
-        .collect()
+        .collect())
 }
 
 fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<ColumnInfo>> {

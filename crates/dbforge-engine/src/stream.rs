@@ -44,7 +44,7 @@ enum Transaction {
     Write(WriteSession),
     /// `None` while a statement runs on it (the connection travels to a blocking thread).
     Read {
-        reader: Option<Reader>,
+        reader: Option<Box<Reader>>,
         since: std::time::Instant,
     },
 }
@@ -177,7 +177,7 @@ impl Stream {
                 Verb::BeginReadOnly => {
                     let reader = db.begin_read_transaction().await?;
                     self.transaction = Some(Transaction::Read {
-                        reader: Some(reader),
+                        reader: Some(Box::new(reader)),
                         since: std::time::Instant::now(),
                     });
                     return Ok(StatementOutput::default());
@@ -268,6 +268,7 @@ impl Stream {
                 (result, was_in_transaction)
             })
             .await?;
+        let result = result.map_err(|e| db.disk().explain(e));
         let ends_transactions = matches!(verb, Verb::Commit | Verb::Rollback | Verb::SavepointEnd);
         if was_in_transaction && self.transaction.is_none() && !ends_transactions {
             let reason = match &result {

@@ -18,6 +18,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::deadline::Deadline;
+use crate::disk::DiskGuard;
 use crate::engine::EngineCounters;
 use crate::execute::{Prepare, Statement, StatementOutput, run_statement};
 use crate::results::{ResultBudget, ResultMemory};
@@ -77,6 +78,10 @@ pub(crate) struct SessionShared {
     pub(crate) expired: AtomicBool,
 }
 
+/// How long the writer's connection waits for a lock (only checkpoints ever wait: the
+/// writer is the database's only writer).
+pub(crate) const WRITER_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// SQLite's code for a locked database (`SQLITE_BUSY`).
 const SQLITE_BUSY: i32 = 5;
 
@@ -93,7 +98,29 @@ pub(crate) struct WriterThread {
     /// Tables in the database, kept current after schema changes.
     pub(crate) table_count: Arc<AtomicU64>,
     pub(crate) result_memory: Arc<ResultMemory>,
+    /// The write-ahead log and what it may hold (see [`WalBound`]).
+    pub(crate) wal: WalBound,
+    /// The data directory's disk: no writes while it is nearly full.
+    pub(crate) disk: Arc<DiskGuard>,
 }
+
+/// The write-ahead log's bound. Checkpoints reset the log only when no reader holds an older
+/// snapshot, so a long read transaction lets it grow with every write; past `limit` bytes
+/// (the database's quota, at least [`MIN_WAL_LIMIT`]) the writer checkpoints at once, and
+/// refuses writes while that cannot bring the log back under the limit.
+pub(crate) struct WalBound {
+    pub(crate) path: std::path::PathBuf,
+    pub(crate) limit: u64,
+    /// Set while the log is over its limit.
+    pub(crate) full: bool,
+}
+
+/// The least a database's write-ahead log may hold, whatever its quota: room for the usual
+/// cycle of writes between automatic checkpoints (1,000 pages).
+pub(crate) const MIN_WAL_LIMIT: u64 = 8 << 20;
+
+/// What a checkpoint that resets the log leaves of it on disk (`journal_size_limit`).
+pub(crate) const WAL_KEPT_BYTES: u64 = 4 << 20;
 
 impl WriterThread {
     pub(crate) fn spawn(
@@ -139,8 +166,13 @@ impl WriterThread {
                 Job::Write(job) => job,
                 Job::Session(session) => {
                     waiting.fetch_sub(1, Ordering::Relaxed);
+                    if let Some(full) = self.refuse_writes() {
+                        let _ = session.opened.send(Err(full));
+                        continue;
+                    }
                     self.run_session(session, closing);
                     self.after_commit(&mut schema_version);
+                    self.bound_wal();
                     continue;
                 }
             };
@@ -173,16 +205,83 @@ impl WriterThread {
                 }
             }
             waiting.fetch_sub(jobs.len(), Ordering::Relaxed);
+            if let Some(full) = self.refuse_writes() {
+                for job in jobs {
+                    let _ = job.reply.send(Err(full.clone()));
+                }
+                continue;
+            }
             let (replies, commit_time) = self.commit_group(&jobs);
             last_commit = commit_time;
             in_flight = jobs.len() + waiting.load(Ordering::Relaxed);
             self.after_commit(&mut schema_version);
+            self.bound_wal();
             for (job, reply) in jobs.into_iter().zip(replies) {
+                let reply = reply.map_err(|e| self.disk.explain(e));
                 // The requester may have gone away (client disconnected); nothing to do then.
                 let _ = job.reply.send(reply);
             }
         }
         self.checkpoint_and_close();
+    }
+
+    /// Checks the log after a commit: past its limit, checkpoint it now, and note whether
+    /// that brought it back under (see [`WalBound`]).
+    fn bound_wal(&mut self) {
+        if self.wal_bytes() > self.wal.limit {
+            self.checkpoint_now();
+            self.wal.full = self.wal_bytes() > self.wal.limit;
+            if self.wal.full {
+                tracing::warn!(
+                    wal_bytes = self.wal_bytes(),
+                    limit = self.wal.limit,
+                    "a database's write-ahead log is over its limit (a long read transaction \
+                     keeps it from being reset); its writes are refused until it is back under"
+                );
+            }
+        }
+    }
+
+    /// The error for writes refused now (the disk is nearly full, or the log is over its
+    /// limit), or `None` when writes may go on (after a checkpoint, if the log was over).
+    fn refuse_writes(&mut self) -> Option<EngineError> {
+        if self.disk.is_low() {
+            return Some(self.disk.refusal());
+        }
+        if !self.wal.full {
+            return None;
+        }
+        self.checkpoint_now();
+        self.wal.full = self.wal_bytes() > self.wal.limit;
+        self.wal.full.then(|| {
+            EngineError::new(
+                ErrorCode::DatabaseFull,
+                format!(
+                    "the database's write-ahead log holds {} bytes, over its limit of {} (the \
+                     database's quota): a long read transaction keeps it from being \
+                     checkpointed; writes resume once that transaction ends",
+                    self.wal_bytes(),
+                    self.wal.limit
+                ),
+            )
+        })
+    }
+
+    fn wal_bytes(&self) -> u64 {
+        std::fs::metadata(&self.wal.path).map_or(0, |m| m.len())
+    }
+
+    /// Checkpoints the whole log and truncates it, without waiting for readers: one still
+    /// on an old snapshot makes it stop where that snapshot starts.
+    fn checkpoint_now(&self) {
+        let _ = self.conn.busy_timeout(Duration::ZERO);
+        if let Err(e) = self
+            .sandbox
+            .query_internal(&self.conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+        {
+            tracing::debug!(error = %e, "checkpoint on pressure failed");
+        }
+        let _ = self.conn.busy_timeout(WRITER_BUSY_TIMEOUT);
     }
 
     /// Follows schema changes (the table count) after a commit.

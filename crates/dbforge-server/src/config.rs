@@ -55,6 +55,18 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{s:?} is too large"))
 }
 
+/// Descriptors the server keeps for its own files beyond databases and connections (the
+/// catalog and its log, the key file, the listener, logs, the runtime).
+const OWN_DESCRIPTORS: u64 = 64;
+
+/// A file mode mask in octal: `077`, `0027`.
+fn parse_octal(s: &str) -> Result<u32, String> {
+    u32::from_str_radix(s.trim(), 8)
+        .ok()
+        .filter(|mask| *mask <= 0o777)
+        .ok_or_else(|| format!("{s:?} is not a file mode mask (examples: 077, 027)"))
+}
+
 fn parse_size_usize(s: &str) -> Result<usize, String> {
     parse_size(s).and_then(|n| usize::try_from(n).map_err(|e| e.to_string()))
 }
@@ -136,6 +148,12 @@ pub struct ServeConfig {
     /// statement fails with `server_busy` instead of the process running out of memory.
     #[arg(long, env = "DBFORGE_SQLITE_MEMORY_LIMIT", value_parser = parse_size, default_value = "1GiB")]
     pub sqlite_memory_limit: u64,
+
+    /// Free space the data directory's disk keeps: below it, writes and new databases are
+    /// refused (`507 disk_full`) and `/ready` says not ready, so that what is stored can still
+    /// be read, checkpointed and deleted.
+    #[arg(long, env = "DBFORGE_MIN_FREE_DISK", value_parser = parse_size, default_value = "64MiB")]
+    pub min_free_disk: u64,
 
     /// Databases kept open at once; the least recently used beyond it are closed.
     #[arg(long, env = "DBFORGE_MAX_OPEN_DATABASES", default_value_t = 256)]
@@ -232,6 +250,11 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_SHUTDOWN_TIMEOUT", value_parser = parse_duration, default_value = "10s")]
     pub shutdown_timeout: Duration,
 
+    /// File mode creation mask: the default keeps the data directory (0700), databases,
+    /// their logs and the catalog (0600) to the server's own user. `027` lets its group read.
+    #[arg(long, env = "DBFORGE_UMASK", value_parser = parse_octal, default_value = "077")]
+    pub umask: u32,
+
     /// Log format.
     #[arg(long, env = "DBFORGE_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -264,6 +287,7 @@ impl ServeConfig {
         config.write_queue_depth = self.write_queue_depth.max(1);
         config.sqlite_memory_limit = self.sqlite_memory_limit;
         config.max_result_memory = self.max_result_memory;
+        config.min_free_disk = self.min_free_disk;
         config
     }
 
@@ -286,6 +310,8 @@ impl ServeConfig {
     /// The connection bounds, with the connection limit lowered to fit `descriptors`.
     pub fn connection_limits(&self, descriptors: u64) -> crate::listener::ConnectionLimits {
         crate::listener::ConnectionLimits {
+            // Leave room under the descriptor limit even for settings not fitted to it
+            // (servers started in-process by tests).
             max_connections: crate::listener::connections_that_fit(
                 descriptors,
                 self.max_connections,
@@ -295,6 +321,39 @@ impl ServeConfig {
             max_head_bytes: self.max_header_bytes.max(8 * 1024),
             max_connections_per_ip: self.max_connections_per_ip.max(1),
         }
+    }
+
+    /// These settings with the connections, open databases and libSQL streams cut to what a
+    /// limit of `descriptors` open files can hold: a connection takes one descriptor, an open
+    /// database about two per connection to it (its writer and readers) and one for its
+    /// shared memory, a stream's read transaction two.
+    pub fn fitted_to(mut self, descriptors: u64) -> Self {
+        let per_database = 1 + 2 * (1 + self.readers_per_database.max(1) as u64);
+        let wanted = self.max_connections as u64;
+        let needed = OWN_DESCRIPTORS
+            + wanted
+            + per_database * self.max_open_databases as u64
+            + 2 * self.max_streams as u64;
+        if descriptors >= needed {
+            return self;
+        }
+        // Half for connections; of the rest, a quarter for streams, the others for databases.
+        let connections = wanted.min(descriptors / 2).max(16);
+        let room = descriptors.saturating_sub(connections + OWN_DESCRIPTORS);
+        let streams = (room / 8).clamp(1, self.max_streams as u64);
+        let open = ((room - 2 * streams) / per_database).clamp(1, self.max_open_databases as u64);
+        tracing::warn!(
+            descriptors,
+            max_connections = connections,
+            max_open_databases = open,
+            max_streams = streams,
+            "the descriptor limit is lower than the configured connections, open databases and \
+             streams need; they are lowered to fit (raise `ulimit -n` to keep them)"
+        );
+        self.max_connections = usize::try_from(connections).unwrap_or(self.max_connections);
+        self.max_open_databases = usize::try_from(open).unwrap_or(self.max_open_databases);
+        self.max_streams = usize::try_from(streams).unwrap_or(self.max_streams);
+        self
     }
 
     pub fn forge_dir(&self) -> PathBuf {
@@ -345,6 +404,41 @@ pub fn read_config_file(path: &Path, known: &[String]) -> Result<Vec<(String, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn defaults() -> ServeConfig {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Args {
+            #[command(flatten)]
+            serve: ServeConfig,
+        }
+        Args::parse_from(["dbforge"]).serve
+    }
+
+    #[test]
+    fn settings_are_cut_to_the_descriptor_limit() {
+        let roomy = defaults().fitted_to(1 << 20);
+        assert_eq!(roomy.max_connections, defaults().max_connections);
+        assert_eq!(roomy.max_open_databases, defaults().max_open_databases);
+        let tight = defaults().fitted_to(1024);
+        assert_eq!(tight.max_connections, 512);
+        let per_database = 1 + 2 * (1 + tight.readers_per_database as u64);
+        let files = OWN_DESCRIPTORS
+            + 2 * tight.max_streams as u64
+            + per_database * tight.max_open_databases as u64;
+        assert!(
+            tight.max_open_databases >= 16 && tight.max_streams >= 32,
+            "{tight:?}"
+        );
+        assert!(files + 512 <= 1024, "{files} descriptors for files");
+    }
+
+    #[test]
+    fn umasks_are_octal() {
+        assert_eq!(parse_octal("077"), Ok(0o77));
+        assert_eq!(parse_octal("0027"), Ok(0o27));
+        assert!(parse_octal("8").is_err() && parse_octal("1000").is_err());
+    }
 
     #[test]
     fn sizes_take_binary_suffixes() {

@@ -145,10 +145,94 @@ impl<S: Send + Sync> FromRequest<S> for ApiBytes {
     }
 }
 
-/// `axum::Json` whose rejections use our envelope, so a malformed body gets a clear JSON error.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON body, and JSON answers: like `axum::Json`, but every refusal uses our envelope, and
+/// an integer literal beyond 64 bits is refused instead of silently becoming a float (JSON
+/// parsers read such a number as a double, losing digits).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let json = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json_type);
+        if !json {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON with the header Content-Type: application/json",
+            ));
+        }
+        let ApiBytes(body) = ApiBytes::from_request(request, state).await?;
+        if let Some(literal) = oversized_integer(&body) {
+            return Err(ApiError::invalid_request(format!(
+                "the integer {literal} does not fit in 64 bits (SQLite's integers); send it as a \
+                 string, or as a real number with a decimal point"
+            )));
+        }
+        serde_json::from_slice(&body).map(ApiJson).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidJson,
+                format!("the body is not valid: {e}"),
+            )
+        })
+    }
+}
+
+/// The first integer literal in the JSON text `body` (outside strings) that does not fit in
+/// a signed 64-bit integer.
+pub fn oversized_integer(body: &[u8]) -> Option<String> {
+    let mut i = 0;
+    let mut in_string = false;
+    while i < body.len() {
+        let b = body[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'-' | b'0'..=b'9' => {
+                let end = body[i..]
+                    .iter()
+                    .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                    .map_or(body.len(), |p| i + p);
+                let token = &body[i..end];
+                let integral = !token.iter().any(|c| matches!(c, b'.' | b'e' | b'E'));
+                // Up to 18 digits always fits; only longer literals need a look.
+                if integral && token.len() > 18 {
+                    let text = String::from_utf8_lossy(token);
+                    if text.parse::<i64>().is_err() {
+                        return Some(text.into_owned());
+                    }
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether a `Content-Type` is JSON: `application/json` (with parameters or not), or a
+/// JSON-based type such as `application/problem+json`.
+fn is_json_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > "application/".len()
+            && essence[.."application/".len()].eq_ignore_ascii_case("application/")
+            && essence.to_ascii_lowercase().ends_with("+json"))
+}
 
 impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
@@ -157,3 +241,32 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::oversized_integer;
+
+    #[test]
+    fn integers_beyond_64_bits_are_found_outside_strings_only() {
+        assert_eq!(
+            oversized_integer(br#"{"params": [1, 100000000000000000000]}"#).as_deref(),
+            Some("100000000000000000000")
+        );
+        assert_eq!(
+            oversized_integer(b"[-9223372036854775809]").as_deref(),
+            Some("-9223372036854775809")
+        );
+        for fine in [
+            br#"[9223372036854775807, -9223372036854775808]"#.as_slice(),
+            br#"["100000000000000000000", 1e300, 1.5, 100000000000000000000.0]"#,
+            br#"{"sql": "SELECT 100000000000000000000 \" 100000000000000000000"}"#,
+        ] {
+            assert_eq!(
+                oversized_integer(fine),
+                None,
+                "{}",
+                String::from_utf8_lossy(fine)
+            );
+        }
+    }
+}

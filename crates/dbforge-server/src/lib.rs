@@ -94,9 +94,25 @@ impl Gateway {
 pub async fn serve(config: ServeConfig) -> Result<(), String> {
     telemetry::init_logging(config.log_format, &config.log);
     let _ = telemetry::prometheus();
+    // Before anything creates a file: databases, their logs, the catalog and the key file are
+    // the owner's alone unless the operator says otherwise.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(config.umask));
     // Before anything opens files: databases, the catalog and connections all need
     // descriptors, and the usual soft limit of 1,024 is far below what the process may use.
-    listener::raise_descriptor_limit();
+    let descriptors = listener::raise_descriptor_limit();
+    let config = config.fitted_to(descriptors);
+    if config.dev
+        && config
+            .admin_key
+            .as_deref()
+            .is_some_and(|k| k.trim().chars().count() < auth::MIN_ADMIN_KEY_CHARS)
+    {
+        tracing::warn!(
+            "DEVELOPMENT MODE: the configured admin key is shorter than {} characters; it would \
+             be refused without --dev",
+            auth::MIN_ADMIN_KEY_CHARS
+        );
+    }
     // Bind first: a start that cannot listen must not generate (and never show) a key.
     let listener = TcpListener::bind(config.listen)
         .await
@@ -113,6 +129,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     }
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%address, data_dir = %config.data_dir.display(), "listening");
+    warn_if_shared(&config.data_dir);
     if config.dev {
         tracing::warn!(
             "DEVELOPMENT MODE: the well-known key {} is accepted; never expose this server",
@@ -130,6 +147,20 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Warns when other users may read the data directory (it was made before, or elsewhere).
+fn warn_if_shared(data_dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Ok(meta) = std::fs::metadata(data_dir)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            data_dir = %data_dir.display(),
+            mode = format!("{:o}", meta.permissions().mode() & 0o777),
+            "the data directory is open to other users; `chmod 700` it unless that is meant"
+        );
+    }
 }
 
 /// What a person starting the server needs: where it is and which key to use.
@@ -170,15 +201,19 @@ pub async fn serve_with(
     let idle_timeout = state.engine.config().idle_timeout;
     let engine = Arc::clone(&state.engine);
     let housekeeping = tokio::spawn(async move {
+        // Every second at most: the disk's free space is measured on the same beat.
         let mut tick = tokio::time::interval(
-            (idle_timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(15)),
+            (idle_timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(1)),
         );
         loop {
             tick.tick().await;
             let engine = Arc::clone(&engine);
-            let closed = tokio::task::spawn_blocking(move || engine.close_idle())
-                .await
-                .unwrap_or(0);
+            let closed = tokio::task::spawn_blocking(move || {
+                engine.disk().check();
+                engine.close_idle()
+            })
+            .await
+            .unwrap_or(0);
             if closed > 0 {
                 tracing::debug!(closed, "closed idle databases");
             }

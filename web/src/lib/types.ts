@@ -161,6 +161,8 @@ export interface TableInfo {
   columns: ColumnInfo[];
   indexes: IndexInfo[];
   foreign_keys: ForeignKeyInfo[];
+  /** Why the columns, indexes and foreign keys could not be read (they are empty then). */
+  error?: string;
 }
 
 export interface TableList {

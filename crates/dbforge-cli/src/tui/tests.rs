@@ -53,6 +53,7 @@ fn table(name: &str, columns: Vec<ColumnInfo>) -> TableInfo {
         columns,
         indexes: Vec::new(),
         foreign_keys: Vec::new(),
+        error: None,
     }
 }
 

@@ -534,19 +534,19 @@ mod tests {
         let mut second = streams.stored_sql(db.clone());
         second.store(1, "x".repeat(90)).expect("fits");
         assert!(
-            second.store(2, "x".repeat(1)).is_err(),
+            second.store(2, "x".to_owned()).is_err(),
             "over the database's share"
         );
         let mut third = streams.stored_sql(other.clone());
         third.store(1, "x".repeat(100)).expect("fits");
         let mut fourth = streams.stored_sql(other);
         assert!(
-            fourth.store(1, "x".repeat(1)).is_err(),
+            fourth.store(1, "x".to_owned()).is_err(),
             "over the server's total"
         );
         drop(second);
         fourth
-            .store(1, "x".repeat(1))
+            .store(1, "x".to_owned())
             .expect("a closed stream gave its bytes back");
         first.remove(1);
         assert_eq!(streams.stored_sql_bytes(), 101);

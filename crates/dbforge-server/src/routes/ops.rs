@@ -19,22 +19,36 @@ pub async fn health() -> ApiJson<HealthStatus> {
     })
 }
 
-/// Readiness: the catalog is loaded and the data directory is writable.
+/// Readiness: the catalog is loaded, the data directory is writable and its disk has room.
 #[utoipa::path(get, path = "/ready", tag = "ops",
     responses((status = 200, body = HealthStatus), (status = 503, body = dbforge_api::ErrorEnvelope)))]
 pub async fn ready(State(state): State<AppState>) -> Result<ApiJson<HealthStatus>, ApiError> {
-    let dir = state.engine.config().data_dir.clone();
-    let writable = tokio::task::spawn_blocking(move || {
-        std::fs::metadata(&dir)
+    let engine = std::sync::Arc::clone(&state.engine);
+    let (writable, low_on_disk) = tokio::task::spawn_blocking(move || {
+        let writable = std::fs::metadata(&engine.config().data_dir)
             .map(|m| m.is_dir() && !m.permissions().readonly())
-            .unwrap_or(false)
+            .unwrap_or(false);
+        engine.disk().check();
+        (writable, engine.disk().is_low())
     })
     .await
-    .unwrap_or(false);
+    .unwrap_or((false, false));
     if !writable {
         return Err(ApiError::new(
             ErrorCode::NotReady,
             "the data directory is not writable",
+        ));
+    }
+    if low_on_disk {
+        let disk = state.engine.disk();
+        return Err(ApiError::new(
+            ErrorCode::NotReady,
+            format!(
+                "disk_full: the data directory's disk has {} bytes free, under the {} the server \
+                 keeps (--min-free-disk); writes and new databases are refused",
+                disk.free_bytes(),
+                disk.min_free()
+            ),
         ));
     }
     Ok(ApiJson(HealthStatus {

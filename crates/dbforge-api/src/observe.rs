@@ -104,6 +104,49 @@ pub struct ServerLimits {
     pub transaction_busy_timeout_ms: u64,
     /// libSQL streams open at once.
     pub max_streams: u64,
+    /// libSQL streams open at once on one database.
+    #[serde(default)]
+    pub max_streams_per_database: u64,
+    /// libSQL read transactions: the longest one stays open.
+    #[serde(default)]
+    pub read_transaction_timeout_ms: u64,
+    /// Bytes of SQL stored per libSQL stream, per database and in all.
+    #[serde(default)]
+    pub max_stored_sql_per_stream: u64,
+    #[serde(default)]
+    pub max_stored_sql_per_database: u64,
+    #[serde(default)]
+    pub max_stored_sql: u64,
+    /// The longest a request may take, its body included.
+    #[serde(default)]
+    pub request_timeout_ms: u64,
+    /// The longest a client may take to send a body.
+    #[serde(default)]
+    pub body_read_timeout_ms: u64,
+    /// The longest a client may take to send a request head, and an idle connection's life.
+    #[serde(default)]
+    pub header_read_timeout_ms: u64,
+    /// Connections open at once, and per client address.
+    #[serde(default)]
+    pub max_connections: u64,
+    #[serde(default)]
+    pub max_connections_per_ip: u64,
+    /// Request bodies, and results, held in memory at once over all requests.
+    #[serde(default)]
+    pub max_body_memory: u64,
+    #[serde(default)]
+    pub max_result_memory: u64,
+    /// Largest string or blob, and most parameters of one statement.
+    #[serde(default)]
+    pub max_value_bytes: u64,
+    #[serde(default)]
+    pub max_sql_params: u64,
+    /// SQLite's heap, process-wide.
+    #[serde(default)]
+    pub sqlite_memory_limit: u64,
+    /// Free disk kept: below it, writes and new databases are refused.
+    #[serde(default)]
+    pub min_free_disk: u64,
 }
 
 /// `GET /admin/config`: the effective configuration. Secrets never appear: the admin key is

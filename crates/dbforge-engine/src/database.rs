@@ -372,10 +372,16 @@ impl Database {
     ) -> Result<ReadAttempt, EngineError> {
         let timeout = self.limits.statement_timeout;
         let mut prepared = Vec::with_capacity(statements.len());
+        // A lone statement (most reads) is watched once, from its prepare to its end.
+        let mut lone_watch = None;
         for (i, s) in statements.iter().enumerate() {
             let running = reader.sandbox.start_statement(timeout, deadline)?;
             let outcome = reader.conn.prepare_cached(&s.sql);
-            drop(running);
+            if statements.len() == 1 && outcome.is_ok() {
+                lone_watch = Some(running);
+            } else {
+                drop(running);
+            }
             match outcome {
                 Ok(stmt) if stmt.readonly() => prepared.push(stmt),
                 Ok(_) => {
@@ -414,22 +420,23 @@ impl Database {
                 whole: s.whole_result,
                 encoding: s.encoding,
             };
-            let outcome = reader
-                .sandbox
-                .start_statement(timeout, deadline)
-                .and_then(|running| {
-                    let output = run_prepared(
-                        &reader.conn,
-                        &reader.sandbox,
-                        stmt,
-                        run,
-                        &self.limits,
-                        &mut budget,
-                        deadline,
-                    );
-                    drop(running);
-                    output
-                });
+            let watched = match lone_watch.take() {
+                Some(running) => Ok(running),
+                None => reader.sandbox.start_statement(timeout, deadline),
+            };
+            let outcome = watched.and_then(|running| {
+                let output = run_prepared(
+                    &reader.conn,
+                    &reader.sandbox,
+                    stmt,
+                    run,
+                    &self.limits,
+                    &mut budget,
+                    deadline,
+                );
+                drop(running);
+                output
+            });
             match outcome {
                 Ok(output) => outputs.push(output),
                 Err(e) => {

@@ -39,20 +39,34 @@ pub fn wire_size(value: &Value) -> usize {
         Value::Integer(i) => decimal_digits(i.unsigned_abs()) + usize::from(*i < 0),
         Value::Real(_) => 24,
         Value::Text(t) => {
-            // `\"`, `\\` and the common controls take two bytes, other controls `\u00XX`.
-            let escapes: usize = t
-                .bytes()
-                .map(|b| match b {
-                    b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
-                    0..0x20 => 5,
-                    _ => 0,
-                })
-                .sum();
+            let mut escapes = 0;
+            for &b in t.as_bytes() {
+                escapes += usize::from(ESCAPE_EXTRA[usize::from(b)]);
+            }
             t.len() + 2 + escapes
         }
         Value::Blob(b) => b.len().div_ceil(3) * 4 + 13,
     }
 }
+
+/// Bytes JSON adds to escape each byte of a string: `\"`, `\\` and the common controls
+/// take two bytes, the other controls six (`\u00XX`).
+const ESCAPE_EXTRA: [u8; 256] = {
+    let mut extra = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        extra[b] = 5;
+        b += 1;
+    }
+    extra[b'"' as usize] = 1;
+    extra[b'\\' as usize] = 1;
+    extra[b'\n' as usize] = 1;
+    extra[b'\r' as usize] = 1;
+    extra[b'\t' as usize] = 1;
+    extra[0x08] = 1;
+    extra[0x0c] = 1;
+    extra
+};
 
 fn decimal_digits(mut n: u64) -> usize {
     let mut digits = 1;

@@ -79,6 +79,10 @@ pub async fn guard_request(
     });
     request.extensions_mut().insert(deadline.clone());
     let request = request.map(|body| {
+        // A request without a body (most GETs) needs no timer for it.
+        if body.is_end_stream() {
+            return body;
+        }
         Body::new(GuardedBody {
             inner: body,
             timeout: Box::pin(tokio::time::sleep(config.body_read_timeout)),

@@ -225,6 +225,7 @@ impl IntoResponse for JsonAnswer {
             Body::new(Streamed {
                 first: Some(first),
                 rest: self,
+                since_yield: 0,
             })
         };
         let mut response = body.into_response();
@@ -240,7 +241,14 @@ impl IntoResponse for JsonAnswer {
 struct Streamed {
     first: Option<Bytes>,
     rest: JsonAnswer,
+    /// Bytes written since this body last let other tasks run.
+    since_yield: usize,
 }
+
+/// How much a large answer writes before it lets the executor run other tasks: writing is
+/// work on an executor thread, and a fast reader would otherwise keep one busy with a whole
+/// answer of tens of megabytes while `/health` and everyone else wait.
+const YIELD_EVERY_BYTES: usize = CHUNK_BYTES;
 
 impl HttpBody for Streamed {
     type Data = Bytes;
@@ -248,12 +256,20 @@ impl HttpBody for Streamed {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.since_yield >= YIELD_EVERY_BYTES {
+            self.since_yield = 0;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         let next = match self.first.take() {
             Some(first) => Some(first),
             None => self.rest.next_chunk(),
         };
+        if let Some(chunk) = &next {
+            self.since_yield += chunk.len();
+        }
         Poll::Ready(next.map(|chunk| Ok(Frame::data(chunk))))
     }
 

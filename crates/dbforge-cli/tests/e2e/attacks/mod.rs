@@ -4,7 +4,13 @@
 //! bound, and that it never exits. One module per class of finding.
 
 mod connections;
+mod observability;
+mod results;
+mod sandbox;
+mod smaller;
 mod statements;
+mod storage;
+mod streams;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,7 +34,7 @@ pub const BYSTANDER: &str = "bystander";
 pub struct Siege {
     pub server: Server,
     pub api: Api,
-    pub _data: tempfile::TempDir,
+    pub data: tempfile::TempDir,
 }
 
 /// What the prober saw while an attack ran.
@@ -39,6 +45,9 @@ pub struct Watch {
     pub slowest_bystander: Duration,
     pub failures: Vec<String>,
     pub peak_rss_bytes: u64,
+    /// Probes that took longer than [`PROBE_LIMIT`]: when (since the prober started) and
+    /// how long each part took.
+    pub slow: Vec<String>,
 }
 
 impl Siege {
@@ -58,11 +67,7 @@ impl Siege {
         let api = Api::new(server.url(), Some(ADMIN_KEY));
         api.spawn(BYSTANDER).await;
         api.query(BYSTANDER, "SELECT 1", json!([])).await;
-        Self {
-            server,
-            api,
-            _data: data,
-        }
+        Self { server, api, data }
     }
 
     pub fn url(&self) -> &str {
@@ -82,6 +87,14 @@ impl Siege {
             thread::spawn(move || probe(&url, pid, &stop, &seen))
         };
         let result = attack.await;
+        // A quick attack may end before the first probe: let one finish, so the server is
+        // seen serving others at least once around it.
+        let waited = Instant::now();
+        while seen.lock().expect("probe results").probes == 0
+            && waited.elapsed() < Duration::from_secs(5)
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         stop.store(true, Ordering::Relaxed);
         prober.join().expect("the prober ends");
         let watch = seen.lock().expect("probe results").clone();
@@ -137,7 +150,9 @@ fn probe(url: &str, pid: u32, stop: &AtomicBool, seen: &Mutex<Watch>) {
     runtime.block_on(async {
         // From an address of its own: an attacker on 127.0.0.1 cannot take its connections.
         let api = Api::connecting_from(url, Some(ADMIN_KEY), Some(PROBE_ADDRESS.into()));
+        let began = Instant::now();
         while !stop.load(Ordering::Relaxed) {
+            let at = began.elapsed();
             let started = Instant::now();
             let health = api.try_send(reqwest::Method::GET, "/health", None).await;
             let health_took = started.elapsed();
@@ -145,7 +160,15 @@ fn probe(url: &str, pid: u32, stop: &AtomicBool, seen: &Mutex<Watch>) {
             let bystander = api.try_query(BYSTANDER, "SELECT 1 AS one", json!([])).await;
             let bystander_took = started.elapsed();
             let rss = rss_bytes(pid);
-            record(seen, health_took, bystander_took, rss, health, bystander);
+            record(
+                seen,
+                at,
+                health_took,
+                bystander_took,
+                rss,
+                health,
+                bystander,
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     });
@@ -156,6 +179,7 @@ type Answer = reqwest::Result<(reqwest::StatusCode, serde_json::Value)>;
 /// Adds one round of probes to what the prober saw.
 fn record(
     seen: &Mutex<Watch>,
+    at: Duration,
     health_took: Duration,
     bystander_took: Duration,
     rss: u64,
@@ -164,6 +188,11 @@ fn record(
 ) {
     let mut watch = seen.lock().expect("probe results");
     watch.probes += 1;
+    if health_took.max(bystander_took) >= PROBE_LIMIT {
+        watch.slow.push(format!(
+            "at {at:?}: health {health_took:?}, bystander {bystander_took:?}"
+        ));
+    }
     watch.slowest_health = watch.slowest_health.max(health_took);
     watch.slowest_bystander = watch.slowest_bystander.max(bystander_took);
     watch.peak_rss_bytes = watch.peak_rss_bytes.max(rss);

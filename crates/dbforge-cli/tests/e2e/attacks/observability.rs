@@ -1,0 +1,127 @@
+//! What anonymous clients could do to the server's own records: metric labels without bound,
+//! an activity log flushed by refused requests; and the headers browsers need.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::Siege;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn made_up_methods_cannot_blow_up_the_metrics() {
+    let siege = Siege::start(&[]).await;
+    let client = reqwest::Client::new();
+    let attack = async {
+        // 2,000 requests, each with a different 1,000-letter method: each was a label value.
+        for i in 0..2_000 {
+            let method = format!("{:A>1000}", i);
+            let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a token");
+            let _ = client
+                .request(method, format!("{}/health", siege.url()))
+                .send()
+                .await;
+        }
+    };
+    let ((), watch) = siege.during(attack).await;
+    watch.assert_unharmed("methods");
+    let metrics = client
+        .get(format!("{}/metrics", siege.url()))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.len() < 256 * 1024,
+        "/metrics is {} bytes",
+        metrics.len()
+    );
+    assert!(
+        metrics.contains("method=\"OTHER\""),
+        "made-up methods count as OTHER"
+    );
+    assert!(
+        !metrics.contains("AAAAAAAAAA"),
+        "a made-up method became a label"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_keys_cannot_flush_the_activity_log() {
+    let siege = Siege::start(&[]).await;
+    siege
+        .api
+        .query(super::BYSTANDER, "SELECT 42", json!([]))
+        .await;
+    let anonymous = siege.api.with_key(Some("not-the-key-0123456789"));
+    let attack = async {
+        for _ in 0..3_000 {
+            let _ = anonymous
+                .try_send(reqwest::Method::GET, "/admin/databases", None)
+                .await;
+        }
+    };
+    let ((), watch) = siege.during(attack).await;
+    watch.assert_unharmed("refused keys");
+    let (status, body) = siege
+        .api
+        .get("/admin/activity?route=/api/db/&limit=2000")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let entries = body["entries"].as_array().expect("entries");
+    assert!(
+        entries.iter().any(|e| e["database"] == super::BYSTANDER),
+        "the real traffic is still in the log"
+    );
+    let (_, refused) = siege.api.get("/admin/activity?status=401").await;
+    assert_eq!(
+        refused["entries"].as_array().map(Vec::len),
+        Some(0),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn answers_carry_the_headers_that_keep_browsers_safe() {
+    let siege = Siege::start(&[]).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let page = client
+        .get(format!("{}/", siege.url()))
+        .send()
+        .await
+        .expect("the dashboard");
+    let api = client
+        .get(format!("{}/admin/databases", siege.url()))
+        .header("x-api-key", crate::support::ADMIN_KEY)
+        .send()
+        .await
+        .expect("the API");
+    for response in [&page, &api] {
+        let headers = response.headers();
+        let csp = headers
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        assert_eq!(
+            headers.get("x-frame-options").map(|v| v.as_bytes()),
+            Some(b"DENY".as_slice())
+        );
+        assert_eq!(
+            headers.get("referrer-policy").map(|v| v.as_bytes()),
+            Some(b"no-referrer".as_slice())
+        );
+    }
+    assert_eq!(
+        api.headers().get("cache-control").map(|v| v.as_bytes()),
+        Some(b"no-store".as_slice())
+    );
+}

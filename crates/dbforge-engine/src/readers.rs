@@ -23,6 +23,9 @@ struct PoolState {
     idle: Vec<Reader>,
     /// Connections in existence (idle or lent out).
     open: usize,
+    /// Reads waiting for a connection: a returned one wakes them (only then: waking costs a
+    /// system call, and most reads never wait).
+    waiting: usize,
     closed: bool,
 }
 
@@ -43,6 +46,7 @@ impl ReaderPool {
             state: Mutex::new(PoolState {
                 idle: Vec::new(),
                 open: 0,
+                waiting: 0,
                 closed: false,
             }),
             returned: Condvar::new(),
@@ -94,11 +98,13 @@ impl ReaderPool {
                     }
                 });
             }
+            state.waiting += 1;
             let (next, timeout) = self
                 .returned
                 .wait_timeout(state, ACQUIRE_TIMEOUT)
                 .map_err(|_| poisoned())?;
             state = next;
+            state.waiting -= 1;
             if timeout.timed_out() && state.idle.is_empty() {
                 return Err(EngineError::new(
                     ErrorCode::DatabaseBusy,
@@ -113,14 +119,18 @@ impl ReaderPool {
         // and keep the write-ahead log from being checkpointed, for as long as it idles in
         // the pool: close it instead.
         let reusable = reader.conn.is_autocommit();
+        let mut wake = false;
         if let Ok(mut state) = self.state.lock() {
             if state.closed || !reusable {
                 state.open -= 1;
             } else {
                 state.idle.push(reader);
             }
+            wake = state.waiting > 0;
         }
-        self.returned.notify_one();
+        if wake {
+            self.returned.notify_one();
+        }
     }
 
     /// Closes idle readers and refuses new reads; lent-out readers close when returned.

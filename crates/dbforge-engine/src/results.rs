@@ -228,7 +228,10 @@ impl ResultBudget {
 
 impl Drop for ResultBudget {
     fn drop(&mut self) {
-        self.memory.give_back(self.reserved + self.collected);
+        let unused = self.reserved + self.collected;
+        if unused > 0 {
+            self.memory.give_back(unused);
+        }
     }
 }
 

@@ -106,10 +106,7 @@ impl Sandbox {
     /// Hardens `conn` and returns the handle that drives its deadline and privileges.
     pub(crate) fn install(conn: &mut Connection, limits: &Limits) -> Result<Self, EngineError> {
         let sandbox = Sandbox {
-            target: Target {
-                stop: Arc::default(),
-                interrupt: Arc::new(conn.get_interrupt_handle()),
-            },
+            target: Target::register(conn),
             denial: Arc::default(),
             internal: Arc::default(),
             transactions: Arc::default(),

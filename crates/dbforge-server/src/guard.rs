@@ -55,40 +55,49 @@ pub async fn guard_request(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_owned();
-    if !is_public(&route) {
-        // The request middleware checked the key already (once per request).
-        let check = request
+    let (public, libsql) = {
+        let route = request
             .extensions()
-            .get::<KeyCheck>()
-            .copied()
-            .unwrap_or_else(|| state.auth.check(request.headers()));
-        if !matches!(check, KeyCheck::Accepted { .. }) {
-            return with_security_headers(refuse_key(&route, check));
-        }
+            .get::<MatchedPath>()
+            .map_or("unmatched", MatchedPath::as_str);
+        (is_public(route), crate::hrana::is_hrana_route(route))
+    };
+    // Open routes run no SQL and read no body: they only get the headers.
+    if public {
+        return with_security_headers(next.run(request).await);
+    }
+    // The request middleware checked the key already (once per request).
+    let check = request
+        .extensions()
+        .get::<KeyCheck>()
+        .copied()
+        .unwrap_or_else(|| state.auth.check(request.headers()));
+    if !matches!(check, KeyCheck::Accepted { .. }) {
+        return with_security_headers(refuse_key(libsql, check));
     }
     let config = &state.config;
     let deadline = Deadline::after(config.request_timeout);
-    let account = Arc::new(BodyAccount {
-        charged: AtomicUsize::new(0),
-        memory: Arc::clone(&state.body_memory),
-    });
     request.extensions_mut().insert(deadline.clone());
-    let request = request.map(|body| {
-        // A request without a body (most GETs) needs no timer for it.
-        if body.is_end_stream() {
-            return body;
-        }
-        Body::new(GuardedBody {
-            inner: body,
-            timeout: Box::pin(tokio::time::sleep(config.body_read_timeout)),
-            account: Arc::clone(&account),
-        })
-    });
+    // A request without a body (most GETs) needs neither a timer nor an account for it.
+    let account = if request.body().is_end_stream() {
+        None
+    } else {
+        let account = Arc::new(BodyAccount {
+            charged: AtomicUsize::new(0),
+            memory: Arc::clone(&state.body_memory),
+        });
+        let held = Arc::clone(&account);
+        let deadline = tokio::time::Instant::now() + config.body_read_timeout;
+        request = request.map(|body| {
+            Body::new(GuardedBody {
+                inner: body,
+                deadline,
+                timer: None,
+                account: held,
+            })
+        });
+        Some(account)
+    };
     // Dropped with this future when the client goes away: the request's statements stop.
     let cancel = deadline.cancel_on_drop();
     let answered =
@@ -104,7 +113,8 @@ pub async fn guard_request(
             ApiError::new(
                 ErrorCode::RequestTimeout,
                 format!(
-                    "the request took longer than {} (--request-timeout); its statements were stopped",
+                    "the request took longer than {} (--request-timeout); its statements were \
+                     stopped, and a write it made may or may not have been committed",
                     humantime::format_duration(config.request_timeout)
                 ),
             )
@@ -115,8 +125,8 @@ pub async fn guard_request(
 }
 
 /// The 401 of a request without a valid key, in the protocol of its route.
-fn refuse_key(route: &str, check: KeyCheck) -> Response {
-    if crate::hrana::is_hrana_route(route) {
+fn refuse_key(libsql: bool, check: KeyCheck) -> Response {
+    if libsql {
         return crate::hrana::unauthorized();
     }
     crate::auth::refusal(check).into_response()
@@ -222,7 +232,10 @@ pub enum BodyFailure {
 /// A request body bounded in time and counted against the server's body memory.
 struct GuardedBody {
     inner: Body,
-    timeout: Pin<Box<Sleep>>,
+    deadline: tokio::time::Instant,
+    /// Armed the first time the body is not all there: most bodies arrive with their head
+    /// and never need a timer.
+    timer: Option<Pin<Box<Sleep>>>,
     account: Arc<BodyAccount>,
 }
 
@@ -235,10 +248,22 @@ impl HttpBody for GuardedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
         let this = &mut *self;
-        if this.timeout.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(Err(axum::Error::new(BodyFailure::TimedOut))));
+        let timed_out = || Poll::Ready(Some(Err(axum::Error::new(BodyFailure::TimedOut))));
+        if tokio::time::Instant::now() >= this.deadline {
+            return timed_out();
         }
         let frame = Pin::new(&mut this.inner).poll_frame(cx);
+        if frame.is_pending() {
+            // Wake at the deadline if no data comes before it.
+            let deadline = this.deadline;
+            let timer = this
+                .timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+            if timer.as_mut().poll(cx).is_ready() {
+                return timed_out();
+            }
+            return Poll::Pending;
+        }
         if let Poll::Ready(Some(Ok(frame))) = &frame
             && let Some(data) = frame.data_ref()
         {

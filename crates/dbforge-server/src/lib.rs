@@ -70,7 +70,7 @@ impl Gateway {
         }
         let (auth, key_source) = Auth::resolve(config.admin_key.as_deref(), config.dev, &forge)
             .map_err(|e| format!("admin key in {}: {e}", forge.display()))?;
-        let state = AppState {
+        let state = AppState::new(state::SharedState {
             engine: Arc::new(engine),
             catalog: Arc::new(catalog),
             auth,
@@ -80,7 +80,7 @@ impl Gateway {
             body_memory: Arc::new(guard::BodyMemory::new(config.max_body_memory)),
             config: Arc::new(config.clone()),
             bound: Arc::default(),
-        };
+        });
         Ok(Self {
             state,
             key_source,

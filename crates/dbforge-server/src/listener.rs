@@ -16,14 +16,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
-use tower::Layer as _;
 
 /// How connections are bounded.
 #[derive(Debug, Clone, Copy)]
@@ -119,8 +117,7 @@ pub async fn serve(
             _permit: permit,
             _place: place,
         });
-        let service =
-            TowerToHyperService::new(axum::Extension(ConnectInfo(remote)).layer(router.clone()));
+        let service = TowerToHyperService::new(router.clone());
         let stopped = stopped(stop_signal.clone());
         tokio::spawn(async move {
             let connection = http1::Builder::new()

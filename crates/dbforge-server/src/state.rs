@@ -12,8 +12,26 @@ use crate::error::ApiError;
 use crate::hrana::Streams;
 use crate::stats::Stats;
 
+/// The gateway's state as handlers get it: one `Arc`, so the per-request clones (every
+/// middleware and `State` extractor takes one) cost a reference count, not a copy.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl AppState {
+    pub fn new(shared: SharedState) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+pub struct SharedState {
     pub engine: Arc<Engine>,
     pub catalog: Arc<Catalog>,
     pub auth: Auth,

@@ -78,6 +78,10 @@ pub struct GatewayStats {
     /// Write transactions committed, and the requests they carried (group commit).
     pub commits_total: u64,
     pub committed_requests_total: u64,
+    /// Reads proven cheap that ran on the server's event loop instead of a blocking thread
+    /// (see docs/ARCHITECTURE.md).
+    #[serde(default)]
+    pub inline_reads_total: u64,
 }
 
 /// Answer of `POST /admin/databases/prune/{name}` and `DELETE /admin/databases/{name}`.

@@ -12,6 +12,12 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use dbforge_server::ServeConfig;
 
+/// mimalloc rather than glibc's allocator: the server frees much of what it allocates on
+/// another thread, and glibc's slow paths for that cost point reads about a tenth of their
+/// throughput (measured in docs/BENCHMARKS.md). SQLite keeps its own (system) allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// DB-Forge: SQLite databases on demand over HTTP.
 #[derive(Debug, Parser)]
 #[command(name = "dbforge", version, about, propagate_version = true)]

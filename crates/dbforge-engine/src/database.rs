@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dbforge_api::{DatabaseName, ErrorCode, Params};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, StatementStatus};
 
 use crate::deadline::Deadline;
 use crate::disk::DiskGuard;
 use crate::engine::EngineCounters;
 use crate::execute::{Run, Statement, StatementOutput, explain_stop, run_prepared};
+use crate::inline::{INLINE_BUDGET, PROMOTE_WITHIN_STEPS, SchemaEpoch};
 use crate::readers::{Reader, ReaderPool};
 use crate::results::{ResultBudget, ResultMemory};
 use crate::sandbox::Sandbox;
@@ -38,6 +39,9 @@ pub struct Database {
     known_writes: KnownWrites,
     result_memory: Arc<ResultMemory>,
     disk: Arc<DiskGuard>,
+    /// Whether the schema holds, for reads that run inline (see `inline.rs`).
+    schema_epoch: Arc<SchemaEpoch>,
+    counters: Arc<EngineCounters>,
 }
 
 /// SQL texts that SQLite reported as not read-only. Routing only: a text not in it is
@@ -65,7 +69,12 @@ impl KnownWrites {
 
 /// Where a request's statements ran, decided by SQLite's `sqlite3_stmt_readonly`.
 enum ReadAttempt {
-    Done(Vec<StatementOutput>),
+    Done {
+        outputs: Vec<StatementOutput>,
+        /// Virtual machine steps of a lone statement (what decides whether it may run
+        /// inline next time, see `inline.rs`).
+        steps: u64,
+    },
     NeedsWriter,
 }
 
@@ -108,14 +117,15 @@ impl Database {
             .query_row(COUNT_TABLES_SQL, [], |r| r.get(0))
             .map_err(setup)?;
         conn.set_prepared_statement_cache_capacity(128);
-        let sandbox = Sandbox::install(&mut conn, &config.limits)?;
+        let schema_epoch = Arc::new(SchemaEpoch::default());
+        let sandbox = Sandbox::install(&mut conn, &config.limits, Some(Arc::clone(&schema_epoch)))?;
 
         let table_count = Arc::new(AtomicU64::new(u64::try_from(tables).unwrap_or(0)));
         let thread = WriterThread {
             conn,
             sandbox,
             limits: config.limits.clone(),
-            counters,
+            counters: Arc::clone(&counters),
             table_count: Arc::clone(&table_count),
             result_memory: Arc::clone(&result_memory),
             wal: WalBound {
@@ -124,6 +134,7 @@ impl Database {
                 full: false,
             },
             disk: Arc::clone(&disk),
+            schema_epoch: Arc::clone(&schema_epoch),
         };
         let (tx, handle) = thread
             .spawn(name.as_str(), config.write_queue_depth)
@@ -141,6 +152,8 @@ impl Database {
             known_writes: KnownWrites::default(),
             result_memory,
             disk,
+            schema_epoch,
+            counters,
         })
     }
 
@@ -206,21 +219,79 @@ impl Database {
         {
             return self.writer.submit(statements, result_bytes, deadline).await;
         }
+        if let Some(outputs) = self.try_inline(&statements, result_bytes, deadline) {
+            return match outputs? {
+                ReadAttempt::Done { outputs, .. } => Ok(outputs),
+                ReadAttempt::NeedsWriter => {
+                    self.writer.submit(statements, result_bytes, deadline).await
+                }
+            };
+        }
         let this = Arc::clone(self);
         let read_deadline = deadline.clone();
         let reading = tokio::task::spawn_blocking(move || {
-            let outcome = this
-                .readers
-                .with_reader(|r| this.read_on(r, &statements, result_bytes, &read_deadline));
+            let outcome = this.readers.with_reader(|r| {
+                let schema = this.schema_epoch.stable();
+                let outcome = this.read_on(r, &statements, result_bytes, &read_deadline);
+                if let (Ok(ReadAttempt::Done { steps, .. }), Some(epoch), [statement]) =
+                    (&outcome, schema, statements.as_slice())
+                {
+                    judge_for_inline(r, statement, epoch, *steps);
+                }
+                outcome
+            });
             outcome.map(|o| (o, statements))
         });
         let attempt = deadline.unless_ran_away(joined(reading)).await?;
         match attempt {
-            (ReadAttempt::Done(outputs), _) => Ok(outputs),
+            (ReadAttempt::Done { outputs, .. }, _) => Ok(outputs),
             (ReadAttempt::NeedsWriter, statements) => {
                 self.writer.submit(statements, result_bytes, deadline).await
             }
         }
+    }
+
+    /// Runs a lone read right here on the executor if it is proven cheap (see `inline.rs`):
+    /// `None` when it is not, or when it ran past its budget (then it is demoted, and the
+    /// caller runs it on a blocking thread).
+    fn try_inline(
+        &self,
+        statements: &[Statement],
+        result_bytes: usize,
+        deadline: &Deadline,
+    ) -> Option<Result<ReadAttempt, EngineError>> {
+        let [statement] = statements else {
+            return None;
+        };
+        if !crate::inline::small_enough(&statement.sql, &statement.params) {
+            return None;
+        }
+        let epoch = self.schema_epoch.stable()?;
+        let mut reader = self.readers.try_acquire()?;
+        if !reader.verdicts.borrow().is_cheap(&statement.sql, epoch) {
+            self.readers.release(reader);
+            return None;
+        }
+        let until = Instant::now() + INLINE_BUDGET;
+        let outcome = match reader.sandbox.begin_inline(&mut reader.conn, until) {
+            Ok(()) => Some(self.read_on(&reader, statements, result_bytes, deadline)),
+            Err(_) => None,
+        };
+        let overrun = reader
+            .sandbox
+            .end_inline(&mut reader.conn, crate::readers::READER_BUSY_TIMEOUT);
+        reader.verdicts.borrow_mut().ran(&statement.sql, overrun);
+        let outcome = match outcome {
+            _ if overrun.is_some() => None,
+            // Another connection held a lock for a moment: wait for it off the executor.
+            Some(Err(e)) if e.sqlite_code.is_some_and(is_busy) => None,
+            outcome => {
+                self.counters.inline_reads.fetch_add(1, Ordering::Relaxed);
+                outcome
+            }
+        };
+        self.readers.release(reader);
+        outcome
     }
 
     /// Runs `f` on a reader connection with the sandbox in force (schema inspection), watched
@@ -450,7 +521,16 @@ impl Database {
             let _ = reader.sandbox.run_internal(&reader.conn, "ROLLBACK");
         }
         match failure {
-            None => Ok(ReadAttempt::Done(outputs)),
+            None => {
+                // Counted since the last run's reset: this run's steps.
+                let steps = match prepared.as_slice() {
+                    [lone] => {
+                        u64::try_from(lone.reset_status(StatementStatus::VmStep)).unwrap_or(0)
+                    }
+                    _ => 0,
+                };
+                Ok(ReadAttempt::Done { outputs, steps })
+            }
             Some(e) => Err(e),
         }
     }
@@ -463,6 +543,26 @@ impl Database {
 }
 
 /// The result of work on a blocking thread.
+/// After a lone read ran on a blocking thread: decides, once per text and schema, whether it
+/// may run inline on this reader from now on (see `inline.rs`).
+fn judge_for_inline(reader: &Reader, statement: &Statement, epoch: u64, steps: u64) {
+    let sql = statement.sql.as_str();
+    // A long run decides nothing (a statement may be long once and short the next time): it
+    // is judged after a short one.
+    if steps > PROMOTE_WITHIN_STEPS
+        || reader.verdicts.borrow().is_judged(sql, epoch)
+        || !crate::inline::small_enough(sql, &statement.params)
+    {
+        return;
+    }
+    let cheap = crate::inline::compiles_cheap(&reader.conn, sql);
+    reader.verdicts.borrow_mut().record(sql, epoch, cheap);
+}
+
+fn is_busy(code: i32) -> bool {
+    code & 0xff == rusqlite::ffi::SQLITE_BUSY || code & 0xff == rusqlite::ffi::SQLITE_LOCKED
+}
+
 pub(crate) async fn joined<T>(
     task: tokio::task::JoinHandle<Result<T, EngineError>>,
 ) -> Result<T, EngineError> {

@@ -22,6 +22,8 @@ use crate::{Database, DatabaseSettings, EngineConfig, EngineError};
 pub struct EngineCounters {
     pub commits: AtomicU64,
     pub committed_requests: AtomicU64,
+    /// Reads that ran inline on the async executor (see `inline.rs`).
+    pub inline_reads: AtomicU64,
 }
 
 /// A database file found in the data directory.

@@ -9,6 +9,7 @@ mod disk;
 mod engine;
 mod error;
 mod execute;
+mod inline;
 mod readers;
 mod results;
 mod sandbox;

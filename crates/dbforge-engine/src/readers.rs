@@ -1,6 +1,7 @@
 //! Read-only connections of one database. In WAL mode they read a consistent snapshot while
 //! the writer commits, so reads never wait behind writes.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -8,15 +9,22 @@ use std::time::Duration;
 use dbforge_api::ErrorCode;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::inline::Verdicts;
 use crate::sandbox::Sandbox;
 use crate::{EngineError, Limits};
 
 /// How long a read waits for a free connection before `database_busy`.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a reader waits for a lock (only ever briefly: readers of a write-ahead log do
+/// not block on the writer).
+pub(crate) const READER_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub(crate) struct Reader {
     pub(crate) conn: Connection,
     pub(crate) sandbox: Sandbox,
+    /// Which SQL texts may run inline on this connection (see `inline.rs`).
+    pub(crate) verdicts: RefCell<Verdicts>,
 }
 
 struct PoolState {
@@ -58,11 +66,15 @@ impl ReaderPool {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&self.path, flags)
             .map_err(|e| EngineError::internal(format!("opening a reader: {e}")))?;
-        conn.busy_timeout(Duration::from_secs(5))
+        conn.busy_timeout(READER_BUSY_TIMEOUT)
             .map_err(|e| EngineError::internal(format!("reader setup: {e}")))?;
         conn.set_prepared_statement_cache_capacity(64);
-        let sandbox = Sandbox::install(&mut conn, &self.limits)?;
-        Ok(Reader { conn, sandbox })
+        let sandbox = Sandbox::install(&mut conn, &self.limits, None)?;
+        Ok(Reader {
+            conn,
+            sandbox,
+            verdicts: RefCell::default(),
+        })
     }
 
     /// Runs `f` on a reader connection. Blocking: call from a blocking thread.
@@ -74,6 +86,15 @@ impl ReaderPool {
         let result = f(&reader);
         self.release(reader);
         result
+    }
+
+    /// An idle reader, if there is one now (never waits, never opens one).
+    pub(crate) fn try_acquire(&self) -> Option<Reader> {
+        let mut state = self.state.lock().ok()?;
+        if state.closed {
+            return None;
+        }
+        state.idle.pop()
     }
 
     fn acquire(&self) -> Result<Reader, EngineError> {
@@ -114,7 +135,7 @@ impl ReaderPool {
         }
     }
 
-    fn release(&self, reader: Reader) {
+    pub(crate) fn release(&self, reader: Reader) {
         // A reader still inside a transaction (its COMMIT failed) would hold its snapshot,
         // and keep the write-ahead log from being checkpointed, for as long as it idles in
         // the pool: close it instead.

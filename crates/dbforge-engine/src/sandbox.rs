@@ -5,9 +5,9 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dbforge_api::ErrorCode;
 
@@ -17,6 +17,7 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::limits::Limit;
 
 use crate::deadline::{Deadline, Target, Watch};
+use crate::inline::{INLINE_MAX_STEPS, INLINE_PROGRESS_STEPS, Overrun, SchemaEpoch};
 use crate::{EngineError, Limits};
 
 /// Virtual machine steps between checks of the stop flag. The check is one atomic load, so
@@ -97,14 +98,23 @@ pub(crate) struct Sandbox {
     /// Whether each SQL text inserts rows. Cached statements skip the authorizer, so what it
     /// saw at the first prepare is remembered here.
     inserts_by_sql: RefCell<HashMap<String, bool>>,
+    /// Set by the progress handler when a read running inline used up its budget: 1 for its
+    /// steps, 2 for its time (see [`Overrun`]).
+    inline_spent: Arc<AtomicU8>,
 }
 
 /// Remembered SQL texts per connection before the memo starts afresh.
 const MAX_REMEMBERED_SQL: usize = 1_024;
 
 impl Sandbox {
-    /// Hardens `conn` and returns the handle that drives its deadline and privileges.
-    pub(crate) fn install(conn: &mut Connection, limits: &Limits) -> Result<Self, EngineError> {
+    /// Hardens `conn` and returns the handle that drives its deadline and privileges. On the
+    /// writer's connection, `schema` is told when a schema change is prepared (see
+    /// [`SchemaEpoch`]), before it can run.
+    pub(crate) fn install(
+        conn: &mut Connection,
+        limits: &Limits,
+        schema: Option<Arc<SchemaEpoch>>,
+    ) -> Result<Self, EngineError> {
         let sandbox = Sandbox {
             target: Target::register(conn),
             denial: Arc::default(),
@@ -113,6 +123,7 @@ impl Sandbox {
             prepared: Arc::default(),
             inserting: Arc::default(),
             inserts_by_sql: RefCell::default(),
+            inline_spent: Arc::default(),
         };
         let fail = |e: rusqlite::Error| EngineError::internal(format!("sandbox setup: {e}"));
         // Sorts and temporary tables in memory, where the process-wide heap limit bounds them,
@@ -142,9 +153,7 @@ impl Sandbox {
         conn.set_limit(Limit::SQLITE_LIMIT_FUNCTION_ARG, MAX_FUNCTION_ARGS)
             .map_err(fail)?;
 
-        let stop = Arc::clone(&sandbox.target.stop);
-        conn.progress_handler(PROGRESS_STEPS, Some(move || stop.load(Ordering::Relaxed)))
-            .map_err(fail)?;
+        watch_stop_flag(conn, &sandbox.target.stop).map_err(fail)?;
 
         let denial = Arc::clone(&sandbox.denial);
         let internal = Arc::clone(&sandbox.internal);
@@ -167,7 +176,14 @@ impl Sandbox {
                 return Authorization::Allow;
             }
             match refusal(&ctx.action, ctx.database_name) {
-                None => Authorization::Allow,
+                None => {
+                    if let Some(schema) = &schema
+                        && changes_schema(&ctx.action)
+                    {
+                        schema.begin_change();
+                    }
+                    Authorization::Allow
+                }
                 Some(reason) => {
                     if let Ok(mut slot) = denial.lock() {
                         *slot = Some(reason);
@@ -221,6 +237,56 @@ impl Sandbox {
             inserts
         } else {
             memo.get(sql).copied().unwrap_or(false)
+        }
+    }
+
+    /// Runs the next statements under the inline budget (see `inline.rs`): stopped after
+    /// [`INLINE_MAX_STEPS`] steps or once `until` passes (checked every few steps), and failing
+    /// at once on a lock instead of waiting for it. [`Sandbox::end_inline`] restores the usual
+    /// handling.
+    pub(crate) fn begin_inline(
+        &self,
+        conn: &mut Connection,
+        until: Instant,
+    ) -> rusqlite::Result<()> {
+        let stop = Arc::clone(&self.target.stop);
+        let spent = Arc::clone(&self.inline_spent);
+        spent.store(0, Ordering::Relaxed);
+        let mut steps: u64 = 0;
+        conn.busy_timeout(Duration::ZERO)?;
+        conn.progress_handler(
+            INLINE_PROGRESS_STEPS,
+            Some(move || {
+                if stop.load(Ordering::Relaxed) {
+                    return true;
+                }
+                steps += u64::from(INLINE_PROGRESS_STEPS.unsigned_abs());
+                let overrun = if steps > INLINE_MAX_STEPS {
+                    Overrun::Steps
+                } else if Instant::now() >= until {
+                    Overrun::Time
+                } else {
+                    return false;
+                };
+                spent.store(overrun as u8, Ordering::Relaxed);
+                true
+            }),
+        )
+    }
+
+    /// Ends [`Sandbox::begin_inline`]: back to the usual stop flag and `busy_timeout`. How the
+    /// budget ran out, if it did.
+    pub(crate) fn end_inline(
+        &self,
+        conn: &mut Connection,
+        busy_timeout: Duration,
+    ) -> Option<Overrun> {
+        let _ = conn.busy_timeout(busy_timeout);
+        let _ = watch_stop_flag(conn, &self.target.stop);
+        match self.inline_spent.load(Ordering::Relaxed) {
+            1 => Some(Overrun::Steps),
+            2 => Some(Overrun::Time),
+            _ => None,
         }
     }
 
@@ -290,6 +356,29 @@ pub(crate) fn request_over(deadline: &Deadline) -> EngineError {
 
 /// Why an action is refused, or `None` when it is allowed. `database` is the schema the
 /// action touches (`main`, `temp`), when it touches one.
+/// Lets the progress handler stop the running statement when `stop` is raised.
+fn watch_stop_flag(conn: &mut Connection, stop: &Arc<AtomicBool>) -> rusqlite::Result<()> {
+    let stop = Arc::clone(stop);
+    conn.progress_handler(PROGRESS_STEPS, Some(move || stop.load(Ordering::Relaxed)))
+}
+
+/// Whether an allowed action may change the schema (anything but reading, writing rows,
+/// calling functions and transaction control): other connections must re-read it.
+fn changes_schema(action: &AuthAction<'_>) -> bool {
+    !matches!(
+        action,
+        AuthAction::Select
+            | AuthAction::Read { .. }
+            | AuthAction::Insert { .. }
+            | AuthAction::Update { .. }
+            | AuthAction::Delete { .. }
+            | AuthAction::Function { .. }
+            | AuthAction::Transaction { .. }
+            | AuthAction::Savepoint { .. }
+            | AuthAction::Recursive
+    )
+}
+
 fn refusal(action: &AuthAction<'_>, database: Option<&str>) -> Option<String> {
     // `CREATE TABLE temp.x` is reported as a plain CREATE TABLE on the `temp` schema, not as
     // CREATE TEMP TABLE: refuse every change to that schema, however it is spelled. Its
@@ -374,7 +463,7 @@ mod tests {
 
     fn sandboxed() -> (Connection, Sandbox) {
         let mut conn = Connection::open_in_memory().expect("open");
-        let sandbox = Sandbox::install(&mut conn, &Limits::default()).expect("sandbox");
+        let sandbox = Sandbox::install(&mut conn, &Limits::default(), None).expect("sandbox");
         (conn, sandbox)
     }
 

@@ -102,6 +102,8 @@ pub(crate) struct WriterThread {
     pub(crate) wal: WalBound,
     /// The data directory's disk: no writes while it is nearly full.
     pub(crate) disk: Arc<DiskGuard>,
+    /// Marked by the sandbox when DDL is prepared; settled here once its transaction ends.
+    pub(crate) schema_epoch: Arc<crate::inline::SchemaEpoch>,
 }
 
 /// The write-ahead log's bound. Checkpoints reset the log only when no reader holds an older
@@ -171,6 +173,7 @@ impl WriterThread {
                         continue;
                     }
                     self.run_session(session, closing);
+                    self.schema_epoch.settle();
                     self.after_commit(&mut schema_version);
                     self.bound_wal();
                     continue;
@@ -212,6 +215,8 @@ impl WriterThread {
                 continue;
             }
             let (replies, commit_time) = self.commit_group(&jobs);
+            // Committed or rolled back: a schema change it prepared is over.
+            self.schema_epoch.settle();
             last_commit = commit_time;
             in_flight = jobs.len() + waiting.load(Ordering::Relaxed);
             self.after_commit(&mut schema_version);

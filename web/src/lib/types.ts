@@ -48,6 +48,7 @@ export interface GatewayStats {
   query_latency: LatencyPercentiles;
   commits_total: number;
   committed_requests_total: number;
+  inline_reads_total: number;
 }
 
 export interface TrafficPoint {

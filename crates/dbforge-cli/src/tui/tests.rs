@@ -117,6 +117,7 @@ fn the_screen_shows_panes_databases_tables_and_columns() {
         },
         commits_total: 0,
         committed_requests_total: 0,
+        inline_reads_total: 0,
     }));
     let screen = render(&app);
     for needle in [

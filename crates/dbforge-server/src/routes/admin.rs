@@ -384,5 +384,6 @@ pub fn collect_stats(state: &AppState) -> GatewayStats {
         query_latency: state.stats.latency(),
         commits_total: counters.commits.load(Relaxed),
         committed_requests_total: counters.committed_requests.load(Relaxed),
+        inline_reads_total: counters.inline_reads.load(Relaxed),
     }
 }

@@ -448,3 +448,114 @@ async fn a_failing_request_in_a_commit_group_rolls_back_alone() {
         .await;
     assert_eq!(body["rows"][0]["n"], 51);
 }
+
+/// The inline count of `GET /admin/gateway/stats`.
+async fn inline_reads(srv: &TestServer) -> u64 {
+    let (_, stats) = srv.get("/admin/gateway/stats").await;
+    stats["inline_reads_total"].as_u64().unwrap_or(0)
+}
+
+/// A read proven cheap (it ran fast before, and compiles to bounded steps only) runs inline,
+/// with the same answer; one that calls a function, sorts or aggregates never does, however
+/// often it runs; a schema change makes every text prove itself again.
+#[tokio::test]
+async fn only_reads_proven_cheap_run_inline() {
+    let srv = TestServer::start().await;
+    srv.spawn_db("inl").await;
+    srv.sql(
+        "inl",
+        "create table t(id integer primary key, name text)",
+        json!(null),
+    )
+    .await;
+    srv.sql(
+        "inl",
+        "insert into t(name) values ('a'), ('b')",
+        json!(null),
+    )
+    .await;
+    let point = "select id, name from t where id = ?";
+    let before = inline_reads(&srv).await;
+    for _ in 0..5 {
+        let body = srv.sql("inl", point, json!([2])).await;
+        assert_eq!(body["rows"], json!([{"id": 2, "name": "b"}]));
+    }
+    let after = inline_reads(&srv).await;
+    assert!(
+        after > before,
+        "a repeated point read ran inline: {before} -> {after}"
+    );
+
+    for (sql, params) in [
+        ("select name like ? from t where id = 1", json!(["%a%"])),
+        ("select * from t order by name", json!([])),
+        ("select count(*) from t", json!([])),
+    ] {
+        let before = inline_reads(&srv).await;
+        for _ in 0..5 {
+            let (status, _) = srv
+                .query("inl", json!({"sql": sql, "params": params}))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{sql}");
+        }
+        assert_eq!(
+            inline_reads(&srv).await,
+            before,
+            "{sql} stays off the executor"
+        );
+    }
+
+    // After a schema change the text runs on a blocking thread first, then inline again.
+    srv.sql("inl", "create index t_name on t(name)", json!(null))
+        .await;
+    let before = inline_reads(&srv).await;
+    let body = srv.sql("inl", point, json!([1])).await;
+    assert_eq!(body["rows"], json!([{"id": 1, "name": "a"}]));
+    assert_eq!(
+        inline_reads(&srv).await,
+        before,
+        "first run after the change"
+    );
+    for _ in 0..5 {
+        srv.sql("inl", point, json!([1])).await;
+    }
+    assert!(inline_reads(&srv).await > before);
+}
+
+/// A text promoted while its table was small is stopped inline once the table has grown past
+/// the inline step budget: the answer is still whole (it ran again on a blocking thread), and
+/// the text no longer runs inline.
+#[tokio::test]
+async fn a_cheap_read_that_grew_long_is_answered_in_full_and_demoted() {
+    let srv = TestServer::start().await;
+    srv.spawn_db("grows").await;
+    srv.sql(
+        "grows",
+        "create table t(id integer primary key, v integer)",
+        json!(null),
+    )
+    .await;
+    srv.sql("grows", "insert into t(v) values (1), (2)", json!(null))
+        .await;
+    let scan = "select id from t where v = ?";
+    for _ in 0..5 {
+        srv.sql("grows", scan, json!([7])).await;
+    }
+    srv.sql(
+        "grows",
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < 5000) \
+         insert into t(v) select case when i = 4321 then 7 else 0 end from n",
+        json!(null),
+    )
+    .await;
+    let before = inline_reads(&srv).await;
+    for _ in 0..5 {
+        let body = srv.sql("grows", scan, json!([7])).await;
+        assert_eq!(body["rows"], json!([{"id": 4323}]));
+    }
+    assert_eq!(
+        inline_reads(&srv).await,
+        before,
+        "a scan of 5,000 rows never completes inline"
+    );
+}

@@ -101,23 +101,37 @@ async fn answers_carry_the_headers_that_keep_browsers_safe() {
         .send()
         .await
         .expect("the API");
-    for response in [&page, &api] {
-        let headers = response.headers();
-        let csp = headers
+    let policy = |response: &reqwest::Response| {
+        response
+            .headers()
             .get("content-security-policy")
             .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        assert!(
-            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
-            "{csp}"
-        );
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let page_policy = policy(&page);
+    assert!(
+        page_policy.contains("frame-ancestors 'none'") && page_policy.contains("script-src 'self'"),
+        "{page_policy}"
+    );
+    let headers = page.headers();
+    assert_eq!(
+        headers.get("x-frame-options").map(|v| v.as_bytes()),
+        Some(b"DENY".as_slice())
+    );
+    assert_eq!(
+        headers.get("referrer-policy").map(|v| v.as_bytes()),
+        Some(b"no-referrer".as_slice())
+    );
+    // Data loads nothing and may not be framed either.
+    assert_eq!(policy(&api), "default-src 'none'; frame-ancestors 'none'");
+    for response in [&page, &api] {
         assert_eq!(
-            headers.get("x-frame-options").map(|v| v.as_bytes()),
-            Some(b"DENY".as_slice())
-        );
-        assert_eq!(
-            headers.get("referrer-policy").map(|v| v.as_bytes()),
-            Some(b"no-referrer".as_slice())
+            response
+                .headers()
+                .get("x-content-type-options")
+                .map(|v| v.as_bytes()),
+            Some(b"nosniff".as_slice())
         );
     }
     assert_eq!(

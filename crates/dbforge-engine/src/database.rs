@@ -285,10 +285,11 @@ impl Database {
             _ if overrun.is_some() => None,
             // Another connection held a lock for a moment: wait for it off the executor.
             Some(Err(e)) if e.sqlite_code.is_some_and(is_busy) => None,
-            outcome => {
+            Some(Ok(done)) => {
                 self.counters.inline_reads.fetch_add(1, Ordering::Relaxed);
-                outcome
+                Some(Ok(done))
             }
+            outcome => outcome,
         };
         self.readers.release(reader);
         outcome

@@ -132,6 +132,7 @@ impl Database {
                 path: wal_path(&path),
                 limit: settings.max_size_bytes.max(MIN_WAL_LIMIT),
                 full: false,
+                checked_at: None,
             },
             disk: Arc::clone(&disk),
             schema_epoch: Arc::clone(&schema_epoch),

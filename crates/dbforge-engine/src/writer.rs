@@ -115,7 +115,14 @@ pub(crate) struct WalBound {
     pub(crate) limit: u64,
     /// Set while the log is over its limit.
     pub(crate) full: bool,
+    /// When the log's size was last read (see [`WAL_CHECK_INTERVAL`]).
+    pub(crate) checked_at: Option<Instant>,
 }
+
+/// How often the writer reads the log's size after commits: reading it (a `statx`) right
+/// after every fsync cost a single writer a thread switch per commit, and the bound needs
+/// no more than this to hold (the log grows by at most this much time of writes past it).
+const WAL_CHECK_INTERVAL: Duration = Duration::from_millis(10);
 
 /// The least a database's write-ahead log may hold, whatever its quota: room for the usual
 /// cycle of writes between automatic checkpoints (1,000 pages).
@@ -233,6 +240,14 @@ impl WriterThread {
     /// Checks the log after a commit: past its limit, checkpoint it now, and note whether
     /// that brought it back under (see [`WalBound`]).
     fn bound_wal(&mut self) {
+        if self
+            .wal
+            .checked_at
+            .is_some_and(|at| at.elapsed() < WAL_CHECK_INTERVAL)
+        {
+            return;
+        }
+        self.wal.checked_at = Some(Instant::now());
         if self.wal_bytes() > self.wal.limit {
             self.checkpoint_now();
             self.wal.full = self.wal_bytes() > self.wal.limit;

@@ -268,32 +268,32 @@ impl Database {
             return None;
         }
         let epoch = self.schema_epoch.stable()?;
-        let mut reader = self.readers.try_acquire()?;
-        if !reader.verdicts.borrow().is_cheap(&statement.sql, epoch) {
-            self.readers.release(reader);
-            return None;
-        }
-        let until = Instant::now() + INLINE_BUDGET;
-        let outcome = match reader.sandbox.begin_inline(&mut reader.conn, until) {
-            Ok(()) => Some(self.read_on(&reader, statements, result_bytes, deadline)),
-            Err(_) => None,
-        };
-        let overrun = reader
-            .sandbox
-            .end_inline(&mut reader.conn, crate::readers::READER_BUSY_TIMEOUT);
-        reader.verdicts.borrow_mut().ran(&statement.sql, overrun);
-        let outcome = match outcome {
-            _ if overrun.is_some() => None,
-            // Another connection held a lock for a moment: wait for it off the executor.
-            Some(Err(e)) if e.sqlite_code.is_some_and(is_busy) => None,
-            Some(Ok(done)) => {
-                self.counters.inline_reads.fetch_add(1, Ordering::Relaxed);
-                Some(Ok(done))
-            }
-            outcome => outcome,
-        };
-        self.readers.release(reader);
-        outcome
+        self.readers
+            .with_idle_reader(|reader| {
+                if !reader.verdicts.borrow().is_cheap(&statement.sql, epoch) {
+                    return None;
+                }
+                let until = Instant::now() + INLINE_BUDGET;
+                let outcome = match reader.sandbox.begin_inline(&mut reader.conn, until) {
+                    Ok(()) => Some(self.read_on(reader, statements, result_bytes, deadline)),
+                    Err(_) => None,
+                };
+                let overrun = reader
+                    .sandbox
+                    .end_inline(&mut reader.conn, crate::readers::READER_BUSY_TIMEOUT);
+                reader.verdicts.borrow_mut().ran(&statement.sql, overrun);
+                match outcome {
+                    _ if overrun.is_some() => None,
+                    // Another connection held a lock for a moment: wait for it off the executor.
+                    Some(Err(e)) if e.code == ErrorCode::DatabaseBusy => None,
+                    Some(Ok(done)) => {
+                        self.counters.inline_reads.fetch_add(1, Ordering::Relaxed);
+                        Some(Ok(done))
+                    }
+                    outcome => outcome,
+                }
+            })
+            .flatten()
     }
 
     /// Runs `f` on a reader connection with the sandbox in force (schema inspection), watched
@@ -544,7 +544,6 @@ impl Database {
     }
 }
 
-/// The result of work on a blocking thread.
 /// After a lone read ran on a blocking thread: decides, once per text and schema, whether it
 /// may run inline on this reader from now on (see `inline.rs`).
 fn judge_for_inline(reader: &Reader, statement: &Statement, epoch: u64, steps: u64) {
@@ -561,10 +560,7 @@ fn judge_for_inline(reader: &Reader, statement: &Statement, epoch: u64, steps: u
     reader.verdicts.borrow_mut().record(sql, epoch, cheap);
 }
 
-fn is_busy(code: i32) -> bool {
-    code & 0xff == rusqlite::ffi::SQLITE_BUSY || code & 0xff == rusqlite::ffi::SQLITE_LOCKED
-}
-
+/// The result of work on a blocking thread.
 pub(crate) async fn joined<T>(
     task: tokio::task::JoinHandle<Result<T, EngineError>>,
 ) -> Result<T, EngineError> {

@@ -279,13 +279,7 @@ const LINGER: Duration = Duration::from_secs(1);
 fn started() -> &'static Result<&'static Watchdog, String> {
     static WATCHDOG: OnceLock<Result<&'static Watchdog, String>> = OnceLock::new();
     WATCHDOG.get_or_init(|| {
-        let watchdog: &'static Watchdog = Box::leak(Box::new(Watchdog {
-            slots: Mutex::new(Vec::new()),
-            running: AtomicUsize::new(0),
-            asleep: AtomicBool::new(false),
-            idle: Mutex::new(()),
-            wake: Condvar::new(),
-        }));
+        let watchdog = Watchdog::leaked();
         std::thread::Builder::new()
             .name("dbforge-watchdog".into())
             .spawn(move || watchdog.run())
@@ -300,15 +294,7 @@ fn watchdog() -> &'static Watchdog {
     static UNSTARTED: OnceLock<&'static Watchdog> = OnceLock::new();
     match started() {
         Ok(watchdog) => watchdog,
-        Err(_) => UNSTARTED.get_or_init(|| {
-            Box::leak(Box::new(Watchdog {
-                slots: Mutex::new(Vec::new()),
-                running: AtomicUsize::new(0),
-                asleep: AtomicBool::new(false),
-                idle: Mutex::new(()),
-                wake: Condvar::new(),
-            }))
-        }),
+        Err(_) => UNSTARTED.get_or_init(Watchdog::leaked),
     }
 }
 
@@ -319,6 +305,17 @@ pub(crate) fn start_watchdog() -> Result<(), String> {
 }
 
 impl Watchdog {
+    /// A watchdog that lives as long as the process (its thread and every statement use it).
+    fn leaked() -> &'static Self {
+        Box::leak(Box::new(Self {
+            slots: Mutex::new(Vec::new()),
+            running: AtomicUsize::new(0),
+            asleep: AtomicBool::new(false),
+            idle: Mutex::new(()),
+            wake: Condvar::new(),
+        }))
+    }
+
     fn run(&self) {
         let mut last_busy = Instant::now();
         loop {

@@ -9,9 +9,10 @@
 //!   bounded work ([`CHEAP_OPCODES`]: no function calls, no sorts, no aggregate, no virtual
 //!   tables, no count-by-b-tree): each step costs at most a b-tree seek or one value's copy;
 //! - its parameters and its text are small;
-//! - it runs under a time budget ([`INLINE_BUDGET`]) checked every few operations, with no
-//!   busy wait: past it, or on a lock, it stops (a read changes nothing), is demoted, and runs
-//!   again on a blocking thread;
+//! - it runs under a budget of steps ([`INLINE_MAX_STEPS`]) and time ([`INLINE_BUDGET`])
+//!   checked every few operations, with no busy wait: past it, or on a lock, it stops (a read
+//!   changes nothing) and runs again on a blocking thread. Past the steps it is demoted at
+//!   once; past the time after [`MAX_TIME_OVERRUNS`] (one can be the thread's preemption);
 //! - no schema change is under way (the writer marks one from the moment it prepares DDL until
 //!   its transaction ends, see [`SchemaEpoch`]), so it cannot start re-reading the schema.
 
@@ -46,6 +47,17 @@ pub(crate) enum Overrun {
     Steps = 1,
     /// Past [`INLINE_BUDGET`]: expensive steps, or the thread was preempted.
     Time = 2,
+}
+
+impl Overrun {
+    /// The overrun stored as `self as u8` (0: none), as the progress handler leaves it.
+    pub(crate) fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(Self::Steps),
+            2 => Some(Self::Time),
+            _ => None,
+        }
+    }
 }
 
 /// A text is trusted inline only after a run on a blocking thread of at most this many
@@ -175,6 +187,8 @@ const CHEAP_OPCODES: &[&str] = &[
     "FilterAdd",
     "ZeroOrNull",
     "IfNullRow",
+    // In a read-only statement these only fill an ephemeral table (IN lists, materialized
+    // subqueries), one row per step.
     "NewRowid",
     "Insert",
 ];

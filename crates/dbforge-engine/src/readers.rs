@@ -88,13 +88,19 @@ impl ReaderPool {
         result
     }
 
-    /// An idle reader, if there is one now (never waits, never opens one).
-    pub(crate) fn try_acquire(&self) -> Option<Reader> {
-        let mut state = self.state.lock().ok()?;
-        if state.closed {
-            return None;
-        }
-        state.idle.pop()
+    /// Runs `f` on an idle reader if there is one now (never waits, never opens one):
+    /// `None` when every reader is busy.
+    pub(crate) fn with_idle_reader<R>(&self, f: impl FnOnce(&mut Reader) -> R) -> Option<R> {
+        let mut reader = {
+            let mut state = self.state.lock().ok()?;
+            if state.closed {
+                return None;
+            }
+            state.idle.pop()?
+        };
+        let result = f(&mut reader);
+        self.release(reader);
+        Some(result)
     }
 
     fn acquire(&self) -> Result<Reader, EngineError> {
@@ -135,7 +141,7 @@ impl ReaderPool {
         }
     }
 
-    pub(crate) fn release(&self, reader: Reader) {
+    fn release(&self, reader: Reader) {
         // A reader still inside a transaction (its COMMIT failed) would hold its snapshot,
         // and keep the write-ahead log from being checkpointed, for as long as it idles in
         // the pool: close it instead.

@@ -283,11 +283,7 @@ impl Sandbox {
     ) -> Option<Overrun> {
         let _ = conn.busy_timeout(busy_timeout);
         let _ = watch_stop_flag(conn, &self.target.stop);
-        match self.inline_spent.load(Ordering::Relaxed) {
-            1 => Some(Overrun::Steps),
-            2 => Some(Overrun::Time),
-            _ => None,
-        }
+        Overrun::from_code(self.inline_spent.load(Ordering::Relaxed))
     }
 
     pub(crate) fn take_denial(&self) -> Option<String> {
@@ -354,8 +350,6 @@ pub(crate) fn request_over(deadline: &Deadline) -> EngineError {
     }
 }
 
-/// Why an action is refused, or `None` when it is allowed. `database` is the schema the
-/// action touches (`main`, `temp`), when it touches one.
 /// Lets the progress handler stop the running statement when `stop` is raised.
 fn watch_stop_flag(conn: &mut Connection, stop: &Arc<AtomicBool>) -> rusqlite::Result<()> {
     let stop = Arc::clone(stop);
@@ -379,6 +373,8 @@ fn changes_schema(action: &AuthAction<'_>) -> bool {
     )
 }
 
+/// Why an action is refused, or `None` when it is allowed. `database` is the schema the
+/// action touches (`main`, `temp`), when it touches one.
 fn refusal(action: &AuthAction<'_>, database: Option<&str>) -> Option<String> {
     // `CREATE TABLE temp.x` is reported as a plain CREATE TABLE on the `temp` schema, not as
     // CREATE TEMP TABLE: refuse every change to that schema, however it is spelled. Its

@@ -114,6 +114,21 @@ async fn answers_carry_the_headers_that_keep_browsers_safe() {
         page_policy.contains("frame-ancestors 'none'") && page_policy.contains("script-src 'self'"),
         "{page_policy}"
     );
+    // A revalidated page (304, no content type) keeps the page policy: browsers update the
+    // cached page's headers from it.
+    let etag = page
+        .headers()
+        .get("etag")
+        .cloned()
+        .expect("the dashboard's pages carry an entity tag");
+    let revalidated = client
+        .get(format!("{}/", siege.url()))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .expect("the dashboard again");
+    assert_eq!(revalidated.status(), reqwest::StatusCode::NOT_MODIFIED);
+    assert_eq!(policy(&revalidated), page_policy);
     let headers = page.headers();
     assert_eq!(
         headers.get("x-frame-options").map(|v| v.as_bytes()),

@@ -24,6 +24,6 @@ pub use query::{
 };
 pub use tables::{
     ColumnDefault, ColumnDefinition, ColumnInfo, CreateTableRequest, ForeignKeyInfo, IndexInfo,
-    InsertRowsResponse, RowsPage, TableInfo, TableList,
+    InsertRowsResponse, RowsPage, TableInfo, TableKind, TableList,
 };
 pub use value::{Lossless, MAX_SAFE_INTEGER, Value};

@@ -96,9 +96,8 @@ pub struct ForeignKeyInfo {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TableInfo {
     pub name: String,
-    /// `table` or `view`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: TableKind,
     pub sql: Option<String>,
     pub without_rowid: bool,
     pub strict: bool,
@@ -109,6 +108,24 @@ pub struct TableInfo {
     /// fails, say); they are empty then. Absent when all is well.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// What a schema object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum TableKind {
+    Table,
+    View,
+}
+
+impl TableKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Table => "table",
+            Self::View => "view",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -298,7 +298,7 @@ impl Database {
 
     /// Runs `f` on a reader connection with the sandbox in force (schema inspection), watched
     /// like a statement: it stops at the statement time limit or at `deadline`.
-    pub async fn read<R: Send + 'static>(
+    pub(crate) async fn read<R: Send + 'static>(
         self: &Arc<Self>,
         deadline: &Deadline,
         f: impl FnOnce(&Connection) -> Result<R, EngineError> + Send + 'static,

@@ -13,7 +13,8 @@ mod inline;
 mod readers;
 mod results;
 mod sandbox;
-pub mod schema;
+mod rows;
+mod schema;
 mod split;
 mod stream;
 mod writer;
@@ -26,6 +27,7 @@ pub use engine::{Engine, EngineCounters, StoredDatabase};
 pub use error::EngineError;
 pub use execute::{Statement, StatementOutput};
 pub use results::{Encoding, ResultCharge, ResultMemory, wire_size};
+pub use rows::{NewRow, RowsQuery, RowsRead};
 pub use split::split_statements;
 
 /// Stack of a thread that runs SQL: some of SQLite's work recurses deeply (pattern matching,

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use dbforge_api::{
     ColumnDefault, ColumnDefinition, ColumnInfo, CreateTableRequest, ErrorCode, ForeignKeyInfo,
-    IndexInfo, TableInfo, Value,
+    IndexInfo, TableInfo, TableKind, Value,
 };
 use rusqlite::Connection;
 
@@ -234,7 +234,11 @@ pub fn describe_tables(
                 foreign_keys,
                 error,
                 name,
-                kind,
+                kind: if kind == "view" {
+                    TableKind::View
+                } else {
+                    TableKind::Table
+                },
                 sql,
                 without_rowid,
                 strict,

@@ -113,7 +113,7 @@ fn draw_tables(frame: &mut Frame<'_>, app: &App, area: Rect) {
         .map(|table| {
             let mut lines = vec![Line::from(vec![
                 Span::styled(table.name.clone(), Style::new().bold()),
-                Span::styled(format!(" ({})", table.kind), Style::new().dim()),
+                Span::styled(format!(" ({})", table.kind.as_str()), Style::new().dim()),
             ])];
             lines.extend(table.columns.iter().map(|column| {
                 Line::from(vec![

@@ -60,8 +60,10 @@ pub struct ListParams {
     search: Option<String>,
     /// Order by `name` (default), `size`, `tables` or `created`; any order but by name
     /// (ascending, without `search`) pages with `offset` instead of `after`.
+    #[param(inline)]
     sort: Option<SortKey>,
     /// `asc` (default) or `desc`.
+    #[param(inline)]
     order: Option<SortOrder>,
     /// Databases to skip (offset paging; any order).
     offset: Option<usize>,

@@ -2,16 +2,13 @@
 //! insert rows from JSON objects, read rows with paging, ordering and equality filters.
 //! Identifiers are quoted and values bound; no user string is spliced into SQL.
 
-use std::sync::Arc;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use dbforge_api::{
-    CreateTableRequest, ErrorCode, ErrorEnvelope, InsertRowsResponse, Params, QueryOptions,
-    RowsPage, TableInfo, TableList, Value,
+    CreateTableRequest, ErrorCode, ErrorEnvelope, InsertRowsResponse, QueryOptions, RowsPage,
+    TableInfo, TableList, Value,
 };
-use dbforge_engine::schema::{create_table_sql, describe_tables, quote_identifier};
-use dbforge_engine::{Database, Deadline, Statement};
+use dbforge_engine::{NewRow, RowsQuery};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -28,28 +25,6 @@ pub struct TablePath {
     table: String,
 }
 
-async fn describe(
-    db: &Arc<Database>,
-    only: Option<String>,
-    deadline: &Deadline,
-) -> ApiResult<Vec<TableInfo>> {
-    Ok(db
-        .read(deadline, move |conn| describe_tables(conn, only.as_deref()))
-        .await?)
-}
-
-async fn table(db: &Arc<Database>, name: &str, deadline: &Deadline) -> ApiResult<TableInfo> {
-    describe(db, Some(name.to_owned()), deadline)
-        .await?
-        .pop()
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::TableNotFound,
-                format!("no table or view named {name:?}"),
-            )
-        })
-}
-
 /// Tables and views with their columns, indexes and foreign keys.
 #[utoipa::path(get, path = "/api/db/{name}/tables", tag = "tables",
     params(("name" = String, Path)),
@@ -60,7 +35,7 @@ pub async fn list_tables(
     RequestDeadline(deadline): RequestDeadline,
 ) -> ApiResult<ApiJson<TableList>> {
     Ok(ApiJson(TableList {
-        tables: describe(&db, None, &deadline).await?,
+        tables: db.describe_tables(None, &deadline).await?,
     }))
 }
 
@@ -74,7 +49,7 @@ pub async fn get_table(
     RequestDeadline(deadline): RequestDeadline,
     Path(path): Path<TablePath>,
 ) -> ApiResult<ApiJson<TableInfo>> {
-    Ok(ApiJson(table(&db, &path.table, &deadline).await?))
+    Ok(ApiJson(db.describe_table(&path.table, &deadline).await?))
 }
 
 /// Create a table from a column list.
@@ -89,14 +64,9 @@ pub async fn create_table(
     RequestDeadline(deadline): RequestDeadline,
     ApiJson(request): ApiJson<CreateTableRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<TableInfo>)> {
-    let sql = create_table_sql(&request)?;
-    let result = db.execute(vec![Statement::new(sql)], &deadline).await;
+    let result = db.create_table(&request, &deadline).await;
     state.note_schema_change(&db).await;
-    result?;
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(table(&db, &request.name, &deadline).await?),
-    ))
+    Ok((StatusCode::CREATED, ApiJson(result?)))
 }
 
 fn rows_of(body: serde_json::Value) -> ApiResult<Vec<serde_json::Map<String, serde_json::Value>>> {
@@ -137,85 +107,25 @@ pub async fn insert_rows(
     Path(path): Path<TablePath>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<(StatusCode, ApiJson<InsertRowsResponse>)> {
-    let table_name = path.table;
-    let rows = rows_of(body)?;
-    if rows.is_empty() {
-        return Err(ApiError::invalid_request("`rows` is empty"));
-    }
-    let info = table(&db, &table_name, &deadline).await?;
-    if info.kind != "table" {
-        return Err(ApiError::invalid_request(format!(
-            "{table_name:?} is a {}, not a table",
-            info.kind
-        )));
-    }
-    let quoted_table = quote_identifier(&table_name)?;
-    let mut statements = Vec::with_capacity(rows.len());
-    for (i, row) in rows.into_iter().enumerate() {
-        let mut columns = Vec::with_capacity(row.len());
-        let mut values = Vec::with_capacity(row.len());
-        for (column, value) in row {
-            if !info
-                .columns
-                .iter()
-                .any(|c| c.name.eq_ignore_ascii_case(&column))
-            {
-                return Err(ApiError::new(
-                    ErrorCode::ColumnNotFound,
-                    format!(
-                        "row {}: table {table_name:?} has no column {column:?}",
-                        i + 1
-                    ),
-                ));
-            }
-            let value: Value = serde_json::from_value(value).map_err(|e| {
-                ApiError::new(
-                    ErrorCode::InvalidJson,
-                    format!("row {}, column {column:?}: {e}", i + 1),
-                )
-            })?;
-            columns.push(quote_identifier(&column)?);
-            values.push(value);
-        }
-        let sql = if columns.is_empty() {
-            format!("INSERT INTO {quoted_table} DEFAULT VALUES")
-        } else {
-            let marks = vec!["?"; columns.len()].join(", ");
-            format!(
-                "INSERT INTO {quoted_table} ({}) VALUES ({marks})",
-                columns.join(", ")
-            )
-        };
-        statements.push(Statement::with_params(sql, Params::Positional(values)));
-    }
-    let outputs = db.execute(statements, &deadline).await.map_err(|e| {
-        let row = e.statement.map(|i| i + 1);
-        let mut err = ApiError::from(dbforge_engine::EngineError {
-            statement: None,
-            ..e
-        });
-        if let Some(row) = row {
-            err.message = format!("row {row}: {}", err.message);
-        }
-        err
-    })?;
-    let rowids = outputs
-        .iter()
-        .map(|o| {
-            if info.without_rowid {
-                None
-            } else {
-                o.last_insert_rowid
-            }
+    let rows = rows_of(body)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            row.into_iter()
+                .map(|(column, value)| {
+                    let value: Value = serde_json::from_value(value).map_err(|e| {
+                        ApiError::new(
+                            ErrorCode::InvalidJson,
+                            format!("row {}, column {column:?}: {e}", i + 1),
+                        )
+                    })?;
+                    Ok((column, value))
+                })
+                .collect::<ApiResult<NewRow>>()
         })
-        .collect();
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(InsertRowsResponse {
-            inserted: outputs.len() as u64,
-            rowids,
-        }),
-    ))
+        .collect::<ApiResult<Vec<NewRow>>>()?;
+    let inserted = db.insert_rows(&path.table, rows, &deadline).await?;
+    Ok((StatusCode::CREATED, ApiJson(inserted)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -242,31 +152,13 @@ pub struct RowsParams {
     filters: Option<String>,
 }
 
-struct RowsQuery {
-    limit: u64,
-    offset: u64,
-    after: Option<i64>,
-    order_by: Option<String>,
-    descending: bool,
-    with_rowid: bool,
-    filters: Vec<(String, String)>,
-}
-
-fn parse_rows_query(pairs: Vec<(String, String)>, max_limit: u64) -> ApiResult<RowsQuery> {
+fn parse_rows_query(pairs: Vec<(String, String)>) -> ApiResult<RowsQuery> {
     let number = |key: &str, v: &str| {
         v.parse::<u64>().map_err(|_| {
             ApiError::invalid_request(format!("{key} must be a non-negative integer, not {v:?}"))
         })
     };
-    let mut q = RowsQuery {
-        limit: 100,
-        offset: 0,
-        after: None,
-        order_by: None,
-        descending: false,
-        with_rowid: false,
-        filters: vec![],
-    };
+    let mut q = RowsQuery::default();
     for (key, value) in pairs {
         match key.as_str() {
             "limit" => q.limit = number("limit", &value)?,
@@ -297,16 +189,6 @@ fn parse_rows_query(pairs: Vec<(String, String)>, max_limit: u64) -> ApiResult<R
             },
         }
     }
-    if q.limit == 0 || q.limit > max_limit {
-        return Err(ApiError::invalid_request(format!(
-            "limit must be between 1 and {max_limit}"
-        )));
-    }
-    if q.after.is_some() && (q.offset > 0 || q.order_by.is_some()) {
-        return Err(ApiError::invalid_request(
-            "after (keyset paging by rowid) cannot be combined with offset or order_by",
-        ));
-    }
     Ok(q)
 }
 
@@ -316,102 +198,20 @@ fn parse_rows_query(pairs: Vec<(String, String)>, max_limit: u64) -> ApiResult<R
     responses((status = 200, body = RowsPage), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn read_rows(
-    State(state): State<AppState>,
     DbHandle(db): DbHandle,
     RequestDeadline(deadline): RequestDeadline,
     Path(path): Path<TablePath>,
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
 ) -> ApiResult<JsonAnswer> {
-    let table_name = path.table;
-    let max_limit = state.engine.config().limits.max_result_rows as u64;
-    let q = parse_rows_query(pairs, max_limit)?;
-    let info = table(&db, &table_name, &deadline).await?;
-    let has_rowid = info.kind == "table" && !info.without_rowid;
-    let column = |name: &str| -> ApiResult<String> {
-        info.columns
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
-            .map(|c| quote_identifier(&c.name))
-            .transpose()?
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::ColumnNotFound,
-                    format!("table {table_name:?} has no column {name:?}"),
-                )
-            })
-    };
-    if (q.after.is_some() || q.with_rowid) && !has_rowid {
-        return Err(ApiError::invalid_request(format!(
-            "{table_name:?} has no rowid: use offset paging"
-        )));
-    }
-    let mut sql = String::from("SELECT ");
-    // The rowid rides along (first column) whenever keyset paging may need it.
-    let keyset = has_rowid && q.order_by.is_none() && q.offset == 0;
-    if keyset || q.with_rowid {
-        sql.push_str("rowid AS \"_rowid_\", ");
-    }
-    sql.push_str("* FROM ");
-    sql.push_str(&quote_identifier(&table_name)?);
-    let mut params = Vec::new();
-    let mut conditions = Vec::new();
-    for (name, value) in &q.filters {
-        conditions.push(format!("{} = ?", column(name)?));
-        params.push(Value::Text(value.clone()));
-    }
-    if let Some(after) = q.after {
-        conditions.push(
-            if q.descending {
-                "rowid < ?"
-            } else {
-                "rowid > ?"
-            }
-            .to_owned(),
-        );
-        params.push(Value::Integer(after));
-    }
-    if !conditions.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&conditions.join(" AND "));
-    }
-    let direction = if q.descending { "DESC" } else { "ASC" };
-    match &q.order_by {
-        Some(name) => sql.push_str(&format!(" ORDER BY {} {direction}", column(name)?)),
-        None if has_rowid => sql.push_str(&format!(" ORDER BY rowid {direction}")),
-        None => {}
-    }
-    sql.push_str(" LIMIT ? OFFSET ?");
-    params.push(Value::Integer(
-        i64::try_from(q.limit + 1).unwrap_or(i64::MAX),
-    ));
-    params.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-    let mut outputs = db
-        .execute(
-            vec![
-                Statement::with_params(sql, Params::Positional(params))
-                    .encoded(encoding(QueryOptions::default())),
-            ],
+    let q = parse_rows_query(pairs)?;
+    let page = db
+        .read_rows(
+            &path.table,
+            &q,
+            encoding(QueryOptions::default()),
             &deadline,
         )
         .await?;
-    let mut output = outputs.pop().unwrap_or_default();
-    let more = output.rows.len() as u64 > q.limit;
-    output
-        .rows
-        .truncate(usize::try_from(q.limit).unwrap_or(usize::MAX));
-    let last_rowid = match output.rows.last().and_then(|r| r.first()) {
-        Some(Value::Integer(id)) if keyset || q.with_rowid => Some(*id),
-        _ => None,
-    };
-    if keyset && !q.with_rowid {
-        output.columns.remove(0);
-        output.column_types.remove(0);
-        for row in &mut output.rows {
-            row.remove(0);
-        }
-    }
-    let next_after = if more && keyset { last_rowid } else { None };
-    let next_offset = more.then_some(q.offset + q.limit);
     /// The fields of a `RowsPage` after its rows.
     #[derive(serde::Serialize)]
     struct Paging {
@@ -421,10 +221,10 @@ pub async fn read_rows(
         next_offset: Option<u64>,
     }
     let paging = Paging {
-        limit: q.limit,
-        offset: q.offset,
-        next_after,
-        next_offset,
+        limit: page.limit,
+        offset: page.offset,
+        next_after: page.next_after,
+        next_offset: page.next_offset,
     };
-    Ok(JsonAnswer::page(output, &paging))
+    Ok(JsonAnswer::page(page.output, &paging))
 }

@@ -170,3 +170,7 @@ impl ReaderPool {
         self.returned.notify_all();
     }
 }
+
+#[cfg(test)]
+#[path = "readers_tests.rs"]
+mod tests;

@@ -43,6 +43,11 @@ describe("API client", () => {
     const batch = new ApiClient("k", { fetch: () => reply(200, { results: [result, result] }) });
     expect((await batch.query("db", { sql: "select 1; select 1" })).results).toHaveLength(2);
   });
+  it("refuses a query answer whose rows are not arrays", async () => {
+    const result = { columns: ["a"], column_types: [null], rows: [{ a: 1 }], rows_affected: 0, truncated: false };
+    const client = new ApiClient("k", { fetch: () => reply(200, result) });
+    await expect(client.query("db", { sql: "select 1 as a" })).rejects.toMatchObject({ code: "invalid_response" });
+  });
   it("builds query strings without empty values", () => {
     expect(queryString({ limit: 10, search: "", status: undefined, sort: "size" })).toBe("?limit=10&sort=size");
     expect(queryString({})).toBe("");

@@ -2,11 +2,14 @@
 // and turns every failure into an ApiError the screens can show.
 import type {
   ActivityList,
+  ArrayResult,
+  CellValue,
   CreateTableRequest,
   DatabaseInfo,
   DatabaseList,
   GatewayStats,
   QueryRequest,
+  QueryResponse,
   ServerConfig,
   StatementResult,
   TableInfo,
@@ -65,7 +68,7 @@ export interface DatabaseQuery {
 
 /** The answer of one query request: one result per statement, and how long it took. */
 export interface QueryOutcome {
-  results: StatementResult[];
+  results: ArrayResult[];
   durationMs: number;
 }
 
@@ -168,7 +171,7 @@ export class ApiClient {
   /** Runs SQL with lossless values and rows as arrays; always answers a list of results. */
   async query(database: string, request: QueryRequest, signal?: AbortSignal): Promise<QueryOutcome> {
     const started = performance.now();
-    const answer = await this.request<StatementResult | { results: StatementResult[] }>(
+    const answer = await this.request<QueryResponse>(
       "POST",
       `/api/db/${encodeURIComponent(database)}/query`,
       { row_format: "arrays", lossless: true, ...request },
@@ -176,8 +179,17 @@ export class ApiClient {
     );
     const durationMs = performance.now() - started;
     const results = "results" in answer ? answer.results : [answer];
-    return { results, durationMs };
+    return { results: results.map(withArrayRows), durationMs };
   }
+}
+
+/** The API document types a row only as `object`; asked for arrays, each row must be one. */
+function withArrayRows(result: StatementResult): ArrayResult {
+  const rows = result.rows.map((row) => {
+    if (!Array.isArray(row)) throw new ApiError(200, "invalid_response", "The server answered rows that are not arrays");
+    return row as CellValue[];
+  });
+  return { ...result, rows };
 }
 
 /** Checks a key against the server: true when accepted, false when refused. */

@@ -45,7 +45,7 @@ export function ActivityScreen() {
     setLive(false);
     const page = await client.activity({ ...filters, limit: PAGE, before: cursor });
     setOlder((o) => [...o, ...page.entries]);
-    setOlderCursor(page.next_before);
+    setOlderCursor(page.next_before ?? null);
   };
 
   return (

@@ -10,15 +10,15 @@ import { QueryHistory, type HistoryEntry } from "../lib/history";
 import { useDebounced, useLoad } from "../lib/hooks";
 import { pathOf } from "../lib/router";
 import { explainStatements, splitStatements } from "../lib/sql";
-import type { StatementResult } from "../lib/types";
+import type { ArrayResult } from "../lib/types";
 import { DataGrid } from "../components/DataGrid";
 import { Link } from "../components/Link";
 import { SqlEditor, type Schema } from "../components/SqlEditor";
 import { Empty, ErrorBox, Loading, PageHeader, Spinner } from "../components/ui";
 
 type Outcome =
-  | { kind: "results"; statements: string[]; results: StatementResult[]; durationMs: number }
-  | { kind: "plan"; statements: string[]; results: StatementResult[]; durationMs: number }
+  | { kind: "results"; statements: string[]; results: ArrayResult[]; durationMs: number }
+  | { kind: "plan"; statements: string[]; results: ArrayResult[]; durationMs: number }
   | { kind: "error"; error: unknown; durationMs: number };
 
 export function Console({ database }: { database: string }) {
@@ -176,13 +176,13 @@ function summaryWord(statement: string | undefined): string {
   return statement?.trim().split(/\s+/)[0]?.toUpperCase() ?? "SQL";
 }
 
-function ResultView({ result, durationMs, statements }: { result: StatementResult; durationMs: number; statements: number }) {
+function ResultView({ result, durationMs, statements }: { result: ArrayResult; durationMs: number; statements: number }) {
   const timing = `${formatMs(durationMs)}${statements > 1 ? ` for ${statements} statements` : ""}`;
   if (result.columns.length === 0) {
     return (
       <p className="result-summary" data-testid="result-summary">
         Done: {formatCount(result.rows_affected)} {result.rows_affected === 1 ? "row" : "rows"} affected
-        {result.last_insert_rowid !== null ? `, last inserted rowid ${result.last_insert_rowid}` : ""} · {timing}
+        {result.last_insert_rowid != null ? `, last inserted rowid ${result.last_insert_rowid}` : ""} · {timing}
       </p>
     );
   }
@@ -203,7 +203,7 @@ function ResultView({ result, durationMs, statements }: { result: StatementResul
 }
 
 /** EXPLAIN QUERY PLAN rows (id, parent, notused, detail) drawn as a tree. */
-function QueryPlan({ statements, results }: { statements: string[]; results: StatementResult[] }) {
+function QueryPlan({ statements, results }: { statements: string[]; results: ArrayResult[] }) {
   return (
     <div className="plans" data-testid="query-plan">
       {results.map((result, i) => {

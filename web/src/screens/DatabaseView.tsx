@@ -477,7 +477,7 @@ function RowEditor({
                 id={id}
                 value={field.isNull ? "" : field.text}
                 disabled={field.isNull}
-                placeholder={field.isNull ? "NULL" : current ? "" : c.default !== null ? `default: ${c.default}` : c.primary_key ? "automatic" : ""}
+                placeholder={field.isNull ? "NULL" : current ? "" : c.default != null ? `default: ${c.default}` : c.primary_key ? "automatic" : ""}
                 onChange={(e) => setFields({ ...fields, [c.name]: { ...field, text: e.target.value } })}
               />
               <label className="null-toggle">

@@ -1,0 +1,1493 @@
+// Generated from docs/openapi.json by `npm run types` (openapi-typescript): do not edit.
+// `npm test` fails when this file is out of date.
+
+export interface paths {
+    "/admin/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recent requests, newest first: time, key id, method, route, database, status, duration.
+         * @description The gateway keeps the last few thousand requests in memory (`capacity`); reading this log
+         *     is not itself logged.
+         */
+        get: operations["list_activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The effective configuration and limits. The admin key is masked; only where it comes
+         *     from is shown.
+         */
+        get: operations["server_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List databases a page at a time: by name with a cursor (`after`) or `offset`, or sorted
+         *     by any column and searched by substring with `offset` paging. In name order a page that
+         *     is not the last has a `next_cursor`.
+         */
+        get: operations["list_databases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases/prune/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Delete a database and its files. */
+        post: operations["delete_database"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases/spawn/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a database. The optional body sets per-database limits. */
+        post: operations["create_database"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Details of one database. */
+        get: operations["get_database"];
+        put?: never;
+        post?: never;
+        /** Delete a database and its files (same as `POST /admin/databases/prune/{name}`). */
+        delete: operations["remove_database"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/gateway/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gateway statistics: uptime, databases, bytes, requests, queries and their latency. */
+        get: operations["gateway_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/gateway/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recent traffic in fixed intervals (requests, 4xx and 5xx answers, queries, query latency
+         *     p50/p99 per interval), oldest first, and the busiest databases of the last five minutes.
+         */
+        get: operations["gateway_timeseries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/db/{name}/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run SQL: one statement (`sql` + `params`), or several atomically (`statements`).
+         * @description A single `sql` answers with one result; `statements`, or a `sql` text holding several
+         *     statements, answers with `{"results": [...]}`. Read-only requests run concurrently;
+         *     writes are committed durably before the answer.
+         */
+        post: operations["run_query"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/db/{name}/tables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tables and views with their columns, indexes and foreign keys. */
+        get: operations["list_tables"];
+        put?: never;
+        /** Create a table from a column list. */
+        post: operations["create_table"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/db/{name}/tables/{table}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One table's or view's schema. */
+        get: operations["get_table"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/db/{name}/tables/{table}/rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read rows with limit/offset or keyset (`after`) paging, ordering and equality filters. */
+        get: operations["read_rows"];
+        put?: never;
+        /** Insert one row (an object) or many (`{"rows": [...]}`) in one transaction. */
+        post: operations["insert_rows"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the process is up and serving HTTP. */
+        get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics in the text exposition format. */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the catalog is loaded, the data directory is writable and its disk has room. */
+        get: operations["ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description One request the gateway answered, as kept in its bounded activity log. */
+        ActivityEntry: {
+            /**
+             * Format: int64
+             * @description Increasing sequence number; pass as `before` to page further back.
+             */
+            id: number;
+            /** @description RFC 3339 time the request arrived. */
+            at: string;
+            /**
+             * @description A non-secret identifier of the API key that was accepted (a prefix of its SHA-256
+             *     digest); null when no valid key was presented.
+             */
+            key_id?: string | null;
+            method: string;
+            /** @description The route pattern that matched (e.g. `/api/db/{name}/query`), or `unmatched`. */
+            route: string;
+            /** @description The database the request addressed, when the route names one. */
+            database?: string | null;
+            /** Format: int32 */
+            status: number;
+            /** Format: double */
+            duration_ms: number;
+        };
+        /** @description `GET /admin/activity`: matching entries, newest first. */
+        ActivityList: {
+            entries: components["schemas"]["ActivityEntry"][];
+            /**
+             * Format: int64
+             * @description How many requests the log keeps; older ones are forgotten.
+             */
+            capacity: number;
+            /**
+             * Format: int64
+             * @description Pass as `before` to get the next (older) page; null when there is none.
+             */
+            next_before?: number | null;
+        };
+        /** @description The result of a batch: one entry per statement, in order. */
+        BatchResult: {
+            results: components["schemas"]["StatementResult"][];
+        };
+        /** @description A database by the requests it received recently. */
+        BusyDatabase: {
+            name: string;
+            /** Format: int64 */
+            requests: number;
+            /**
+             * Format: int64
+             * @description Answers with a 4xx or 5xx status.
+             */
+            errors: number;
+            /** Format: double */
+            mean_ms: number;
+        };
+        /** @description A column default: a literal value, or one of SQLite's time keywords. */
+        ColumnDefault: {
+            expression: string;
+        } | unknown;
+        /** @description One column of `POST /api/db/{name}/tables`. */
+        ColumnDefinition: {
+            name: string;
+            /**
+             * @description A type name such as `INTEGER`, `TEXT`, `REAL`, `BLOB`, `NUMERIC`, `VARCHAR(20)`;
+             *     omitted means no declared type.
+             */
+            type?: string | null;
+            primary_key?: boolean;
+            /** @description Only with a single `INTEGER` primary key. */
+            autoincrement?: boolean;
+            not_null?: boolean;
+            unique?: boolean;
+            default?: components["schemas"]["ColumnDefault"] | null;
+        };
+        /** @description One column as SQLite reports it. */
+        ColumnInfo: {
+            name: string;
+            type: string;
+            not_null: boolean;
+            /** @description The default as SQL text. */
+            default?: string | null;
+            /**
+             * Format: int32
+             * @description Position in the primary key, from 1; 0 when not part of it.
+             */
+            primary_key: number;
+            /** @description Generated and hidden columns are reported with this flag. */
+            hidden: boolean;
+        };
+        /** @description Body of `POST /api/db/{name}/tables`. */
+        CreateTableRequest: {
+            name: string;
+            columns: components["schemas"]["ColumnDefinition"][];
+            if_not_exists?: boolean;
+            /** @description Create a STRICT table (types enforced by SQLite). */
+            strict?: boolean;
+        };
+        /** @description One database as the gateway knows it. */
+        DatabaseInfo: {
+            name: components["schemas"]["DatabaseName"];
+            /**
+             * Format: int64
+             * @description Bytes on disk: the database file plus its write-ahead log.
+             */
+            size_bytes: number;
+            /** @description RFC 3339 time of creation (or adoption). */
+            created_at: string;
+            /** Format: int64 */
+            table_count: number;
+            /**
+             * Format: int64
+             * @description The effective size quota, in bytes.
+             */
+            max_size_bytes: number;
+            /** @description Whether the database is open in the gateway's cache right now. */
+            open: boolean;
+        };
+        /** @description Per-database limits; each unset field takes the server's default. */
+        DatabaseLimits: {
+            /**
+             * Format: int64
+             * @description Largest size the database file may grow to, in bytes; writes beyond it fail with
+             *     `database_full`.
+             */
+            max_size_bytes?: number | null;
+        };
+        /** @description A page of databases, ordered by name. */
+        DatabaseList: {
+            databases: components["schemas"]["DatabaseInfo"][];
+            /**
+             * Format: int64
+             * @description Databases matching the filter, over all pages.
+             */
+            total: number;
+            /** @description Pass as `after` to get the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @example orders-test */
+        DatabaseName: string;
+        /** @description Answer of `POST /admin/databases/prune/{name}` and `DELETE /admin/databases/{name}`. */
+        Deleted: {
+            deleted: components["schemas"]["DatabaseName"];
+        };
+        /** @description `{"code": "...", "message": "..."}`. */
+        ErrorBody: {
+            code: components["schemas"]["ErrorCode"];
+            /** @description What went wrong and what to do about it, for people. */
+            message: string;
+        };
+        /**
+         * @description A stable, machine-readable error code.
+         * @enum {string}
+         */
+        ErrorCode: "unauthorized" | "invalid_database_name" | "database_not_found" | "database_exists" | "table_not_found" | "column_not_found" | "invalid_request" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "sql_too_long" | "too_many_statements" | "route_not_found" | "method_not_allowed" | "sql_error" | "invalid_params" | "constraint_violation" | "statement_not_allowed" | "query_timeout" | "database_full" | "value_too_large" | "transaction_open" | "result_too_large" | "transaction_rolled_back" | "transaction_timeout" | "database_busy" | "server_busy" | "body_timeout" | "request_timeout" | "disk_full" | "not_ready" | "internal_error" | "unknown";
+        /** @description The body of every error response: `{"error": {"code": "...", "message": "..."}}`. */
+        ErrorEnvelope: {
+            error: components["schemas"]["ErrorBody"];
+        };
+        ForeignKeyInfo: {
+            columns: string[];
+            table: string;
+            to_columns: (string | null)[];
+            on_update: string;
+            on_delete: string;
+        };
+        /** @description `GET /admin/gateway/stats`. */
+        GatewayStats: {
+            version: string;
+            /** Format: int64 */
+            uptime_seconds: number;
+            /** Format: int64 */
+            database_count: number;
+            /** Format: int64 */
+            total_bytes: number;
+            /** Format: int64 */
+            open_databases: number;
+            /** Format: int64 */
+            requests_total: number;
+            /** Format: int64 */
+            queries_total: number;
+            /** Format: int64 */
+            query_errors_total: number;
+            query_latency: components["schemas"]["LatencyPercentiles"];
+            /**
+             * Format: int64
+             * @description Write transactions committed, and the requests they carried (group commit).
+             */
+            commits_total: number;
+            /** Format: int64 */
+            committed_requests_total: number;
+            /**
+             * Format: int64
+             * @description Reads proven cheap that ran on the server's event loop instead of a blocking thread
+             *     (see docs/ARCHITECTURE.md).
+             */
+            inline_reads_total?: number;
+        };
+        /** @description Answer of `GET /health` and `GET /ready`. */
+        HealthStatus: {
+            /** @description `ok` (health) or `ready` (readiness). */
+            status: string;
+            version: string;
+        };
+        IndexInfo: {
+            name: string;
+            unique: boolean;
+            columns: string[];
+            /** @description `c` (CREATE INDEX), `u` (UNIQUE constraint) or `pk` (primary key). */
+            origin: string;
+            partial: boolean;
+        };
+        /** @description Answer of `POST /api/db/{name}/tables/{table}/rows`. */
+        InsertRowsResponse: {
+            /** Format: int64 */
+            inserted: number;
+            /** @description The rowid of each inserted row, in order (absent values for WITHOUT ROWID tables). */
+            rowids: (number | null)[];
+        };
+        /** @description Query latency percentiles since start, in milliseconds. */
+        LatencyPercentiles: {
+            /** Format: int64 */
+            count: number;
+            /** Format: double */
+            p50_ms: number;
+            /** Format: double */
+            p90_ms: number;
+            /** Format: double */
+            p99_ms: number;
+            /** Format: double */
+            max_ms: number;
+        };
+        Params: (null | number | string | boolean | {
+            base64: string;
+        } | {
+            integer: string;
+        } | {
+            real: string;
+        })[] | {
+            [key: string]: null | number | string | boolean | {
+                base64: string;
+            } | {
+                integer: string;
+            } | {
+                real: string;
+            };
+        };
+        /** @description Body of `POST /api/db/{name}/query`: either `sql` (+ `params`) or `statements`. */
+        QueryRequest: {
+            /**
+             * @description One statement (a trailing `;` is fine). Several statements separated by `;` run as a
+             *     batch, like `statements`, when no `params` are given.
+             */
+            sql?: string | null;
+            params?: components["schemas"]["Params"];
+            /** @description Several statements run atomically in one transaction: all succeed or none is applied. */
+            statements?: components["schemas"]["StatementRequest"][] | null;
+            row_format?: components["schemas"]["RowFormat"];
+            lossless?: boolean;
+        };
+        /** @description The answer of the query endpoint: one result for a single statement, a batch otherwise. */
+        QueryResponse: components["schemas"]["BatchResult"] | components["schemas"]["StatementResult"];
+        /**
+         * @description How rows are shaped in a result.
+         * @enum {string}
+         */
+        RowFormat: "objects" | "arrays";
+        /** @description A page of rows from `GET /api/db/{name}/tables/{table}/rows`. */
+        RowsPage: {
+            columns: string[];
+            rows: Record<string, unknown>[];
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            /**
+             * Format: int64
+             * @description For keyset paging by rowid: pass as `after` to continue; null on the last page.
+             */
+            next_after?: number | null;
+            /**
+             * Format: int64
+             * @description For offset paging: the next offset; null on the last page.
+             */
+            next_offset?: number | null;
+        };
+        /**
+         * @description `GET /admin/config`: the effective configuration. Secrets never appear: the admin key is
+         *     shown masked, with where it comes from.
+         */
+        ServerConfig: {
+            version: string;
+            listen: string;
+            data_dir: string;
+            config_file?: string | null;
+            /** @description Always masked. */
+            admin_key: string;
+            /** @description `configured`, `key file` (generated on first start and stored), or `dev only`. */
+            admin_key_source: string;
+            dev: boolean;
+            durability: string;
+            log_format: string;
+            log: string;
+            /** Format: int64 */
+            shutdown_timeout_ms: number;
+            limits: components["schemas"]["ServerLimits"];
+        };
+        /** @description The limits the gateway enforces, as configured. */
+        ServerLimits: {
+            /** Format: int64 */
+            statement_timeout_ms: number;
+            /** Format: int64 */
+            max_result_rows: number;
+            /** Format: int64 */
+            max_result_bytes: number;
+            /** Format: int64 */
+            max_sql_length: number;
+            /** Format: int64 */
+            max_statements: number;
+            /** Format: int64 */
+            max_body_bytes: number;
+            /**
+             * Format: int64
+             * @description Default size quota of a database.
+             */
+            max_database_size: number;
+            /** Format: int64 */
+            max_open_databases: number;
+            /** Format: int64 */
+            idle_timeout_ms: number;
+            /** Format: int64 */
+            write_queue_depth: number;
+            /** Format: int64 */
+            readers_per_database: number;
+            /**
+             * Format: int64
+             * @description Requests kept by the activity log.
+             */
+            activity_capacity: number;
+            /**
+             * Format: int64
+             * @description libSQL streams: idle time before one is closed.
+             */
+            stream_idle_timeout_ms: number;
+            /**
+             * Format: int64
+             * @description libSQL streams: the longest one transaction may hold a database's writer.
+             */
+            write_transaction_timeout_ms: number;
+            /**
+             * Format: int64
+             * @description libSQL streams: the longest a BEGIN waits for another transaction.
+             */
+            transaction_busy_timeout_ms: number;
+            /**
+             * Format: int64
+             * @description libSQL streams open at once.
+             */
+            max_streams: number;
+            /**
+             * Format: int64
+             * @description libSQL streams open at once on one database.
+             */
+            max_streams_per_database?: number;
+            /**
+             * Format: int64
+             * @description libSQL read transactions: the longest one stays open.
+             */
+            read_transaction_timeout_ms?: number;
+            /**
+             * Format: int64
+             * @description Bytes of SQL stored per libSQL stream, per database and in all.
+             */
+            max_stored_sql_per_stream?: number;
+            /** Format: int64 */
+            max_stored_sql_per_database?: number;
+            /** Format: int64 */
+            max_stored_sql?: number;
+            /**
+             * Format: int64
+             * @description The longest a request may take, its body included.
+             */
+            request_timeout_ms?: number;
+            /**
+             * Format: int64
+             * @description The longest a client may take to send a body.
+             */
+            body_read_timeout_ms?: number;
+            /**
+             * Format: int64
+             * @description The longest a client may take to send a request head, and an idle connection's life.
+             */
+            header_read_timeout_ms?: number;
+            /**
+             * Format: int64
+             * @description Connections open at once, and per client address.
+             */
+            max_connections?: number;
+            /** Format: int64 */
+            max_connections_per_ip?: number;
+            /**
+             * Format: int64
+             * @description Request bodies, and results, held in memory at once over all requests.
+             */
+            max_body_memory?: number;
+            /** Format: int64 */
+            max_result_memory?: number;
+            /**
+             * Format: int64
+             * @description Largest string or blob, and most parameters of one statement.
+             */
+            max_value_bytes?: number;
+            /** Format: int64 */
+            max_sql_params?: number;
+            /**
+             * Format: int64
+             * @description SQLite's heap, process-wide.
+             */
+            sqlite_memory_limit?: number;
+            /**
+             * Format: int64
+             * @description Free disk kept: below it, writes and new databases are refused.
+             */
+            min_free_disk?: number;
+        };
+        /** @description Optional body of `POST /admin/databases/spawn/{name}`. */
+        SpawnRequest: {
+            limits?: components["schemas"]["DatabaseLimits"];
+        };
+        /** @description One SQL statement with its parameters. */
+        StatementRequest: {
+            sql: string;
+            params?: components["schemas"]["Params"];
+        };
+        /** @description The result of one statement. */
+        StatementResult: {
+            columns: string[];
+            /** @description Declared types of the result columns (`null` for expressions). */
+            column_types: (string | null)[];
+            /**
+             * @description Objects keyed by column name, or arrays when `row_format` is `arrays`; values as in
+             *     [`Value`].
+             */
+            rows: Record<string, unknown>[];
+            /** Format: int64 */
+            rows_affected: number;
+            /**
+             * Format: int64
+             * @description The rowid of the last row this statement inserted, if it inserted one.
+             */
+            last_insert_rowid?: number | null;
+            /** @description True when the result was cut at the row or byte limit; the statement itself ran fully. */
+            truncated: boolean;
+        };
+        /** @description A table or view with its schema. */
+        TableInfo: {
+            name: string;
+            /** @description `table` or `view`. */
+            type: string;
+            sql?: string | null;
+            without_rowid: boolean;
+            strict: boolean;
+            columns: components["schemas"]["ColumnInfo"][];
+            indexes: components["schemas"]["IndexInfo"][];
+            foreign_keys: components["schemas"]["ForeignKeyInfo"][];
+            /**
+             * @description Why the columns, indexes and foreign keys could not be read (a view whose definition
+             *     fails, say); they are empty then. Absent when all is well.
+             */
+            error?: string | null;
+        };
+        TableList: {
+            tables: components["schemas"]["TableInfo"][];
+        };
+        /** @description `GET /admin/gateway/timeseries`: recent traffic in fixed intervals, oldest first. */
+        Timeseries: {
+            /** Format: double */
+            interval_seconds: number;
+            /** @description Closed intervals, then the open one (whose `seconds` is shorter). */
+            points: components["schemas"]["TrafficPoint"][];
+            /** @description The databases with the most requests among the recent activity, busiest first. */
+            busiest: components["schemas"]["BusyDatabase"][];
+        };
+        /** @description One interval of traffic. */
+        TrafficPoint: {
+            /**
+             * Format: int64
+             * @description Unix time of the interval's start, in milliseconds.
+             */
+            start_ms: number;
+            /**
+             * Format: double
+             * @description Seconds the interval covers: the full interval, or less for the one still open.
+             */
+            seconds: number;
+            /**
+             * Format: int64
+             * @description HTTP requests answered.
+             */
+            requests: number;
+            /**
+             * Format: int64
+             * @description Answers with a 4xx status.
+             */
+            client_errors: number;
+            /**
+             * Format: int64
+             * @description Answers with a 5xx status.
+             */
+            server_errors: number;
+            /**
+             * Format: int64
+             * @description Query requests (`POST /api/db/{name}/query`) and those that failed.
+             */
+            queries: number;
+            /** Format: int64 */
+            query_errors: number;
+            /**
+             * Format: double
+             * @description Query latency percentiles within the interval, in milliseconds (0 without queries).
+             */
+            query_p50_ms: number;
+            /** Format: double */
+            query_p99_ms: number;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    list_activity: {
+        parameters: {
+            query?: {
+                /** @description Entries per page (1 to the log's capacity, default 100). */
+                limit?: number;
+                /** @description Only entries older than this id (the previous page's `next_before`). */
+                before?: number;
+                /** @description Only requests to this database. */
+                database?: string;
+                /** @description Only routes containing this text, e.g. `query` or `/admin`. */
+                route?: string;
+                /** @description Only this HTTP method. */
+                method?: string;
+                /** @description A status code (`404`), a class (`4xx`) or `error` (400 and above). */
+                status?: string;
+                /** @description Only requests made with this key id. */
+                key_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    server_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerConfig"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_databases: {
+        parameters: {
+            query?: {
+                /** @description Databases per page (1-1000, default 100). */
+                limit?: number;
+                /** @description Continue after this name (the previous page's `next_cursor`). */
+                after?: string;
+                /** @description Only names starting with this. */
+                prefix?: string;
+                /** @description Only names containing this. */
+                search?: string;
+                /**
+                 * @description Order by `name` (default), `size`, `tables` or `created`; any order but by name
+                 *     (ascending, without `search`) pages with `offset` instead of `after`.
+                 */
+                sort?: unknown;
+                /** @description `asc` (default) or `desc`. */
+                order?: unknown;
+                /** @description Databases to skip (offset paging; any order). */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_database: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_database: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 1-64 of a-z 0-9 - _, starting with a letter or digit */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SpawnRequest"] | null;
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_database: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseInfo"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    remove_database: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    gateway_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayStats"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    gateway_timeseries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Timeseries"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    run_query: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description database name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueryRequest"];
+            };
+        };
+        responses: {
+            /** @description one result for a single `sql`, else `{"results": [...]}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_tables: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableList"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_table: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTableRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_table: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableInfo"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    read_rows: {
+        parameters: {
+            query?: {
+                /** @description Rows per page (default 100; at most the server's result row limit). */
+                limit?: number;
+                /** @description Rows to skip (offset paging). */
+                offset?: number;
+                /** @description Keyset paging: rows after this rowid in the chosen order (the previous page's `next_after`). */
+                after?: number;
+                /** @description Column to order by (default: rowid). */
+                order_by?: string;
+                /** @description `asc` (default) or `desc`. */
+                order?: string;
+                /** @description Include the rowid as a `_rowid_` column. */
+                rowid?: boolean;
+                /** @description Equality filters: `where.{column}={value}`, e.g. `where.status=active` (repeatable). */
+                "where.{column}"?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RowsPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    insert_rows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                table: string;
+            };
+            cookie?: never;
+        };
+        /** @description a row object, or {"rows": [row objects]} */
+        requestBody: {
+            content: {
+                "application/json": Record<string, unknown>;
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsertRowsResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text format */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
+                };
+            };
+        };
+    };
+    ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+}

@@ -20,25 +20,24 @@ const HEADER = `// Generated from docs/openapi.json by \`npm run types\` (openap
 
 const document = JSON.parse(readFileSync(source, "utf8"));
 
-// A reference to a schema the document does not define stops openapi-typescript outright. The
-// document has such references today (SortKey and SortOrder, the `sort` and `order` parameters of
-// GET /admin/databases, which the server never registers as components): type them `unknown`,
-// and say so on every run, rather than generate nothing. Once the server registers them (or
-// inlines them), regenerating picks up their real types and this warns no more.
-(function stubMissingSchemas(node, path) {
+// A reference to a schema the document does not define is a bug of the server's document
+// (utoipa registers a type only where a schema uses it; a parameter type must be inlined):
+// say exactly where, rather than openapi-typescript's bare failure.
+const missing = [];
+(function findMissingSchemas(node, path) {
   if (node === null || typeof node !== "object") return;
   for (const [key, child] of Object.entries(node)) {
     const at = `${path}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`;
     const ref = child?.$ref;
     const name = typeof ref === "string" && ref.match(/^#\/components\/schemas\/(.+)$/)?.[1];
-    if (name && !(name in (document.components?.schemas ?? {}))) {
-      console.warn(`api types: docs/openapi.json refers to ${ref}, which it does not define (at ${at}); typed as unknown`);
-      node[key] = {};
-    } else {
-      stubMissingSchemas(child, at);
-    }
+    if (name && !(name in (document.components?.schemas ?? {}))) missing.push(`${ref} (at ${at})`);
+    else findMissingSchemas(child, at);
   }
 })(document, "#");
+if (missing.length > 0) {
+  console.error(`api types: docs/openapi.json refers to schemas it does not define:\n  ${missing.join("\n  ")}`);
+  process.exit(1);
+}
 
 // `emptyObjectsUnknown`: a schema that says only `object` (a result row) means "some object",
 // not `Record<string, never>`.

@@ -739,8 +739,7 @@ export interface components {
         /** @description A table or view with its schema. */
         TableInfo: {
             name: string;
-            /** @description `table` or `view`. */
-            type: string;
+            type: components["schemas"]["TableKind"];
             sql?: string | null;
             without_rowid: boolean;
             strict: boolean;
@@ -753,6 +752,11 @@ export interface components {
              */
             error?: string | null;
         };
+        /**
+         * @description What a schema object is.
+         * @enum {string}
+         */
+        TableKind: "table" | "view";
         TableList: {
             tables: components["schemas"]["TableInfo"][];
         };
@@ -908,9 +912,9 @@ export interface operations {
                  * @description Order by `name` (default), `size`, `tables` or `created`; any order but by name
                  *     (ascending, without `search`) pages with `offset` instead of `after`.
                  */
-                sort?: unknown;
+                sort?: "name" | "size" | "tables" | "created";
                 /** @description `asc` (default) or `desc`. */
-                order?: unknown;
+                order?: "asc" | "desc";
                 /** @description Databases to skip (offset paging; any order). */
                 offset?: number;
             };

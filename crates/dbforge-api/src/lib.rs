@@ -11,7 +11,7 @@ mod value;
 
 pub use admin::{
     DatabaseInfo, DatabaseLimits, DatabaseList, Deleted, GatewayStats, HealthStatus,
-    LatencyPercentiles, SpawnRequest,
+    LatencyPercentiles, SortKey, SortOrder, SpawnRequest,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use name::{DatabaseName, InvalidDatabaseName};

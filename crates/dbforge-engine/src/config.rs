@@ -4,6 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use dbforge_api::ErrorCode;
+
+use crate::EngineError;
+
 /// How a commit reaches the disk before it is acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
@@ -37,6 +41,38 @@ pub struct Limits {
     /// Most parameters one statement may have (`SQLITE_LIMIT_VARIABLE_NUMBER`): preparing a
     /// text with named parameters costs their uses times their count, uninterruptibly.
     pub max_params: usize,
+}
+
+impl Limits {
+    /// Refuses a request of more statements than `--max-statements` (`too_many_statements`);
+    /// `what` names them for the message ("the request holds 5 statements").
+    pub fn check_statement_count(&self, count: usize, what: &str) -> Result<(), EngineError> {
+        if count > self.max_statements {
+            return Err(EngineError::new(
+                ErrorCode::TooManyStatements,
+                format!(
+                    "{what} holds {count} statements; the limit is {}",
+                    self.max_statements
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a SQL text longer than `--max-sql-length` (`sql_too_long`).
+    pub fn check_sql_length(&self, sql: &str) -> Result<(), EngineError> {
+        if sql.len() > self.max_sql_length {
+            return Err(EngineError::new(
+                ErrorCode::SqlTooLong,
+                format!(
+                    "a SQL text is {} bytes; the limit is {} bytes",
+                    sql.len(),
+                    self.max_sql_length
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Limits {

@@ -357,16 +357,8 @@ impl Database {
                 }
             }
         }
-        if expanded.len() > self.limits.max_statements {
-            return Err(EngineError::new(
-                ErrorCode::TooManyStatements,
-                format!(
-                    "the request holds {} statements; the limit is {}",
-                    expanded.len(),
-                    self.limits.max_statements
-                ),
-            ));
-        }
+        self.limits
+            .check_statement_count(expanded.len(), "the request")?;
         Ok(expanded)
     }
 
@@ -380,17 +372,7 @@ impl Database {
                 "the SQL text contains a NUL character (\\u0000); remove it or bind the value as a parameter",
             ));
         }
-        if sql.len() > self.limits.max_sql_length {
-            return Err(EngineError::new(
-                ErrorCode::SqlTooLong,
-                format!(
-                    "a SQL text is {} bytes; the limit is {} bytes",
-                    sql.len(),
-                    self.limits.max_sql_length
-                ),
-            ));
-        }
-        Ok(())
+        self.limits.check_sql_length(sql)
     }
 
     pub(crate) fn limits(&self) -> &Limits {

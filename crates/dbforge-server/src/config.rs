@@ -291,15 +291,15 @@ impl ServeConfig {
         config
     }
 
-    pub fn stream_limits(&self) -> crate::hrana::StreamLimits {
-        crate::hrana::StreamLimits {
+    pub fn stream_limits(&self) -> dbforge_core::StreamLimits {
+        dbforge_core::StreamLimits {
             idle_timeout: self.stream_idle_timeout,
             write_hold_limit: self.write_transaction_timeout,
             write_wait_limit: self.transaction_busy_timeout,
             max_streams: self.max_streams.max(1),
             max_streams_per_database: self.max_streams_per_database.max(1),
             read_transaction_timeout: self.read_transaction_timeout,
-            stored_sql: crate::hrana::StoredSqlLimits {
+            stored_sql: dbforge_core::StoredSqlLimits {
                 per_stream: self.max_stored_sql_per_stream,
                 per_database: self.max_stored_sql_per_database,
                 total: self.max_stored_sql,
@@ -307,12 +307,23 @@ impl ServeConfig {
         }
     }
 
+    /// What the core needs to open the data directory.
+    pub fn core_config(&self) -> dbforge_core::CoreConfig {
+        dbforge_core::CoreConfig {
+            engine: self.engine_config(),
+            forge_dir: self.forge_dir(),
+            admin_key: self.admin_key.clone(),
+            dev: self.dev,
+            streams: self.stream_limits(),
+        }
+    }
+
     /// The connection bounds, with the connection limit lowered to fit `descriptors`.
-    pub fn connection_limits(&self, descriptors: u64) -> crate::listener::ConnectionLimits {
-        crate::listener::ConnectionLimits {
+    pub fn connection_limits(&self, descriptors: u64) -> crate::http::listener::ConnectionLimits {
+        crate::http::listener::ConnectionLimits {
             // Leave room under the descriptor limit even for settings not fitted to it
             // (servers started in-process by tests).
-            max_connections: crate::listener::connections_that_fit(
+            max_connections: crate::http::listener::connections_that_fit(
                 descriptors,
                 self.max_connections,
             ),

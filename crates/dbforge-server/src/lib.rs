@@ -1,37 +1,28 @@
-//! The DB-Forge gateway: configuration, catalog, auth, HTTP routes and operations around the
-//! engine. `serve` runs it; `router` and `Gateway::open` let tests run it in-process.
+//! The DB-Forge gateway's HTTP server: thin fronts (`fronts/`: REST, libSQL's Hrana) over the
+//! core (`dbforge-core`), operations (`ops/`: telemetry, activity, dashboard), the HTTP
+//! plumbing they share (`http/`), and the composition (`app`). `serve` runs it; `router` and
+//! `Gateway::open` let tests run it in-process.
 
-pub mod activity;
-pub mod auth;
-pub mod catalog;
+pub mod app;
 pub mod config;
-pub mod dashboard;
-pub mod error;
-pub mod guard;
-pub mod hrana;
-pub mod listener;
-pub mod routes;
-pub mod state;
-pub mod stats;
-pub mod telemetry;
-pub mod timeline;
+pub mod fronts;
+pub mod http;
+pub mod ops;
 
 use std::future::Future;
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dbforge_engine::Engine;
+use dbforge_core::{Core, KeySource, Reconciled};
 use tokio::net::TcpListener;
 
+pub use app::{AppState, router};
 pub use config::ServeConfig;
 pub use dbforge_engine::SQL_THREAD_STACK_BYTES;
-pub use routes::router;
 
-use crate::auth::{Auth, KeySource};
-use crate::catalog::{Catalog, Reconciled};
-use crate::state::AppState;
-use crate::stats::Stats;
+use crate::http::{guard, listener};
+use crate::ops::{Ops, telemetry};
 
 /// An opened data directory, ready to serve.
 pub struct Gateway {
@@ -41,50 +32,36 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Opens the engine and the catalog (adopting database files found in the data
-    /// directory) and resolves the admin key. Blocking.
+    /// Opens the core (engine, catalog, adopting database files found in the data
+    /// directory, the admin key) and the state ops keep. Blocking.
     pub fn open(config: &ServeConfig) -> Result<Self, String> {
-        let engine = Engine::new(config.engine_config()).map_err(|e| e.message)?;
-        let forge = config.forge_dir();
-        let catalog = Catalog::open(&forge).map_err(|e| e.message)?;
-        let found = engine.scan_data_dir().map_err(|e| e.message)?;
-        let reconciled = catalog.reconcile(&found).map_err(|e| e.message)?;
-        for name in &reconciled.adopted {
-            // Learn the adopted database's table count by opening it once.
-            let entry = catalog.get(name);
-            if let Some(entry) = entry {
-                let settings = dbforge_engine::DatabaseSettings {
-                    max_size_bytes: entry.max_size_bytes.unwrap_or(config.max_database_size),
-                };
-                match engine.open(name, settings) {
-                    Ok(db) => {
-                        catalog
-                            .set_table_count(name, db.table_count())
-                            .map_err(|e| e.message)?;
-                    }
-                    Err(e) => {
-                        tracing::warn!(database = %name, error = %e, "adopted database could not be opened")
-                    }
-                }
-            }
-        }
-        let (auth, key_source) = Auth::resolve(config.admin_key.as_deref(), config.dev, &forge)
-            .map_err(|e| format!("admin key in {}: {e}", forge.display()))?;
-        let state = AppState::new(state::SharedState {
-            engine: Arc::new(engine),
-            catalog: Arc::new(catalog),
-            auth,
-            stats: Arc::new(Stats::new()),
-            max_body_bytes: config.max_body_bytes,
-            streams: Arc::new(hrana::Streams::new(config.stream_limits())),
-            body_memory: Arc::new(guard::BodyMemory::new(config.max_body_memory)),
-            config: Arc::new(config.clone()),
-            bound: Arc::default(),
+        let timeline = Arc::new(ops::timeline::Timeline::default());
+        let (core, opened) = Core::open(
+            config.core_config(),
+            vec![Arc::clone(&timeline) as Arc<dyn dbforge_core::QueryObserver>],
+        )?;
+        let config = Arc::new(config.clone());
+        let state = AppState::new(app::Shared {
+            core: core.clone(),
+            guard: Arc::new(guard::Guard {
+                request_timeout: config.request_timeout,
+                body_read_timeout: config.body_read_timeout,
+                body_memory: Arc::new(guard::BodyMemory::new(config.max_body_memory)),
+                is_public: app::is_public_route,
+                refuse: app::refuse,
+            }),
+            ops: Arc::new(Ops {
+                core,
+                config,
+                activity: ops::activity::ActivityLog::default(),
+                timeline,
+                bound: std::sync::OnceLock::new(),
+            }),
         });
         Ok(Self {
             state,
-            key_source,
-            reconciled,
+            key_source: opened.key_source,
+            reconciled: opened.reconciled,
         })
     }
 }
@@ -105,12 +82,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         && config
             .admin_key
             .as_deref()
-            .is_some_and(|k| k.trim().chars().count() < auth::MIN_ADMIN_KEY_CHARS)
+            .is_some_and(|k| k.trim().chars().count() < dbforge_core::MIN_ADMIN_KEY_CHARS)
     {
         tracing::warn!(
             "DEVELOPMENT MODE: the configured admin key is shorter than {} characters; it would \
              be refused without --dev",
-            auth::MIN_ADMIN_KEY_CHARS
+            dbforge_core::MIN_ADMIN_KEY_CHARS
         );
     }
     // Bind first: a start that cannot listen must not generate (and never show) a key.
@@ -133,7 +110,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     if config.dev {
         tracing::warn!(
             "DEVELOPMENT MODE: the well-known key {} is accepted; never expose this server",
-            auth::DEV_KEY
+            dbforge_core::DEV_KEY
         );
     }
     announce(address, &gateway.key_source);
@@ -180,7 +157,7 @@ fn announce(address: std::net::SocketAddr, key: &KeySource) {
         ),
         KeySource::Stored { path } => writeln!(out, "  admin API key: in {}", path.display()),
         KeySource::Configured => writeln!(out, "  admin API key: as configured"),
-        KeySource::DevOnly => writeln!(out, "  admin API key: {}", auth::DEV_KEY),
+        KeySource::DevOnly => writeln!(out, "  admin API key: {}", dbforge_core::DEV_KEY),
     };
     let _ = out.flush();
 }
@@ -196,32 +173,15 @@ pub async fn serve_with(
     // Installed before the first request, so /metrics counts from the start.
     let _ = telemetry::prometheus();
     if let Ok(address) = listener.local_addr() {
-        let _ = state.bound.set(address);
+        let _ = state.ops.bound.set(address);
     }
-    let idle_timeout = state.engine.config().idle_timeout;
-    let engine = Arc::clone(&state.engine);
-    let housekeeping = tokio::spawn(async move {
-        // Every second at most: the disk's free space is measured on the same beat.
-        let mut tick = tokio::time::interval(
-            (idle_timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(1)),
-        );
-        loop {
-            tick.tick().await;
-            let engine = Arc::clone(&engine);
-            let closed = tokio::task::spawn_blocking(move || {
-                engine.disk().check();
-                engine.close_idle()
-            })
-            .await
-            .unwrap_or(0);
-            if closed > 0 {
-                tracing::debug!(closed, "closed idle databases");
-            }
-            telemetry::prometheus().run_upkeep();
-        }
+    // Every piece of background work starts here and stops below, before the databases close.
+    let mut background = state.core.start_background();
+    background.every(Duration::from_secs(1), || {
+        telemetry::prometheus().run_upkeep();
     });
     let descriptors = listener::raise_descriptor_limit();
-    let limits = state.config.connection_limits(descriptors);
+    let limits = state.ops.config.connection_limits(descriptors);
     tracing::info!(
         max_connections = limits.max_connections,
         descriptors,
@@ -235,11 +195,10 @@ pub async fn serve_with(
         drain_timeout,
     )
     .await;
-    let result = Ok(());
-    housekeeping.abort();
-    let engine = Arc::clone(&state.engine);
-    let _ = tokio::task::spawn_blocking(move || engine.close_all()).await;
-    result
+    background.stop();
+    let core = state.core.clone();
+    let _ = tokio::task::spawn_blocking(move || core.close_all()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

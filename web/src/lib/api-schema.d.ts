@@ -436,7 +436,7 @@ export interface components {
          * @description A stable, machine-readable error code.
          * @enum {string}
          */
-        ErrorCode: "unauthorized" | "invalid_database_name" | "database_not_found" | "database_exists" | "table_not_found" | "column_not_found" | "invalid_request" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "sql_too_long" | "too_many_statements" | "route_not_found" | "method_not_allowed" | "sql_error" | "invalid_params" | "constraint_violation" | "statement_not_allowed" | "query_timeout" | "database_full" | "value_too_large" | "transaction_open" | "result_too_large" | "transaction_rolled_back" | "transaction_timeout" | "database_busy" | "server_busy" | "body_timeout" | "request_timeout" | "disk_full" | "not_ready" | "internal_error" | "unknown";
+        ErrorCode: "unauthorized" | "invalid_database_name" | "database_not_found" | "database_exists" | "table_not_found" | "column_not_found" | "invalid_request" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "sql_too_long" | "too_many_statements" | "route_not_found" | "method_not_allowed" | "sql_error" | "invalid_params" | "constraint_violation" | "statement_not_allowed" | "query_timeout" | "database_full" | "value_too_large" | "transaction_open" | "result_too_large" | "transaction_rolled_back" | "transaction_timeout" | "streams_exhausted" | "baton_invalid" | "baton_reused" | "stream_expired" | "database_busy" | "server_busy" | "body_timeout" | "request_timeout" | "disk_full" | "not_ready" | "internal_error" | "unknown";
         /** @description The body of every error response: `{"error": {"code": "...", "message": "..."}}`. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];

@@ -46,7 +46,7 @@ fn column(name: &str, column_type: &str) -> ColumnInfo {
 fn table(name: &str, columns: Vec<ColumnInfo>) -> TableInfo {
     TableInfo {
         name: name.into(),
-        kind: dbforge_api::TableKind::Table,
+        kind: dbforge_client::api::TableKind::Table,
         sql: None,
         without_rowid: false,
         strict: false,

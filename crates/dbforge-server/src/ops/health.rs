@@ -1,14 +1,14 @@
-//! Operations routes (no API key): liveness, readiness, Prometheus metrics; plus the JSON
-//! answers for unknown routes and wrong methods.
+//! Operations routes (no API key): liveness, readiness, Prometheus metrics.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use dbforge_api::{ErrorCode, HealthStatus};
 
-use crate::error::{ApiError, ApiJson};
-use crate::state::AppState;
-use crate::telemetry;
+use dbforge_core::Core;
+
+use super::telemetry;
+use crate::http::error::{ApiError, ApiJson};
 
 /// Liveness: the process is up and serving HTTP.
 #[utoipa::path(get, path = "/health", tag = "ops", responses((status = 200, body = HealthStatus)))]
@@ -22,14 +22,14 @@ pub async fn health() -> ApiJson<HealthStatus> {
 /// Readiness: the catalog is loaded, the data directory is writable and its disk has room.
 #[utoipa::path(get, path = "/ready", tag = "ops",
     responses((status = 200, body = HealthStatus), (status = 503, body = dbforge_api::ErrorEnvelope)))]
-pub async fn ready(State(state): State<AppState>) -> Result<ApiJson<HealthStatus>, ApiError> {
-    let engine = std::sync::Arc::clone(&state.engine);
+pub async fn ready(State(core): State<Core>) -> Result<ApiJson<HealthStatus>, ApiError> {
+    let checking = core.clone();
     let (writable, low_on_disk) = tokio::task::spawn_blocking(move || {
-        let writable = std::fs::metadata(&engine.config().data_dir)
+        let writable = std::fs::metadata(&checking.engine_config().data_dir)
             .map(|m| m.is_dir() && !m.permissions().readonly())
             .unwrap_or(false);
-        engine.disk().check();
-        (writable, engine.disk().is_low())
+        checking.disk().check();
+        (writable, checking.disk().is_low())
     })
     .await
     .unwrap_or((false, false));
@@ -40,7 +40,7 @@ pub async fn ready(State(state): State<AppState>) -> Result<ApiJson<HealthStatus
         ));
     }
     if low_on_disk {
-        let disk = state.engine.disk();
+        let disk = core.disk();
         return Err(ApiError::new(
             ErrorCode::NotReady,
             format!(
@@ -60,18 +60,15 @@ pub async fn ready(State(state): State<AppState>) -> Result<ApiJson<HealthStatus
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    let gauges = tokio::task::spawn_blocking(move || {
-        let stats = crate::routes::admin::collect_stats(&state);
-        metrics::gauge!("dbforge_databases").set(stats.database_count as f64);
-        metrics::gauge!("dbforge_disk_bytes").set(stats.total_bytes as f64);
-        metrics::gauge!("dbforge_open_databases").set(stats.open_databases as f64);
-        metrics::gauge!("dbforge_uptime_seconds").set(stats.uptime_seconds as f64);
-    })
-    .await;
-    if let Err(e) = gauges {
-        return ApiError::internal(format!("metrics task: {e}")).into_response();
-    }
+pub async fn metrics(State(core): State<Core>) -> Response {
+    let stats = match core.gateway_stats().await {
+        Ok(stats) => stats,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    metrics::gauge!("dbforge_databases").set(stats.database_count as f64);
+    metrics::gauge!("dbforge_disk_bytes").set(stats.total_bytes as f64);
+    metrics::gauge!("dbforge_open_databases").set(stats.open_databases as f64);
+    metrics::gauge!("dbforge_uptime_seconds").set(stats.uptime_seconds as f64);
     (
         [(
             header::CONTENT_TYPE,
@@ -80,21 +77,4 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         telemetry::prometheus().render(),
     )
         .into_response()
-}
-
-pub fn not_found_at(path: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::RouteNotFound,
-        format!("no route at {path}; the API is described at /docs and /openapi.json"),
-    )
-}
-
-pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
-    ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        format!(
-            "{method} is not allowed on {}; see /docs for the methods it takes",
-            uri.path()
-        ),
-    )
 }

@@ -1,10 +1,11 @@
-//! Open Hrana streams and their batons. A baton names a stream and the number of responses it
-//! has had, signed with a key that never leaves the process: it cannot be forged, it changes
-//! with every response (an old baton is refused), and it only works for its own database.
+//! Protocol streams (a libSQL client's session: interactive transactions, stored SQL) and
+//! their batons. A baton names a stream and the number of responses it has had, signed with a
+//! key that never leaves the process: it cannot be forged, it changes with every response (an
+//! old baton is refused), and it only works for its own database.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -233,7 +234,8 @@ impl Streams {
     }
 
     /// Bytes of SQL stored by all streams.
-    pub fn stored_sql_bytes(&self) -> usize {
+    #[cfg(test)]
+    fn stored_sql_bytes(&self) -> usize {
         self.stored_sql.held.lock().map_or(0, |held| held.1)
     }
 
@@ -363,29 +365,6 @@ impl Streams {
         let count = expired.len();
         drop(expired);
         count
-    }
-
-    /// Sweeps every second until the gateway is gone.
-    pub fn start_sweeper(self: &Arc<Self>) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let streams: Weak<Self> = Arc::downgrade(self);
-        runtime.spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let Some(streams) = streams.upgrade() else {
-                    return;
-                };
-                let closed = streams.sweep();
-                if closed > 0 {
-                    tracing::info!(closed, "closed idle libSQL streams");
-                }
-                metrics::gauge!("dbforge_hrana_streams").set(streams.open_count() as f64);
-            }
-        });
     }
 
     fn mac(&self, payload: &str) -> Signer {

@@ -282,41 +282,6 @@ impl HttpBody for Streamed {
     }
 }
 
-/// A body that holds results' memory charges until it is sent (or dropped).
-pub struct ChargedBody {
-    inner: Body,
-    _charges: Vec<ResultCharge>,
-}
-
-impl ChargedBody {
-    pub fn new(inner: Body, charges: Vec<ResultCharge>) -> Self {
-        Self {
-            inner,
-            _charges: charges,
-        }
-    }
-}
-
-impl HttpBody for ChargedBody {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

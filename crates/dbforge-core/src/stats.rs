@@ -1,5 +1,6 @@
-//! In-process counters behind `GET /admin/gateway/stats` (Prometheus gets the same events
-//! through the `metrics` facade).
+//! The gateway's counters: queries, their errors and latency, requests, bytes on disk (what
+//! `GatewayStats` reports; Prometheus gets the same events through the `metrics` facade),
+//! and the observers that hear of every finished query.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,8 +10,6 @@ use std::time::{Duration, Instant};
 use dbforge_api::{DatabaseName, LatencyPercentiles};
 use hdrhistogram::Histogram;
 
-use crate::activity::ActivityLog;
-use crate::timeline::Timeline;
 
 pub struct Stats {
     started: Instant,
@@ -23,10 +22,13 @@ pub struct Stats {
     /// is not free, so the total and the size order of the list reuse one measurement.
     disk: Mutex<Option<Arc<DiskSizes>>>,
     refreshing: AtomicBool,
-    /// The most recent requests, for `GET /admin/activity`.
-    pub activity: ActivityLog,
-    /// Traffic per interval, for `GET /admin/gateway/timeseries`.
-    pub timeline: Timeline,
+    /// Told of every finished query (the traffic timeline, later audit and change events).
+    observers: Vec<Arc<dyn QueryObserver>>,
+}
+
+/// Hears of every query the core runs, after it finished.
+pub trait QueryObserver: Send + Sync {
+    fn query_finished(&self, elapsed: Duration, ok: bool);
 }
 
 /// One measurement of the bytes on disk of every database (file and write-ahead log).
@@ -49,12 +51,12 @@ impl DiskSizes {
 
 impl Default for Stats {
     fn default() -> Self {
-        Self::new()
+        Self::new(Vec::new())
     }
 }
 
 impl Stats {
-    pub fn new() -> Self {
+    pub fn new(observers: Vec<Arc<dyn QueryObserver>>) -> Self {
         let histogram =
             Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("constant bounds are valid");
         Self {
@@ -65,8 +67,7 @@ impl Stats {
             latency: Mutex::new(histogram),
             disk: Mutex::new(None),
             refreshing: AtomicBool::new(false),
-            activity: ActivityLog::default(),
-            timeline: Timeline::default(),
+            observers,
         }
     }
 
@@ -85,7 +86,9 @@ impl Stats {
         if let Ok(mut h) = self.latency.lock() {
             h.saturating_record(micros);
         }
-        self.timeline.record_query(elapsed, ok);
+        for observer in &self.observers {
+            observer.query_finished(elapsed, ok);
+        }
         metrics::counter!("dbforge_queries_total", "outcome" => if ok { "ok" } else { "error" })
             .increment(1);
         metrics::histogram!("dbforge_query_duration_seconds").record(elapsed.as_secs_f64());
@@ -144,7 +147,7 @@ mod tests {
 
     #[test]
     fn disk_sizes_are_reused_until_stale_and_refreshed_by_one_caller() {
-        let stats = Stats::new();
+        let stats = Stats::default();
         assert!(stats.disk_sizes(Duration::from_secs(2)).is_none());
         stats.store_disk_sizes(sizes(&[("a", 10), ("b", 32)]));
         let (fresh, stale) = stats.disk_sizes(Duration::from_secs(3600)).expect("stored");

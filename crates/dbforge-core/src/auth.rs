@@ -1,20 +1,15 @@
-//! API-key authentication. Keys are compared by their SHA-256 digests in constant time; the
-//! admin key is configured, or generated on first start and kept in `_forge/admin.key` (0600).
-//! `Caller` is the extractor every protected handler takes, so none can forget auth.
+//! Authentication: the one place a credential is checked. Keys are compared by their SHA-256
+//! digests in constant time (one digest per request); the admin key is configured, or
+//! generated on first start and kept in `_forge/admin.key` (0600). A checked key becomes a
+//! [`Principal`], which every operation takes; scoped keys will narrow what it may reach.
 
 use std::fs;
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use dbforge_api::ErrorCode;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-
-use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The well-known key `--dev` accepts.
 pub const DEV_KEY: &str = "development-api-key-12345";
@@ -101,7 +96,8 @@ impl Auth {
         Ok((Self { digests }, source))
     }
 
-    pub fn accepts(&self, key: &str) -> bool {
+    #[cfg(test)]
+    fn accepts(&self, key: &str) -> bool {
         self.accepts_digest(&digest(key))
     }
 
@@ -114,73 +110,69 @@ impl Auth {
 }
 
 impl Auth {
-    /// A non-secret identifier of `key` when it is accepted: the first 12 hex digits of its
-    /// SHA-256 digest (the key itself is 256 random bits, so this reveals nothing usable),
-    /// so logs can tell keys apart without holding them. Hashes `key`: on the request path
-    /// use [`request_key_id`], which reuses the request's [`KeyCheck`].
-    pub fn key_id(&self, key: &str) -> Option<String> {
-        self.check_key(key).key_id()
-    }
-
-    /// Checks the key `headers` present: one SHA-256 digest.
-    pub fn check(&self, headers: &axum::http::HeaderMap) -> KeyCheck {
-        presented_key(headers).map_or(KeyCheck::Missing, |key| self.check_key(key))
-    }
-
-    fn check_key(&self, key: &str) -> KeyCheck {
+    /// Checks a presented key (`None`: none was presented): one SHA-256 digest. The accepted
+    /// key becomes the caller's [`Principal`].
+    pub fn authenticate(&self, key: Option<&str>) -> Result<Principal, AuthFailure> {
+        let key = key.ok_or(AuthFailure::Missing)?;
         let given = digest(key);
         if !self.accepts_digest(&given) {
-            return KeyCheck::Rejected;
+            return Err(AuthFailure::Rejected);
         }
         let mut id = [0u8; 6];
         id.copy_from_slice(&given[..6]);
-        KeyCheck::Accepted { id }
+        Ok(Principal::Admin { key: KeyId(id) })
     }
 }
 
-/// What the key a request presented proved. Hashing the key is the costly part of auth, so
-/// it is done once per request: the request middleware stores the check in the request's
-/// extensions, and `Caller` (and the activity log, through [`request_key_id`]) read it.
+/// Why a request is not authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyCheck {
+pub enum AuthFailure {
+    /// No key was presented.
     Missing,
+    /// The key presented is not one this server accepts.
     Rejected,
-    /// `id`: the first 6 bytes of the key's digest.
-    Accepted {
-        id: [u8; 6],
-    },
 }
 
-impl KeyCheck {
-    /// The key's non-secret identifier (see [`Auth::key_id`]) when it was accepted.
-    pub fn key_id(&self) -> Option<String> {
+/// A non-secret identifier of an accepted key: the first 6 bytes of its SHA-256 digest (the
+/// key itself is 256 random bits, so this reveals nothing usable), shown as 12 hex digits, so
+/// logs can tell keys apart without holding them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyId([u8; 6]);
+
+impl std::fmt::Display for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// Who is calling, once their credential is checked. Every operation of the core takes one.
+/// Today every accepted key is the admin; scoped keys and per-database tokens will be other
+/// variants, and [`Principal::may_see`] is where their reach is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    Admin { key: KeyId },
+}
+
+impl Principal {
+    /// The key the caller presented.
+    pub fn key_id(&self) -> KeyId {
         match self {
-            Self::Accepted { id } => Some(id.iter().map(|b| format!("{b:02x}")).collect()),
-            Self::Missing | Self::Rejected => None,
+            Self::Admin { key } => *key,
         }
     }
-}
 
-/// The request's key check: the one the middleware stored, or, for a request that did not
-/// pass through it, worked out now and stored for the next reader.
-pub fn key_check(auth: &Auth, parts: &mut Parts) -> KeyCheck {
-    if let Some(check) = parts.extensions.get::<KeyCheck>() {
-        return *check;
+    /// Whether the caller may see (and so use) `database` at all. A database it may not see
+    /// is answered exactly as one that does not exist.
+    pub fn may_see(&self, _database: &dbforge_api::DatabaseName) -> bool {
+        match self {
+            Self::Admin { .. } => true,
+        }
     }
-    let check = auth.check(&parts.headers);
-    parts.extensions.insert(check);
-    check
-}
 
-/// The id of the request's key when it is accepted, from the stored [`KeyCheck`] (no second
-/// digest), else worked out from the headers.
-pub fn request_key_id(auth: &Auth, parts: &Parts) -> Option<String> {
-    parts
-        .extensions
-        .get::<KeyCheck>()
-        .copied()
-        .unwrap_or_else(|| auth.check(&parts.headers))
-        .key_id()
+    /// Whether the caller may create and delete databases and see the gateway's state.
+    pub fn is_admin(&self) -> bool {
+        matches!(self, Self::Admin { .. })
+    }
 }
 
 /// Writes `content` to `path` with mode 0600, atomically: a crash leaves the old file or the
@@ -207,53 +199,6 @@ fn generate_key() -> std::io::Result<String> {
     getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("dbf_{hex}"))
-}
-
-/// The key presented by a request: `X-API-Key`, or `Authorization: Bearer`.
-pub fn presented_key(headers: &axum::http::HeaderMap) -> Option<&str> {
-    let key = match headers.get("x-api-key") {
-        Some(value) => value.to_str().ok()?.trim(),
-        None => {
-            let auth = headers
-                .get(axum::http::header::AUTHORIZATION)?
-                .to_str()
-                .ok()?;
-            let (scheme, token) = auth.trim().split_once(' ')?;
-            if !scheme.eq_ignore_ascii_case("bearer") {
-                return None;
-            }
-            token.trim()
-        }
-    };
-    // An empty key is no key at all.
-    (!key.is_empty()).then_some(key)
-}
-
-/// An authenticated caller. Today every valid key is the admin; scoped keys will narrow
-/// what a caller may touch here, in one place.
-#[derive(Debug, Clone)]
-pub struct Caller;
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match key_check(&state.auth, parts) {
-            KeyCheck::Accepted { .. } => Ok(Caller),
-            refused => Err(refusal(refused)),
-        }
-    }
-}
-
-/// The 401 for a request whose key was not accepted.
-pub fn refusal(check: KeyCheck) -> ApiError {
-    match check {
-        KeyCheck::Missing => ApiError::new(
-            ErrorCode::Unauthorized,
-            "an API key is required: send it as `X-API-Key: <key>` or `Authorization: Bearer <key>`",
-        ),
-        _ => ApiError::new(ErrorCode::Unauthorized, "the API key is not valid"),
-    }
 }
 
 #[cfg(test)]
@@ -294,56 +239,21 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (auth, _) =
             Auth::resolve(Some("s3cret-key-0123456"), false, dir.path()).expect("resolve");
-        let id = auth
-            .key_id("s3cret-key-0123456")
-            .expect("an accepted key has an id");
+        let principal = auth
+            .authenticate(Some("s3cret-key-0123456"))
+            .expect("an accepted key");
+        let id = principal.key_id().to_string();
         assert_eq!(id.len(), 12);
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(
-            auth.key_id("s3cret-key-0123456"),
-            Some(id.clone()),
+            auth.authenticate(Some("s3cret-key-0123456"))
+                .map(|p| p.key_id().to_string()),
+            Ok(id.clone()),
             "stable"
         );
         assert!(!id.contains("s3cret"));
-        assert_eq!(auth.key_id("wrong"), None);
-    }
-
-    fn parts(key: Option<&str>) -> Parts {
-        let mut request = axum::http::Request::builder().uri("/admin/databases");
-        if let Some(key) = key {
-            request = request.header("x-api-key", key);
-        }
-        request.body(()).expect("request").into_parts().0
-    }
-
-    #[test]
-    fn a_request_key_is_checked_once_and_the_check_reused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (auth, _) =
-            Auth::resolve(Some("s3cret-key-0123456"), false, dir.path()).expect("resolve");
-        assert_eq!(auth.check(&parts(None).headers), KeyCheck::Missing);
-        assert_eq!(auth.check(&parts(Some("nope")).headers), KeyCheck::Rejected);
-        let mut request = parts(Some("s3cret-key-0123456"));
-        let check = key_check(&auth, &mut request);
-        assert!(matches!(check, KeyCheck::Accepted { .. }));
-        assert_eq!(request.extensions.get::<KeyCheck>(), Some(&check), "stored");
-        assert_eq!(
-            check.key_id(),
-            auth.key_id("s3cret-key-0123456"),
-            "the same id"
-        );
-        assert_eq!(
-            request_key_id(&auth, &request),
-            auth.key_id("s3cret-key-0123456")
-        );
-        // A stored check is what counts: the headers are not hashed again.
-        let mut request = parts(Some("nope"));
-        request.extensions.insert(check);
-        assert_eq!(key_check(&auth, &mut request), check);
-        assert_eq!(request_key_id(&auth, &request), check.key_id());
-        let mut request = parts(Some("s3cret-key-0123456"));
-        request.extensions.insert(KeyCheck::Rejected);
-        assert_eq!(key_check(&auth, &mut request), KeyCheck::Rejected);
-        assert_eq!(request_key_id(&auth, &request), None);
+        assert_eq!(auth.authenticate(Some("wrong")), Err(AuthFailure::Rejected));
+        assert_eq!(auth.authenticate(None), Err(AuthFailure::Missing));
     }
 
     #[test]

@@ -13,24 +13,37 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use dbforge_api::ErrorCode;
+use dbforge_core::AuthFailure;
 use dbforge_engine::Deadline;
 use http_body::{Frame, SizeHint};
 use tokio::time::Sleep;
 
-use crate::auth::KeyCheck;
-use crate::error::ApiError;
-use crate::state::AppState;
+use super::UiResponse;
+use super::credential::Authentication;
+use super::error::ApiError;
 
-/// Routes anyone may call: health, readiness, metrics, the API documentation, the libSQL
-/// version probes (clients send them before authenticating), and whatever no route matched
-/// (dashboard pages and files, or a 404). Every other route needs a valid key before its body
-/// is read.
-fn is_public(route: &str) -> bool {
+/// What the guard enforces, and how the routes it guards are told apart (given by whoever
+/// composes the fronts, so the guard knows no protocol).
+pub struct Guard {
+    pub request_timeout: Duration,
+    pub body_read_timeout: Duration,
+    pub body_memory: Arc<BodyMemory>,
+    /// Whether a matched route pattern answers without a key.
+    pub is_public: fn(&str) -> bool,
+    /// The 401 for a route whose request has no valid key, in that route's protocol.
+    pub refuse: fn(&str, AuthFailure) -> Response,
+}
+
+/// Routes of the server itself anyone may call: health, readiness, metrics, the API
+/// documentation, and whatever no route matched (dashboard pages and files, or a 404). Every
+/// other route needs a valid key before its body is read, unless its front says otherwise.
+pub fn is_open_route(route: &str) -> bool {
     const PUBLIC: &[&str] = &[
         "/health",
         "/ready",
@@ -39,10 +52,7 @@ fn is_public(route: &str) -> bool {
         "/",
         "unmatched",
     ];
-    PUBLIC.contains(&route)
-        || route == "/docs"
-        || route.starts_with("/docs/")
-        || crate::hrana::is_public_route(route)
+    PUBLIC.contains(&route) || route == "/docs" || route.starts_with("/docs/")
 }
 
 /// A grace after the request deadline for the handler to answer on its own (its statements
@@ -51,31 +61,27 @@ const ANSWER_GRACE: Duration = Duration::from_secs(5);
 
 /// The request middleware (see the module's documentation).
 pub async fn guard_request(
-    State(state): State<AppState>,
+    State(guard): State<Arc<Guard>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let (public, libsql) = {
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("unmatched", MatchedPath::as_str);
-        (is_public(route), crate::hrana::is_hrana_route(route))
-    };
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
     // Open routes run no SQL and read no body: they only get the headers.
-    if public {
+    if (guard.is_public)(route) {
         return with_security_headers(next.run(request).await);
     }
-    // The request middleware checked the key already (once per request).
-    let check = request
+    // The credential step checked the key already (once per request).
+    let authentication = request
         .extensions()
-        .get::<KeyCheck>()
-        .copied()
-        .unwrap_or_else(|| state.auth.check(request.headers()));
-    if !matches!(check, KeyCheck::Accepted { .. }) {
-        return with_security_headers(refuse_key(libsql, check));
+        .get::<Authentication>()
+        .map_or(Err(AuthFailure::Missing), |a| a.0);
+    if let Err(failure) = authentication {
+        return with_security_headers((guard.refuse)(route, failure));
     }
-    let config = &state.config;
+    let config = &*guard;
     let deadline = Deadline::after(config.request_timeout);
     request.extensions_mut().insert(deadline.clone());
     // A request without a body (most GETs) needs neither a timer nor an account for it.
@@ -84,7 +90,7 @@ pub async fn guard_request(
     } else {
         let account = Arc::new(BodyAccount {
             charged: AtomicUsize::new(0),
-            memory: Arc::clone(&state.body_memory),
+            memory: Arc::clone(&guard.body_memory),
         });
         let held = Arc::clone(&account);
         let deadline = tokio::time::Instant::now() + config.body_read_timeout;
@@ -124,12 +130,21 @@ pub async fn guard_request(
     with_security_headers(response)
 }
 
-/// The 401 of a request without a valid key, in the protocol of its route.
-fn refuse_key(libsql: bool, check: KeyCheck) -> Response {
-    if libsql {
-        return crate::hrana::unauthorized();
+/// The request's deadline, set by the guard (`--request-timeout`): every statement the
+/// request runs stops by then, and at once if the client goes away.
+pub struct RequestDeadline(pub Deadline);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestDeadline {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Deadline>()
+            .cloned()
+            .map(RequestDeadline)
+            .ok_or_else(|| ApiError::internal("the request has no deadline (guard missing)"))
     }
-    crate::auth::refusal(check).into_response()
 }
 
 /// The page policy: the dashboard and the API explorer load only their own scripts, styles,
@@ -152,7 +167,7 @@ const DATA_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 fn with_security_headers(mut response: Response) -> Response {
     let is_dashboard = response
         .extensions()
-        .get::<crate::dashboard::UiResponse>()
+        .get::<UiResponse>()
         .is_some();
     let headers = response.headers_mut();
     // The dashboard's answers all count as pages: a `304 Not Modified` of a page has no
@@ -347,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_open_routes_skip_the_key() {
+    fn only_the_servers_open_routes_skip_the_key() {
         for public in [
             "/health",
             "/metrics",
@@ -355,7 +370,7 @@ mod tests {
             "/docs/swagger-ui.css",
             "unmatched",
         ] {
-            assert!(is_public(public), "{public}");
+            assert!(is_open_route(public), "{public}");
         }
         for protected in [
             "/admin/databases",
@@ -364,7 +379,7 @@ mod tests {
             "/v2/pipeline",
             "/documents",
         ] {
-            assert!(!is_public(protected), "{protected}");
+            assert!(!is_open_route(protected), "{protected}");
         }
     }
 }

@@ -14,7 +14,7 @@ use dbforge_api::{DatabaseName, ErrorCode};
 use dbforge_engine::StoredDatabase;
 use rusqlite::{Connection, OpenFlags, params};
 
-use crate::error::ApiError;
+use crate::error::CoreError;
 
 /// What the catalog knows of one database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,9 @@ fn next_incarnation() -> u64 {
 pub struct Catalog {
     conn: Mutex<Connection>,
     entries: RwLock<BTreeMap<DatabaseName, CatalogEntry>>,
+    /// The newest creation time given: each new database gets a later one, even within one
+    /// millisecond, so "created" order is the order databases were created in.
+    last_created_ms: std::sync::atomic::AtomicI64,
 }
 
 /// What start-up reconciliation did.
@@ -54,14 +57,14 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("catalog: {e}"))
+fn internal(e: impl std::fmt::Display) -> CoreError {
+    CoreError::internal(format!("catalog: {e}"))
 }
 
 /// A failed write to the catalog: a full disk says so, anything else is internal.
-fn catalog_write_failed(e: rusqlite::Error) -> ApiError {
+fn catalog_write_failed(e: rusqlite::Error) -> CoreError {
     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
-        return ApiError::new(
+        return CoreError::new(
             ErrorCode::DiskFull,
             "the server's disk is full: the database could not be registered",
         );
@@ -71,7 +74,7 @@ fn catalog_write_failed(e: rusqlite::Error) -> ApiError {
 
 impl Catalog {
     /// Opens (creating if needed) the catalog in `forge_dir`. Blocking.
-    pub fn open(forge_dir: &Path) -> Result<Self, ApiError> {
+    pub fn open(forge_dir: &Path) -> Result<Self, CoreError> {
         std::fs::create_dir_all(forge_dir).map_err(internal)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
         let conn =
@@ -116,9 +119,15 @@ impl Catalog {
                 }
             }
         }
+        let last_created_ms = entries
+            .values()
+            .map(|e| e.created_at_ms)
+            .max()
+            .unwrap_or(0);
         Ok(Self {
             conn: Mutex::new(conn),
             entries: RwLock::new(entries),
+            last_created_ms: std::sync::atomic::AtomicI64::new(last_created_ms),
         })
     }
 
@@ -142,7 +151,7 @@ impl Catalog {
 
     /// Adopts `found` files that have no entry (created at their modification time, table
     /// count learned when first opened) and drops entries with no file. Blocking.
-    pub fn reconcile(&self, found: &[StoredDatabase]) -> Result<Reconciled, ApiError> {
+    pub fn reconcile(&self, found: &[StoredDatabase]) -> Result<Reconciled, CoreError> {
         let mut report = Reconciled::default();
         let present: std::collections::HashSet<&DatabaseName> =
             found.iter().map(|f| &f.name).collect();
@@ -186,10 +195,6 @@ impl Catalog {
         self.read().len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.read().is_empty()
-    }
-
     pub fn names(&self) -> Vec<DatabaseName> {
         self.read().keys().cloned().collect()
     }
@@ -210,20 +215,24 @@ impl Catalog {
         &self,
         name: &DatabaseName,
         max_size_bytes: Option<u64>,
-        create: impl FnOnce() -> Result<(), ApiError>,
+        create: impl FnOnce() -> Result<(), CoreError>,
         undo: impl FnOnce(),
-    ) -> Result<CatalogEntry, ApiError> {
+    ) -> Result<CatalogEntry, CoreError> {
         // Holding the connection for the whole creation serializes spawns.
         let conn = self.conn();
         if self.read().contains_key(name) {
-            return Err(ApiError::new(
+            return Err(CoreError::new(
                 ErrorCode::DatabaseExists,
                 format!("a database named {name} exists already"),
             ));
         }
         create()?;
+        // Spawns are serialized here (the connection is held), so a plain load and store do.
+        use std::sync::atomic::Ordering::Relaxed;
+        let created_at_ms = now_ms().max(self.last_created_ms.load(Relaxed) + 1);
+        self.last_created_ms.store(created_at_ms, Relaxed);
         let entry = CatalogEntry {
-            created_at_ms: now_ms(),
+            created_at_ms,
             max_size_bytes,
             table_count: 0,
             incarnation: next_incarnation(),
@@ -241,7 +250,7 @@ impl Catalog {
         Ok(entry)
     }
 
-    fn insert(&self, name: &DatabaseName, entry: CatalogEntry) -> Result<(), ApiError> {
+    fn insert(&self, name: &DatabaseName, entry: CatalogEntry) -> Result<(), CoreError> {
         self.conn()
             .execute(
                 "INSERT OR REPLACE INTO databases (name, created_at_ms, max_size_bytes, table_count) VALUES (?1, ?2, ?3, ?4)",
@@ -257,11 +266,11 @@ impl Catalog {
     pub fn delete(
         &self,
         name: &DatabaseName,
-        delete: impl FnOnce() -> Result<(), ApiError>,
-    ) -> Result<(), ApiError> {
+        delete: impl FnOnce() -> Result<(), CoreError>,
+    ) -> Result<(), CoreError> {
         let conn = self.conn();
         let Some(entry) = self.write().remove(name) else {
-            return Err(ApiError::database_not_found(name.as_str()));
+            return Err(CoreError::database_not_found(name.as_str()));
         };
         if let Err(e) = delete() {
             self.write().insert(name.clone(), entry);
@@ -272,7 +281,7 @@ impl Catalog {
         Ok(())
     }
 
-    fn remove_entry(&self, name: &DatabaseName) -> Result<(), ApiError> {
+    fn remove_entry(&self, name: &DatabaseName) -> Result<(), CoreError> {
         self.conn()
             .execute("DELETE FROM databases WHERE name = ?1", [name.as_str()])
             .map_err(internal)?;
@@ -281,7 +290,7 @@ impl Catalog {
     }
 
     /// Records a new table count (after a schema change). Blocking.
-    pub fn set_table_count(&self, name: &DatabaseName, table_count: u64) -> Result<(), ApiError> {
+    pub fn set_table_count(&self, name: &DatabaseName, table_count: u64) -> Result<(), CoreError> {
         let conn = self.conn();
         let mut entries = self.write();
         let Some(entry) = entries.get_mut(name) else {
@@ -378,6 +387,28 @@ mod tests {
             page.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
             ["c1"]
         );
+    }
+
+    #[test]
+    fn creation_times_follow_creation_order_even_within_a_millisecond() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let catalog = Catalog::open(dir.path()).expect("open");
+        let created: Vec<i64> = ["c", "a", "b"]
+            .iter()
+            .map(|n| {
+                catalog
+                    .create(&name(n), None, || Ok(()), || {})
+                    .expect("create")
+                    .created_at_ms
+            })
+            .collect();
+        assert!(created.windows(2).all(|w| w[0] < w[1]), "{created:?}");
+        let reopened = Catalog::open(dir.path()).expect("reopen");
+        let later = reopened
+            .create(&name("d"), None, || Ok(()), || {})
+            .expect("create")
+            .created_at_ms;
+        assert!(later > created[2], "after reopening too");
     }
 
     #[test]

@@ -1,15 +1,14 @@
 //! `POST /api/db/{name}/query`: SQL over HTTP.
 
-use std::time::Instant;
-
 use axum::extract::State;
 use dbforge_api::{ErrorEnvelope, QueryRequest, QueryResponse};
+use dbforge_core::Core;
 use dbforge_engine::Statement;
 
+use super::CallerDb;
 use super::encode::{JsonAnswer, encoding};
-use super::{DbHandle, RequestDeadline};
-use crate::error::{ApiError, ApiJson, ApiResult};
-use crate::state::AppState;
+use crate::http::error::{ApiError, ApiJson, ApiResult};
+use crate::http::guard::RequestDeadline;
 
 /// Run SQL: one statement (`sql` + `params`), or several atomically (`statements`).
 ///
@@ -27,8 +26,8 @@ use crate::state::AppState;
         (status = 507, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn run_query(
-    State(state): State<AppState>,
-    DbHandle(db): DbHandle,
+    State(core): State<Core>,
+    CallerDb(db): CallerDb,
     RequestDeadline(deadline): RequestDeadline,
     ApiJson(request): ApiJson<QueryRequest>,
 ) -> ApiResult<JsonAnswer> {
@@ -66,11 +65,7 @@ pub async fn run_query(
             ));
         }
     };
-    let started = Instant::now();
-    let result = db.execute(statements, &deadline).await;
-    state.stats.record_query(started.elapsed(), result.is_ok());
-    state.note_schema_change(&db).await;
-    let mut outputs = result?;
+    let mut outputs = core.execute(&db, statements, &deadline).await?;
     if single && outputs.len() == 1 {
         let output = outputs.pop().unwrap_or_default();
         return Ok(JsonAnswer::statement(output, options));

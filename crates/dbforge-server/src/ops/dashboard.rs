@@ -15,11 +15,8 @@ use axum::response::{IntoResponse, Response};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 
-use crate::routes::ops;
-
-/// Marks a response as a dashboard page or asset (not API traffic) for the activity log.
-#[derive(Debug, Clone, Copy)]
-pub struct UiResponse;
+use crate::http::UiResponse;
+use crate::http::error::ApiError;
 
 /// Gzip for the dashboard's pages and assets when the request's `Accept-Encoding` allows it.
 ///
@@ -99,22 +96,22 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
 #[cfg(not(feature = "dashboard"))]
 fn page(method: &Method, path: &str, _headers: &HeaderMap) -> Response {
     if path == "/" && (method == Method::GET || method == Method::HEAD) {
-        let landing = axum::response::Html(include_str!("routes/landing.html"));
+        let landing = axum::response::Html(include_str!("landing.html"));
         let mut response = landing.into_response();
         response.extensions_mut().insert(UiResponse);
         return response;
     }
-    ops::not_found_at(path).into_response()
+    ApiError::no_route_at(path).into_response()
 }
 
 #[cfg(feature = "dashboard")]
 fn page(method: &Method, path: &str, headers: &HeaderMap) -> Response {
     if is_api_path(path) || !(method == Method::GET || method == Method::HEAD) {
-        return ops::not_found_at(path).into_response();
+        return ApiError::no_route_at(path).into_response();
     }
     let relative = path.trim_start_matches('/');
     if !is_plain_relative_path(relative) {
-        return ops::not_found_at(path).into_response();
+        return ApiError::no_route_at(path).into_response();
     }
     let (name, file) = match embedded::Assets::get(relative) {
         Some(file) if !relative.is_empty() => (relative, file),
@@ -124,11 +121,11 @@ fn page(method: &Method, path: &str, headers: &HeaderMap) -> Response {
         _ if relative.starts_with("assets/")
             || (!relative.contains('/') && relative.contains('.')) =>
         {
-            return ops::not_found_at(path).into_response();
+            return ApiError::no_route_at(path).into_response();
         }
         _ => match embedded::Assets::get("index.html") {
             Some(file) => ("index.html", file),
-            None => return ops::not_found_at(path).into_response(),
+            None => return ApiError::no_route_at(path).into_response(),
         },
     };
     let mut response = asset_response(

@@ -2,8 +2,7 @@
 //! middleware that counts every request by matched route (bounded label cardinality) and logs
 //! internal errors with their detail.
 
-use std::sync::OnceLock;
-use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -12,9 +11,10 @@ use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
+use super::Ops;
+use super::activity::{RequestFacts, note_request};
 use crate::config::LogFormat;
-use crate::error::ErrorDetail;
-use crate::state::AppState;
+use crate::http::error::ErrorDetail;
 
 /// Installs the global log subscriber (once per process; later calls are no-ops).
 pub fn init_logging(format: LogFormat, filter: &str) {
@@ -115,7 +115,7 @@ pub fn method_label(method: &axum::http::Method) -> &'static str {
 
 /// Counts and times each request by route, and logs internal errors with their detail.
 pub async fn track_requests(
-    State(state): State<AppState>,
+    State(ops): State<Arc<Ops>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -125,16 +125,12 @@ pub async fn track_requests(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let (mut parts, body) = request.into_parts();
-    // The key is hashed here, once: `Caller` reuses this check instead of hashing again.
-    let key_check = state.auth.check(&parts.headers);
-    parts.extensions.insert(key_check);
-    let facts = crate::activity::RequestFacts::observe(&state, &parts, &route);
-    let response = next.run(Request::from_parts(parts, body)).await;
+    let facts = RequestFacts::observe(&request, &route);
+    let response = next.run(request).await;
     let elapsed = started.elapsed();
-    state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    ops.core.count_request();
     let status = response.status();
-    crate::activity::note_request(&state, facts, &response, elapsed);
+    note_request(&ops, facts, &response, elapsed);
     let labels = [
         ("route", route.clone()),
         ("method", method.to_owned()),

@@ -8,19 +8,20 @@ use dbforge_api::{
     CreateTableRequest, ErrorCode, ErrorEnvelope, InsertRowsResponse, QueryOptions, RowsPage,
     TableInfo, TableList, Value,
 };
+use dbforge_core::Core;
 use dbforge_engine::{NewRow, RowsQuery};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{ApiQuery, DbHandle, RequestDeadline};
-use crate::error::{ApiError, ApiJson, ApiResult};
-use crate::routes::encode::{JsonAnswer, encoding};
-use crate::state::AppState;
+use super::CallerDb;
+use super::encode::{JsonAnswer, encoding};
+use crate::http::error::{ApiError, ApiJson, ApiQuery, ApiResult};
+use crate::http::guard::RequestDeadline;
 
-/// The `{name}` and `{table}` of a table route (the name is checked by `DbHandle`).
+/// The `{name}` and `{table}` of a table route (the name is checked by `CallerDb`).
 #[derive(Debug, Deserialize)]
 pub struct TablePath {
-    #[allow(dead_code, reason = "validated by the DbHandle extractor")]
+    #[allow(dead_code, reason = "validated by the CallerDb extractor")]
     name: String,
     table: String,
 }
@@ -31,11 +32,12 @@ pub struct TablePath {
     responses((status = 200, body = TableList), (status = 404, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn list_tables(
-    DbHandle(db): DbHandle,
+    State(core): State<Core>,
+    CallerDb(db): CallerDb,
     RequestDeadline(deadline): RequestDeadline,
 ) -> ApiResult<ApiJson<TableList>> {
     Ok(ApiJson(TableList {
-        tables: db.describe_tables(None, &deadline).await?,
+        tables: core.describe_tables(&db, None, &deadline).await?,
     }))
 }
 
@@ -45,11 +47,12 @@ pub async fn list_tables(
     responses((status = 200, body = TableInfo), (status = 404, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn get_table(
-    DbHandle(db): DbHandle,
+    State(core): State<Core>,
+    CallerDb(db): CallerDb,
     RequestDeadline(deadline): RequestDeadline,
     Path(path): Path<TablePath>,
 ) -> ApiResult<ApiJson<TableInfo>> {
-    Ok(ApiJson(db.describe_table(&path.table, &deadline).await?))
+    Ok(ApiJson(core.describe_table(&db, &path.table, &deadline).await?))
 }
 
 /// Create a table from a column list.
@@ -59,14 +62,13 @@ pub async fn get_table(
     responses((status = 201, body = TableInfo), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn create_table(
-    State(state): State<AppState>,
-    DbHandle(db): DbHandle,
+    State(core): State<Core>,
+    CallerDb(db): CallerDb,
     RequestDeadline(deadline): RequestDeadline,
     ApiJson(request): ApiJson<CreateTableRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<TableInfo>)> {
-    let result = db.create_table(&request, &deadline).await;
-    state.note_schema_change(&db).await;
-    Ok((StatusCode::CREATED, ApiJson(result?)))
+    let created = core.create_table(&db, &request, &deadline).await?;
+    Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
 fn rows_of(body: serde_json::Value) -> ApiResult<Vec<serde_json::Map<String, serde_json::Value>>> {
@@ -102,7 +104,8 @@ fn rows_of(body: serde_json::Value) -> ApiResult<Vec<serde_json::Map<String, ser
         (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn insert_rows(
-    DbHandle(db): DbHandle,
+    State(core): State<Core>,
+    CallerDb(db): CallerDb,
     RequestDeadline(deadline): RequestDeadline,
     Path(path): Path<TablePath>,
     ApiJson(body): ApiJson<serde_json::Value>,
@@ -124,7 +127,7 @@ pub async fn insert_rows(
                 .collect::<ApiResult<NewRow>>()
         })
         .collect::<ApiResult<Vec<NewRow>>>()?;
-    let inserted = db.insert_rows(&path.table, rows, &deadline).await?;
+    let inserted = core.insert_rows(&db, &path.table, rows, &deadline).await?;
     Ok((StatusCode::CREATED, ApiJson(inserted)))
 }
 
@@ -198,14 +201,16 @@ fn parse_rows_query(pairs: Vec<(String, String)>) -> ApiResult<RowsQuery> {
     responses((status = 200, body = RowsPage), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn read_rows(
-    DbHandle(db): DbHandle,
+    State(core): State<Core>,
+    CallerDb(db): CallerDb,
     RequestDeadline(deadline): RequestDeadline,
     Path(path): Path<TablePath>,
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
 ) -> ApiResult<JsonAnswer> {
     let q = parse_rows_query(pairs)?;
-    let page = db
+    let page = core
         .read_rows(
+            &db,
             &path.table,
             &q,
             encoding(QueryOptions::default()),

@@ -6,11 +6,13 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use axum::http::request::Parts;
+use axum::extract::Request;
 use axum::response::Response;
 use dbforge_api::{ActivityEntry, DatabaseName};
 
-use crate::state::AppState;
+use super::Ops;
+use crate::http::UiResponse;
+use crate::http::credential::Authentication;
 
 /// Requests the log keeps. At ~200 bytes an entry this is well under a megabyte.
 pub const ACTIVITY_CAPACITY: usize = 2_000;
@@ -25,14 +27,20 @@ pub struct RequestFacts {
 }
 
 impl RequestFacts {
-    /// Reads the facts from the request head; `route` is the matched pattern.
-    pub fn observe(state: &AppState, parts: &Parts, route: &str) -> Self {
+    /// Reads the facts from the request head (after the credential step); `route` is the
+    /// matched pattern.
+    pub fn observe(request: &Request, route: &str) -> Self {
+        let key_id = request
+            .extensions()
+            .get::<Authentication>()
+            .and_then(Authentication::principal)
+            .map(|p| p.key_id().to_string());
         Self {
             at: SystemTime::now(),
-            key_id: crate::auth::request_key_id(&state.auth, parts),
-            method: crate::telemetry::method_label(&parts.method).to_owned(),
+            key_id,
+            method: super::telemetry::method_label(request.method()).to_owned(),
             route: route.to_owned(),
-            database: database_in_path(route, parts.uri.path()),
+            database: database_in_path(route, request.uri().path()),
         }
     }
 
@@ -50,22 +58,19 @@ impl RequestFacts {
 /// and assets are not API traffic, and requests that only observe the gateway (the
 /// dashboard's own polling, health checks, metric scrapes) would drown the real traffic, so
 /// none of them counts.
-pub fn note_request(state: &AppState, facts: RequestFacts, response: &Response, elapsed: Duration) {
-    if response
-        .extensions()
-        .get::<crate::dashboard::UiResponse>()
-        .is_some()
+pub fn note_request(ops: &Ops, facts: RequestFacts, response: &Response, elapsed: Duration) {
+    if response.extensions().get::<UiResponse>().is_some()
         || OBSERVING_ROUTES.contains(&facts.route.as_str())
     {
         return;
     }
     let status = response.status().as_u16();
-    state.stats.timeline.record_request(status);
+    ops.timeline.record_request(status);
     // Requests refused for want of a valid key are counted (timeline, metrics) but not
     // logged: anyone can send them, and a flood of them would push the real traffic out of
     // the ring.
     if status != 401 {
-        state.stats.activity.record(facts, status, elapsed);
+        ops.activity.record(facts, status, elapsed);
     }
 }
 

@@ -1,20 +1,19 @@
 //! Running Hrana stream requests (`execute`, `batch`, `sequence`, `describe`, stored SQL,
-//! `get_autocommit`) on a stream, through the engine's [`dbforge_engine::Stream`]: the same
-//! sandbox, limits and write path as the REST API.
+//! `get_autocommit`) on a stream, through the core's protocol streams: the same sandbox,
+//! limits, write path and bookkeeping as the REST API. Also the one mapping of core errors
+//! onto Hrana's error codes.
 
-use std::time::Instant;
-
+use axum::response::Response;
 use dbforge_api::{ErrorCode, Params};
-use dbforge_engine::{
-    Deadline, Encoding, EngineError, ResultCharge, Statement, StatementOutput, split_statements,
-};
+use dbforge_core::{Core, CoreError, StoreRefusal, StreamState};
+use dbforge_engine::{Deadline, Encoding, ResultCharge, Statement, StatementOutput, split_statements};
 
 use super::proto::{
     Batch, BatchCond, BatchResult, Col, CursorEntry, DescribeCol, DescribeParam, DescribeResult,
     Error, HranaValue, Stmt, StmtResult, StreamRequest, StreamResponse,
 };
-use super::streams::{StoreRefusal, StreamState};
-use crate::state::AppState;
+use crate::http::body::holding;
+use crate::http::error::ErrorDetail;
 
 /// What one HTTP response may still spend: result bytes (every statement of a pipeline or
 /// cursor draws on the one budget of `--max-result-bytes`, as a REST request's do) and time
@@ -24,20 +23,38 @@ pub struct ResponseBudget {
     deadline: Deadline,
     /// The server memory the results were charged, held until the response is sent.
     charges: Vec<ResultCharge>,
+    /// Details of internal faults in the response's results, for the log only.
+    faults: Vec<String>,
 }
 
 impl ResponseBudget {
-    pub fn new(app: &AppState, deadline: Deadline) -> Self {
+    pub fn new(core: &Core, deadline: Deadline) -> Self {
         Self {
-            bytes_left: app.engine.config().limits.max_result_bytes,
+            bytes_left: core.limits().max_result_bytes,
             deadline,
             charges: Vec::new(),
+            faults: Vec::new(),
         }
     }
 
-    /// The charges of the results, for the response body to hold until it is sent.
-    pub fn into_charges(self) -> Vec<ResultCharge> {
-        self.charges
+    /// A core error as a result's Hrana error; an internal fault's detail is kept for the log.
+    pub fn error(&mut self, error: CoreError) -> Error {
+        if error.code == ErrorCode::InternalError {
+            self.faults.push(error.message.clone());
+        }
+        hrana_error(error)
+    }
+
+    /// `response`, holding the results' memory until it is sent, and carrying the detail of
+    /// internal faults for the request log (which writes it under the request id).
+    pub fn answer(self, response: Response) -> Response {
+        let mut response = holding(response, self.charges);
+        if !self.faults.is_empty() {
+            response
+                .extensions_mut()
+                .insert(ErrorDetail(self.faults.join("; ")));
+        }
+        response
     }
 }
 
@@ -50,7 +67,7 @@ const HRANA_ENCODING: Encoding = Encoding {
 
 /// Runs one request of a pipeline (`close` is answered here and acted on by the caller).
 pub async fn run_request(
-    app: &AppState,
+    core: &Core,
     stream: &mut StreamState,
     budget: &mut ResponseBudget,
     request: StreamRequest,
@@ -58,26 +75,25 @@ pub async fn run_request(
     match request {
         StreamRequest::Close => Ok(StreamResponse::Close),
         StreamRequest::Execute { stmt } => Ok(StreamResponse::Execute {
-            result: execute(app, stream, budget, &stmt).await?,
+            result: execute(core, stream, budget, &stmt).await?,
         }),
         StreamRequest::Batch { batch } => {
-            let outcomes = run_batch(app, stream, budget, &batch).await?;
+            let outcomes = run_batch(core, stream, budget, &batch).await?;
             Ok(StreamResponse::Batch {
                 result: batch_result(outcomes),
             })
         }
         StreamRequest::Sequence { sql, sql_id } => {
             let sql = resolve_sql(stream, sql, sql_id)?;
-            run_sequence(app, stream, &sql, &budget.deadline).await?;
+            run_sequence(core, stream, budget, &sql).await?;
             Ok(StreamResponse::Sequence)
         }
         StreamRequest::Describe { sql, sql_id } => {
             let sql = resolve_sql(stream, sql, sql_id)?;
-            let description = stream
-                .stream
-                .describe(sql, &budget.deadline)
-                .await
-                .map_err(hrana_error)?;
+            let description = match stream.stream.describe(sql, &budget.deadline).await {
+                Ok(description) => description,
+                Err(e) => return Err(budget.error(e.into())),
+            };
             Ok(StreamResponse::Describe {
                 result: DescribeResult {
                     params: description
@@ -96,12 +112,8 @@ pub async fn run_request(
             })
         }
         StreamRequest::StoreSql { sql_id, sql } => {
-            let limit = app.engine.config().limits.max_sql_length;
-            if sql.len() > limit {
-                return Err(Error::new(
-                    "SQL_TOO_LONG",
-                    format!("the SQL text is {} bytes; the limit is {limit}", sql.len()),
-                ));
+            if let Err(e) = core.limits().check_sql_length(&sql) {
+                return Err(budget.error(e.into()));
             }
             match stream.stored_sql.store(sql_id, sql) {
                 Ok(()) => Ok(StreamResponse::StoreSql),
@@ -140,20 +152,16 @@ pub enum StepOutcome {
 /// stop the batch, and nothing is rolled back on the client's behalf: clients end their
 /// batches with their own conditional COMMIT and ROLLBACK.
 pub async fn run_batch(
-    app: &AppState,
+    core: &Core,
     stream: &mut StreamState,
     budget: &mut ResponseBudget,
     batch: &Batch,
 ) -> Result<Vec<StepOutcome>, Error> {
-    let limit = app.engine.config().limits.max_statements;
-    if batch.steps.len() > limit {
-        return Err(Error::new(
-            "TOO_MANY_STATEMENTS",
-            format!(
-                "the batch has {} steps; the limit is {limit}",
-                batch.steps.len()
-            ),
-        ));
+    if let Err(e) = core
+        .limits()
+        .check_statement_count(batch.steps.len(), "the batch")
+    {
+        return Err(budget.error(e.into()));
     }
     // Every condition is checked before anything runs: a batch refused halfway would leave
     // its BEGIN holding the writer.
@@ -171,7 +179,7 @@ pub async fn run_batch(
             .as_ref()
             .is_none_or(|condition| evaluate(condition, &outcomes, stream.stream.is_autocommit()));
         outcomes.push(if run {
-            match execute(app, stream, budget, &step.stmt).await {
+            match execute(core, stream, budget, &step.stmt).await {
                 Ok(result) => StepOutcome::Done(result),
                 Err(error) => StepOutcome::Failed(error),
             }
@@ -257,33 +265,29 @@ pub fn cursor_entries(outcomes: Vec<StepOutcome>) -> Vec<CursorEntry> {
 
 /// Runs the statements of a SQL text one by one; the first failure ends it.
 async fn run_sequence(
-    app: &AppState,
+    core: &Core,
     stream: &mut StreamState,
+    budget: &mut ResponseBudget,
     sql: &str,
-    deadline: &Deadline,
 ) -> Result<(), Error> {
     let statements = split_statements(sql);
-    let limit = app.engine.config().limits.max_statements;
-    if statements.len() > limit {
-        return Err(Error::new(
-            "TOO_MANY_STATEMENTS",
-            format!(
-                "the sequence holds {} statements; the limit is {limit}",
-                statements.len()
-            ),
-        ));
+    if let Err(e) = core
+        .limits()
+        .check_statement_count(statements.len(), "the sequence")
+    {
+        return Err(budget.error(e.into()));
     }
-    // The rows of a sequence are dropped, so they take none of the response's budget.
-    let mut unused = ResponseBudget::new(app, deadline.clone());
+    // The rows of a sequence are dropped, so they take none of the response's bytes.
+    let result_bytes = core.limits().max_result_bytes;
     for sql in statements {
-        run_statement(app, stream, &mut unused, Statement::new(sql)).await?;
+        run_statement(core, stream, budget, Statement::new(sql), result_bytes).await?;
     }
     Ok(())
 }
 
 /// Runs one `Stmt` and shapes its result as Hrana's.
 async fn execute(
-    app: &AppState,
+    core: &Core,
     stream: &mut StreamState,
     budget: &mut ResponseBudget,
     stmt: &Stmt,
@@ -329,26 +333,24 @@ async fn execute(
     } else {
         statement
     };
-    let output = run_statement(app, stream, budget, statement).await?;
+    let bytes_left = budget.bytes_left;
+    let mut output = run_statement(core, stream, budget, statement, bytes_left).await?;
+    budget.bytes_left = budget.bytes_left.saturating_sub(output.result_bytes());
+    budget.charges.push(std::mem::take(&mut output.memory));
     Ok(stmt_result(output, want_rows))
 }
 
+/// Runs one statement on the stream with `result_bytes` left for its result.
 async fn run_statement(
-    app: &AppState,
+    core: &Core,
     stream: &mut StreamState,
     budget: &mut ResponseBudget,
     statement: Statement,
+    result_bytes: usize,
 ) -> Result<StatementOutput, Error> {
-    let started = Instant::now();
-    let result = stream
-        .stream
-        .execute(statement, budget.bytes_left, &budget.deadline)
-        .await;
-    app.stats.record_query(started.elapsed(), result.is_ok());
-    let mut output = result.map_err(hrana_error)?;
-    budget.bytes_left = budget.bytes_left.saturating_sub(output.result_bytes());
-    budget.charges.push(std::mem::take(&mut output.memory));
-    Ok(output)
+    core.run_in_stream(stream, statement, result_bytes, &budget.deadline)
+        .await
+        .map_err(|e| budget.error(e))
 }
 
 fn stmt_result(output: StatementOutput, want_rows: bool) -> StmtResult {
@@ -400,15 +402,15 @@ fn resolve_sql(
     }
 }
 
-/// An engine error in Hrana's terms: SQLite's own code (`SQLITE_CONSTRAINT`, ...) where SQLite
+/// A core error in Hrana's terms: SQLite's own code (`SQLITE_CONSTRAINT`, ...) where SQLite
 /// reported it, `SQL_PARSE_ERROR` for a statement it could not parse, `ARGS_INVALID` for
-/// arguments that do not fit the statement, and the gateway's code otherwise.
-pub fn hrana_error(error: EngineError) -> Error {
+/// arguments that do not fit the statement, and the gateway's code (upper case) otherwise.
+/// An internal fault's detail is never sent.
+pub fn hrana_error(error: CoreError) -> Error {
     if error.code == ErrorCode::InternalError {
-        tracing::error!(detail = error.message, "internal error in a libSQL stream");
         return Error::new(
             "INTERNAL_ERROR",
-            "internal error; the server log has the detail",
+            "internal error; the server log has the detail under this response's x-request-id",
         );
     }
     let code = if error.in_sql_text {

@@ -10,13 +10,14 @@ use dbforge_api::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::ApiQuery;
-use crate::activity::{ActivityFilter, StatusFilter};
-use crate::auth::Caller;
+use std::sync::Arc;
+
+use super::Ops;
+use super::activity::{ActivityFilter, StatusFilter};
+use super::timeline;
 use crate::config::{DurabilityArg, LogFormat};
-use crate::error::{ApiError, ApiJson, ApiResult};
-use crate::state::AppState;
-use crate::timeline;
+use crate::http::credential::Caller;
+use crate::http::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 
 /// How far back "busiest databases" looks.
 const BUSIEST_WINDOW: Duration = Duration::from_secs(300);
@@ -51,10 +52,10 @@ pub struct ActivityParams {
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn list_activity(
     _: Caller,
-    State(state): State<AppState>,
+    State(ops): State<Arc<Ops>>,
     ApiQuery(params): ApiQuery<ActivityParams>,
 ) -> ApiResult<ApiJson<ActivityList>> {
-    let log = &state.stats.activity;
+    let log = &ops.activity;
     let limit = params.limit.unwrap_or(100);
     if !(1..=log.capacity()).contains(&limit) {
         return Err(ApiError::invalid_request(format!(
@@ -98,10 +99,9 @@ pub async fn list_activity(
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn gateway_timeseries(
     _: Caller,
-    State(state): State<AppState>,
+    State(ops): State<Arc<Ops>>,
 ) -> ApiResult<ApiJson<Timeseries>> {
-    let busiest = state
-        .stats
+    let busiest = ops
         .activity
         .busiest(BUSIEST_WINDOW, BUSIEST_COUNT)
         .into_iter()
@@ -114,7 +114,7 @@ pub async fn gateway_timeseries(
         .collect();
     Ok(ApiJson(Timeseries {
         interval_seconds: timeline::INTERVAL.as_secs_f64(),
-        points: state.stats.timeline.points(),
+        points: ops.timeline.points(),
         busiest,
     }))
 }
@@ -131,19 +131,19 @@ fn millis(duration: Duration) -> u64 {
 #[utoipa::path(get, path = "/admin/config", tag = "admin",
     responses((status = 200, body = ServerConfig), (status = 401, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
-pub async fn server_config(_: Caller, State(state): State<AppState>) -> ApiJson<ServerConfig> {
-    let config = &state.config;
+pub async fn server_config(_: Caller, State(ops): State<Arc<Ops>>) -> ApiJson<ServerConfig> {
+    let config = &ops.config;
     let admin_key_source = match (&config.admin_key, config.dev) {
         (Some(_), _) => "configured",
         (None, true) => "dev only",
         (None, false) => "key file",
     };
-    let engine = state.engine.config();
-    let streams = state.streams.limits();
+    let engine = ops.core.engine_config();
+    let streams = ops.core.stream_limits();
     let as_u64 = |n: usize| n as u64;
     ApiJson(ServerConfig {
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        listen: state
+        listen: ops
             .bound
             .get()
             .map_or_else(|| config.listen.to_string(), ToString::to_string),
@@ -170,13 +170,13 @@ pub async fn server_config(_: Caller, State(state): State<AppState>) -> ApiJson<
             max_result_bytes: as_u64(engine.limits.max_result_bytes),
             max_sql_length: as_u64(engine.limits.max_sql_length),
             max_statements: as_u64(engine.limits.max_statements),
-            max_body_bytes: as_u64(state.max_body_bytes),
+            max_body_bytes: as_u64(config.max_body_bytes),
             max_database_size: engine.limits.default_max_size_bytes,
             max_open_databases: as_u64(engine.max_open_databases),
             idle_timeout_ms: millis(engine.idle_timeout),
             write_queue_depth: as_u64(engine.write_queue_depth),
             readers_per_database: as_u64(engine.readers_per_database),
-            activity_capacity: as_u64(state.stats.activity.capacity()),
+            activity_capacity: as_u64(ops.activity.capacity()),
             stream_idle_timeout_ms: millis(streams.idle_timeout),
             write_transaction_timeout_ms: millis(streams.write_hold_limit),
             transaction_busy_timeout_ms: millis(streams.write_wait_limit),

@@ -1,4 +1,4 @@
-//! Error policy: every failure becomes `{"error": {"code", "message"}}` with the status from
+//! Error policy of the REST front and ops: every failure becomes `{"error": {"code", "message"}}` with the status from
 //! the one error table (`dbforge_api::ErrorCode`). Converting an error has no side effects;
 //! a 5xx body is opaque and its detail rides in a response extension that the logging
 //! middleware writes out under the request id.
@@ -9,7 +9,7 @@ use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dbforge_api::{ErrorBody, ErrorCode, ErrorEnvelope, InvalidDatabaseName};
-use dbforge_engine::EngineError;
+use dbforge_core::{AuthFailure, CoreError};
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -37,21 +37,30 @@ impl ApiError {
         Self::new(ErrorCode::InternalError, detail)
     }
 
-    pub fn database_not_found(name: &str) -> Self {
+    /// The 401 of a request whose key was not accepted.
+    pub fn unauthenticated(failure: AuthFailure) -> Self {
+        match failure {
+            AuthFailure::Missing => Self::new(
+                ErrorCode::Unauthorized,
+                "an API key is required: send it as `X-API-Key: <key>` or `Authorization: Bearer <key>`",
+            ),
+            AuthFailure::Rejected => Self::new(ErrorCode::Unauthorized, "the API key is not valid"),
+        }
+    }
+
+    /// The 404 of a path no route has.
+    pub fn no_route_at(path: &str) -> Self {
         Self::new(
-            ErrorCode::DatabaseNotFound,
-            format!("no database named {name}"),
+            ErrorCode::RouteNotFound,
+            format!("no route at {path}; the API is described at /docs and /openapi.json"),
         )
     }
 }
 
-impl From<EngineError> for ApiError {
-    fn from(e: EngineError) -> Self {
-        let message = match e.statement {
-            Some(i) => format!("statement {}: {}", i + 1, e.message),
-            None => e.message,
-        };
-        Self::new(e.code, message)
+/// A core error in the REST envelope: the one mapping of the REST front and ops.
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        Self::new(e.code, e.message_with_statement())
     }
 }
 
@@ -63,7 +72,7 @@ impl From<InvalidDatabaseName> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        if let Some(error) = crate::guard::body_failure(&rejection) {
+        if let Some(error) = super::guard::body_failure(&rejection) {
             return error;
         }
         match rejection.status() {
@@ -116,7 +125,7 @@ impl IntoResponse for ApiError {
 
 impl From<BytesRejection> for ApiError {
     fn from(rejection: BytesRejection) -> Self {
-        if let Some(error) = crate::guard::body_failure(&rejection) {
+        if let Some(error) = super::guard::body_failure(&rejection) {
             return error;
         }
         match rejection.status() {
@@ -241,6 +250,28 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The JSON error for a method a route does not take.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!(
+            "{method} is not allowed on {}; see /docs for the methods it takes",
+            uri.path()
+        ),
+    )
+}
+
+/// `axum::extract::Query` whose rejections use our envelope.
+#[derive(Debug, Clone, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::invalid_request(rejection.body_text())
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -121,7 +121,7 @@ impl Timeline {
         }
     }
 
-    pub fn record_query(&self, elapsed: Duration, ok: bool) {
+    fn record_query(&self, elapsed: Duration, ok: bool) {
         self.record_query_at(Instant::now(), elapsed, ok);
     }
 
@@ -170,6 +170,13 @@ fn push_bounded(points: &mut VecDeque<TrafficPoint>, point: TrafficPoint) {
         points.pop_front();
     }
     points.push_back(point);
+}
+
+/// The core tells the timeline of every finished query.
+impl dbforge_core::QueryObserver for Timeline {
+    fn query_finished(&self, elapsed: Duration, ok: bool) {
+        self.record_query(elapsed, ok);
+    }
 }
 
 #[cfg(test)]

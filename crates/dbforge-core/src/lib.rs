@@ -1,0 +1,26 @@
+//! The DB-Forge gateway as a service, with no HTTP in it: the catalog of databases, the
+//! engine's cache of open ones, authentication (one place), every operation a front offers
+//! (create, delete, list, describe, execute, tables and rows, protocol streams, stats), the
+//! bookkeeping after each (stats, observers), and the background work with one lifecycle.
+//! Every front (REST, Hrana, later WebSocket, MCP) is a thin translation onto [`Core`].
+
+mod auth;
+mod background;
+mod catalog;
+mod error;
+mod listing;
+mod service;
+mod stats;
+mod streams;
+
+pub use auth::{AuthFailure, DEV_KEY, KeyId, KeySource, MIN_ADMIN_KEY_CHARS, Principal};
+pub use background::Background;
+pub use catalog::Reconciled;
+pub use error::{CoreError, CoreResult};
+pub use listing::ListQuery;
+pub use service::{Core, CoreConfig, DatabaseHandle, Opened};
+pub use stats::QueryObserver;
+pub use streams::{
+    Lease, MAX_STORED_SQL_TEXTS, StoreRefusal, StoredSql, StoredSqlLimits, StreamLimits,
+    StreamState,
+};

@@ -1,0 +1,188 @@
+//! Listing databases a page at a time: by name with a cursor or an offset (the catalog's own
+//! order, paged in place), or sorted by any column and searched by substring (offset paging).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dbforge_api::{DatabaseInfo, DatabaseList, DatabaseName, SortKey, SortOrder};
+
+use crate::error::{CoreError, CoreResult};
+use crate::service::Inner;
+use crate::stats::DiskSizes;
+
+/// Most databases in one page of the list.
+pub const MAX_PAGE: usize = 1_000;
+
+/// How old the per-database sizes behind the size order (and the gateway's total) may be
+/// before one blocking task measures them again.
+const DISK_SIZES_MAX_AGE: Duration = Duration::from_secs(2);
+
+/// Which databases to list, in which order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Databases per page (1 to [`MAX_PAGE`]).
+    pub limit: usize,
+    /// Continue after this name (the previous page's `next_cursor`; name order only).
+    pub after: Option<String>,
+    /// Only names starting with this.
+    pub prefix: Option<String>,
+    /// Only names containing this (case-insensitive).
+    pub search: Option<String>,
+    pub sort: SortKey,
+    pub order: SortOrder,
+    /// Databases to skip (offset paging; any order).
+    pub offset: Option<usize>,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self {
+            limit: 100,
+            after: None,
+            prefix: None,
+            search: None,
+            sort: SortKey::Name,
+            order: SortOrder::Asc,
+            offset: None,
+        }
+    }
+}
+
+impl ListQuery {
+    /// Whether the query lists in the catalog's own order (by name, ascending, no search),
+    /// which pages without sorting anything, by cursor or by offset.
+    fn in_name_order(&self) -> bool {
+        self.search.is_none() && self.order == SortOrder::Asc && self.sort == SortKey::Name
+    }
+
+    fn check(&self) -> CoreResult<()> {
+        if !(1..=MAX_PAGE).contains(&self.limit) {
+            return Err(CoreError::invalid_request(format!(
+                "limit must be between 1 and {MAX_PAGE}"
+            )));
+        }
+        if let Some(after) = &self.after {
+            DatabaseName::parse(after)
+                .map_err(|e| CoreError::invalid_request(format!("after: {e}")))?;
+            if self.offset.is_some() || !self.in_name_order() {
+                return Err(CoreError::invalid_request(
+                    "`after` pages by name only; with search, sort, order or offset, page by `offset`",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One page of the list (statting files: call on a blocking thread).
+pub(crate) fn list(inner: &Arc<Inner>, query: &ListQuery) -> CoreResult<DatabaseList> {
+    query.check()?;
+    if !query.in_name_order() {
+        return Ok(sorted_listing(inner, query));
+    }
+    // Name order is the catalog's own: page it in place, whether by cursor or by offset.
+    let limit = query.limit;
+    let (page, total) = inner.catalog.page(
+        query.prefix.as_deref().unwrap_or_default(),
+        query.after.as_deref(),
+        query.offset.unwrap_or(0),
+        limit + 1,
+    );
+    let more = page.len() > limit;
+    let databases: Vec<DatabaseInfo> = page
+        .into_iter()
+        .take(limit)
+        .map(|(n, e)| inner.info(n, &e))
+        .collect();
+    let next_cursor = if more {
+        databases.last().map(|d| d.name.to_string())
+    } else {
+        None
+    };
+    Ok(DatabaseList {
+        databases,
+        total: total as u64,
+        next_cursor,
+    })
+}
+
+/// Any order, any direction, names containing `search`: every matching entry is sorted (at
+/// 10,000 databases a few milliseconds) and one page is cut out by offset. The sort keys are
+/// read once, not per comparison: table counts of open databases from one snapshot of the
+/// engine, sizes from the shared measurement (`disk_sizes`) except for open databases, the
+/// only ones this gateway changes, which are statted now. `next_cursor` stays null: the
+/// caller pages by `offset`.
+fn sorted_listing(inner: &Arc<Inner>, query: &ListQuery) -> DatabaseList {
+    let prefix = query.prefix.as_deref().unwrap_or_default();
+    let search = query
+        .search
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mut entries = inner.catalog.matching(prefix, &search);
+    match query.sort {
+        SortKey::Name => {}
+        SortKey::Created => entries.sort_by_key(|(_, e)| e.created_at_ms),
+        SortKey::Tables => {
+            let live = inner.engine.open_table_counts();
+            entries.sort_by_cached_key(|(n, e)| live.get(n).copied().unwrap_or(e.table_count));
+        }
+        SortKey::Size => {
+            let measured = disk_sizes(inner);
+            let open = inner.engine.open_table_counts();
+            entries.sort_by_cached_key(|(n, _)| match measured.per_database.get(n) {
+                Some(bytes) if !open.contains_key(n) => *bytes,
+                _ => inner.engine.size_on_disk(n),
+            });
+        }
+    }
+    if query.order == SortOrder::Desc {
+        entries.reverse();
+    }
+    let total = entries.len() as u64;
+    let databases = entries
+        .into_iter()
+        .skip(query.offset.unwrap_or(0))
+        .take(query.limit)
+        .map(|(n, e)| inner.info(n, &e))
+        .collect();
+    DatabaseList {
+        databases,
+        total,
+        next_cursor: None,
+    }
+}
+
+/// Stats the file and write-ahead log of every database (tens of milliseconds at 10,000).
+fn measure_disk_sizes(inner: &Inner) -> DiskSizes {
+    DiskSizes::new(
+        inner
+            .catalog
+            .names()
+            .into_iter()
+            .map(|n| {
+                let bytes = inner.engine.size_on_disk(&n);
+                (n, bytes)
+            })
+            .collect(),
+    )
+}
+
+/// The bytes on disk of every database: a figure up to `DISK_SIZES_MAX_AGE` old is answered
+/// as it is, an older one is answered at once while one blocking task measures again, and
+/// the first request measures in place.
+pub(crate) fn disk_sizes(inner: &Arc<Inner>) -> Arc<DiskSizes> {
+    match inner.stats.disk_sizes(DISK_SIZES_MAX_AGE) {
+        Some((sizes, false)) => sizes,
+        Some((sizes, true)) => {
+            if inner.stats.begin_disk_refresh() {
+                let inner = Arc::clone(inner);
+                tokio::task::spawn_blocking(move || {
+                    inner.stats.store_disk_sizes(measure_disk_sizes(&inner))
+                });
+            }
+            sizes
+        }
+        None => inner.stats.store_disk_sizes(measure_disk_sizes(inner)),
+    }
+}

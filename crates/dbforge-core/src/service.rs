@@ -1,0 +1,537 @@
+//! [`Core`]: the gateway's operations. Each takes the caller's [`Principal`], does its work
+//! through the catalog and the engine, and runs the bookkeeping after it (query stats and
+//! observers, the catalog's table count after a schema change), so no front can forget it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use dbforge_api::{
+    CreateTableRequest, DatabaseInfo, DatabaseLimits, DatabaseList, DatabaseName, ErrorCode,
+    GatewayStats, InsertRowsResponse, TableInfo,
+};
+use dbforge_engine::{
+    Database, DatabaseSettings, Deadline, DiskGuard, Encoding, Engine, EngineConfig, Limits,
+    NewRow, RowsQuery, RowsRead, Statement, StatementOutput,
+};
+
+use crate::auth::{Auth, AuthFailure, KeySource, Principal};
+use crate::catalog::{Catalog, CatalogEntry, Reconciled};
+use crate::error::{CoreError, CoreResult};
+use crate::listing::{ListQuery, disk_sizes, list};
+use crate::stats::{QueryObserver, Stats};
+use crate::streams::{BatonError, Lease, OpenRefusal, StreamLimits, StreamState, Streams};
+
+/// What the core needs to open a data directory.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    pub engine: EngineConfig,
+    /// The gateway's own files: the catalog, the generated admin key.
+    pub forge_dir: PathBuf,
+    /// The configured admin key, if any (else one is stored or generated).
+    pub admin_key: Option<String>,
+    /// Development mode: the well-known key is accepted, a short key too.
+    pub dev: bool,
+    pub streams: StreamLimits,
+}
+
+/// What opening found, to tell the operator once.
+#[derive(Debug)]
+pub struct Opened {
+    pub key_source: KeySource,
+    pub reconciled: Reconciled,
+}
+
+/// The gateway as a service. Cheap to clone (one reference count).
+#[derive(Clone)]
+pub struct Core(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) catalog: Arc<Catalog>,
+    auth: Auth,
+    pub(crate) stats: Stats,
+    pub(crate) streams: Arc<Streams>,
+}
+
+/// A database the caller may use, open. Handed to the operations that work on one database.
+pub struct DatabaseHandle {
+    db: Arc<Database>,
+    /// Tells this database apart from any other that had or will have its name.
+    incarnation: u64,
+}
+
+impl DatabaseHandle {
+    pub fn name(&self) -> &DatabaseName {
+        self.db.name()
+    }
+}
+
+/// Runs blocking work (catalog writes, file system) off the async executor, inside the
+/// caller's tracing span (what it logs carries the request's id).
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> CoreResult<T> + Send + 'static,
+) -> CoreResult<T> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+        .await
+        .map_err(|e| CoreError::internal(format!("blocking task: {e}")))?
+}
+
+fn rfc3339(ms: i64) -> String {
+    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
+impl Core {
+    /// Opens the engine and the catalog, adopts database files found in the data directory
+    /// that the catalog does not know (and drops entries whose file is gone), and resolves
+    /// the admin key. `observers` hear of every finished query. Blocking.
+    pub fn open(
+        config: CoreConfig,
+        observers: Vec<Arc<dyn QueryObserver>>,
+    ) -> Result<(Self, Opened), String> {
+        let engine = Engine::new(config.engine).map_err(|e| e.message)?;
+        let catalog = Catalog::open(&config.forge_dir).map_err(|e| e.message)?;
+        let (auth, key_source) =
+            Auth::resolve(config.admin_key.as_deref(), config.dev, &config.forge_dir)
+                .map_err(|e| format!("admin key in {}: {e}", config.forge_dir.display()))?;
+        let inner = Inner {
+            engine: Arc::new(engine),
+            catalog: Arc::new(catalog),
+            auth,
+            stats: Stats::new(observers),
+            streams: Arc::new(Streams::new(config.streams)),
+        };
+        let reconciled = inner.adopt()?;
+        Ok((
+            Self(Arc::new(inner)),
+            Opened {
+                key_source,
+                reconciled,
+            },
+        ))
+    }
+
+    /// Checks a presented key (`None`: none presented); the one place a credential is checked.
+    pub fn authenticate(&self, key: Option<&str>) -> Result<Principal, AuthFailure> {
+        self.0.auth.authenticate(key)
+    }
+
+    /// The limits every statement runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.0.engine.config().limits
+    }
+
+    /// The engine's settings (data directory, cache, durability), for `GET /admin/config`.
+    pub fn engine_config(&self) -> &EngineConfig {
+        self.0.engine.config()
+    }
+
+    /// The data directory's free-space guard.
+    pub fn disk(&self) -> &DiskGuard {
+        self.0.engine.disk()
+    }
+
+    pub fn stream_limits(&self) -> StreamLimits {
+        self.0.streams.limits()
+    }
+
+    /// Counts one request a front answered (for `requests_total`).
+    pub fn count_request(&self) {
+        self.0.stats.requests.fetch_add(1, Relaxed);
+    }
+
+    /// The open database `name`, if the caller may see it: a map lookup when it is in the
+    /// catalog and open, an open on a blocking thread otherwise. A database the caller may
+    /// not see is `database_not_found`, exactly as one that does not exist.
+    pub async fn database(
+        &self,
+        principal: &Principal,
+        name: &DatabaseName,
+    ) -> CoreResult<DatabaseHandle> {
+        let inner = &self.0;
+        let entry = inner
+            .catalog
+            .get(name)
+            .filter(|_| principal.may_see(name))
+            .ok_or_else(|| CoreError::database_not_found(name.as_str()))?;
+        if let Some(db) = inner.engine.cached(name) {
+            return Ok(DatabaseHandle {
+                db,
+                incarnation: entry.incarnation,
+            });
+        }
+        let engine = Arc::clone(&inner.engine);
+        let settings = inner.settings(&entry);
+        let opened = name.clone();
+        let db = blocking(move || Ok(engine.open(&opened, settings)?)).await?;
+        Ok(DatabaseHandle {
+            db,
+            incarnation: entry.incarnation,
+        })
+    }
+
+    /// Creates a database (its file first, then its catalog entry).
+    pub async fn create_database(
+        &self,
+        principal: &Principal,
+        name: DatabaseName,
+        limits: DatabaseLimits,
+    ) -> CoreResult<DatabaseInfo> {
+        let _ = principal;
+        if limits.max_size_bytes == Some(0) {
+            return Err(CoreError::invalid_request(
+                "limits.max_size_bytes must be positive",
+            ));
+        }
+        let inner = Arc::clone(&self.0);
+        blocking(move || {
+            let engine = &inner.engine;
+            let entry = inner.catalog.create(
+                &name,
+                limits.max_size_bytes,
+                || Ok(engine.create_database(&name)?),
+                || {
+                    if let Err(e) = engine.delete_database(&name) {
+                        tracing::error!(database = %name, error = %e, "could not remove the files of a database that was not registered");
+                    }
+                },
+            )?;
+            tracing::info!(database = %name, "database created");
+            Ok(inner.info(name, &entry))
+        })
+        .await
+    }
+
+    /// Deletes a database: it leaves the catalog's index first (new requests get "not found"
+    /// at once), then its files go, then its streams (rolling back what they held).
+    pub async fn delete_database(
+        &self,
+        principal: &Principal,
+        name: &DatabaseName,
+    ) -> CoreResult<()> {
+        if !principal.may_see(name) {
+            return Err(CoreError::database_not_found(name.as_str()));
+        }
+        let inner = Arc::clone(&self.0);
+        let deleted = name.clone();
+        blocking(move || {
+            let engine = &inner.engine;
+            inner
+                .catalog
+                .delete(&deleted, || Ok(engine.delete_database(&deleted)?))
+        })
+        .await?;
+        // Batons were bound to this database, not to its name, and would not reach a new
+        // database of the name anyway.
+        self.0.streams.close_database(name);
+        tracing::info!(database = %name, "database deleted");
+        Ok(())
+    }
+
+    /// One database's details.
+    pub fn describe_database(
+        &self,
+        principal: &Principal,
+        name: &DatabaseName,
+    ) -> CoreResult<DatabaseInfo> {
+        let entry = self
+            .0
+            .catalog
+            .get(name)
+            .filter(|_| principal.may_see(name))
+            .ok_or_else(|| CoreError::database_not_found(name.as_str()))?;
+        Ok(self.0.info(name.clone(), &entry))
+    }
+
+    /// A page of the databases the caller may see.
+    pub async fn list_databases(
+        &self,
+        principal: &Principal,
+        query: ListQuery,
+    ) -> CoreResult<DatabaseList> {
+        let _ = principal;
+        let inner = Arc::clone(&self.0);
+        blocking(move || list(&inner, &query)).await
+    }
+
+    /// Runs a request's statements: they commit together or not at all.
+    pub async fn execute(
+        &self,
+        db: &DatabaseHandle,
+        statements: Vec<Statement>,
+        deadline: &Deadline,
+    ) -> CoreResult<Vec<StatementOutput>> {
+        self.counted(db, db.db.execute(statements, deadline)).await
+    }
+
+    /// Tables and views with their columns, indexes and foreign keys (all, or just `only`).
+    pub async fn describe_tables(
+        &self,
+        db: &DatabaseHandle,
+        only: Option<String>,
+        deadline: &Deadline,
+    ) -> CoreResult<Vec<TableInfo>> {
+        self.counted(db, db.db.describe_tables(only, deadline))
+            .await
+    }
+
+    /// One table's or view's schema.
+    pub async fn describe_table(
+        &self,
+        db: &DatabaseHandle,
+        table: &str,
+        deadline: &Deadline,
+    ) -> CoreResult<TableInfo> {
+        self.counted(db, db.db.describe_table(table, deadline))
+            .await
+    }
+
+    /// Creates a table from a column list; answers its schema.
+    pub async fn create_table(
+        &self,
+        db: &DatabaseHandle,
+        request: &CreateTableRequest,
+        deadline: &Deadline,
+    ) -> CoreResult<TableInfo> {
+        self.counted(db, db.db.create_table(request, deadline))
+            .await
+    }
+
+    /// Inserts rows in one transaction.
+    pub async fn insert_rows(
+        &self,
+        db: &DatabaseHandle,
+        table: &str,
+        rows: Vec<NewRow>,
+        deadline: &Deadline,
+    ) -> CoreResult<InsertRowsResponse> {
+        self.counted(db, db.db.insert_rows(table, rows, deadline))
+            .await
+    }
+
+    /// Reads a page of a table's rows.
+    pub async fn read_rows(
+        &self,
+        db: &DatabaseHandle,
+        table: &str,
+        query: &RowsQuery,
+        encoding: Encoding,
+        deadline: &Deadline,
+    ) -> CoreResult<RowsRead> {
+        self.counted(db, db.db.read_rows(table, query, encoding, deadline))
+            .await
+    }
+
+    /// Runs one operation on `db` as one query: timed and counted, and a schema change it
+    /// made followed into the catalog.
+    async fn counted<T>(
+        &self,
+        db: &DatabaseHandle,
+        operation: impl Future<Output = Result<T, dbforge_engine::EngineError>>,
+    ) -> CoreResult<T> {
+        let started = Instant::now();
+        let result = operation.await;
+        self.0.stats.record_query(started.elapsed(), result.is_ok());
+        self.0.follow_schema_change(&db.db).await;
+        Ok(result?)
+    }
+
+    /// Opens a protocol stream on `name` (`baton: None`), or takes the stream a baton names
+    /// for this request. Give it back with [`Core::finish_stream`].
+    pub async fn open_stream(
+        &self,
+        principal: &Principal,
+        name: &DatabaseName,
+        baton: Option<&str>,
+    ) -> CoreResult<(Lease, StreamState)> {
+        let handle = self.database(principal, name).await?;
+        let streams = &self.0.streams;
+        let limits = streams.limits();
+        let Some(baton) = baton else {
+            let lease = streams
+                .open(name.clone(), handle.incarnation)
+                .map_err(|refusal| {
+                    let message = match refusal {
+                        OpenRefusal::ServerFull => format!(
+                            "the server has {} streams open, its limit (--max-streams); close \
+                             streams you no longer use and retry",
+                            limits.max_streams
+                        ),
+                        OpenRefusal::DatabaseFull => format!(
+                            "this database has {} streams open, its limit \
+                             (--max-streams-per-database); close streams you no longer use and \
+                             retry",
+                            limits.max_streams_per_database
+                        ),
+                    };
+                    CoreError::new(ErrorCode::StreamsExhausted, message)
+                })?;
+            let stream = handle
+                .db
+                .stream(limits.write_hold_limit, limits.write_wait_limit);
+            return Ok((
+                lease,
+                StreamState {
+                    stream,
+                    stored_sql: streams.stored_sql(name.clone()),
+                },
+            ));
+        };
+        let (lease, mut state) = streams
+            .take(baton, name, handle.incarnation)
+            .map_err(|e| match e {
+                BatonError::Invalid | BatonError::WrongDatabase => CoreError::new(
+                    ErrorCode::BatonInvalid,
+                    "the baton is not one this server issued for this database",
+                ),
+                BatonError::Unknown => CoreError::new(
+                    ErrorCode::StreamExpired,
+                    format!(
+                        "the stream is closed or expired (streams close after {} idle, or {} \
+                         holding a write transaction); open a new one",
+                        humantime::format_duration(limits.idle_timeout),
+                        humantime::format_duration(limits.write_hold_limit)
+                    ),
+                ),
+                BatonError::Stale => CoreError::new(
+                    ErrorCode::BatonReused,
+                    "the baton was already used: send each request with the baton of the \
+                     previous response, one request at a time",
+                ),
+            })?;
+        state.stream.resume(handle.db);
+        Ok((lease, state))
+    }
+
+    /// Runs one statement on a stream, as one query (timed, counted). `result_bytes` is what
+    /// the response may still spend on results.
+    pub async fn run_in_stream(
+        &self,
+        state: &mut StreamState,
+        statement: Statement,
+        result_bytes: usize,
+        deadline: &Deadline,
+    ) -> CoreResult<StatementOutput> {
+        let started = Instant::now();
+        let result = state
+            .stream
+            .execute(statement, result_bytes, deadline)
+            .await;
+        self.0.stats.record_query(started.elapsed(), result.is_ok());
+        Ok(result?)
+    }
+
+    /// Ends a request's hold on its stream: a schema change it made is followed into the
+    /// catalog, and the stream is parked (it holds no database handle between requests).
+    /// Answers the baton for the next request, if the stream lives on.
+    pub async fn finish_stream(
+        &self,
+        lease: Lease,
+        mut state: StreamState,
+        close: bool,
+    ) -> Option<String> {
+        if let Some(db) = state.stream.database() {
+            self.0.follow_schema_change(db).await;
+        }
+        state.stream.park();
+        if close {
+            lease.close();
+            None
+        } else {
+            lease.give_back(state)
+        }
+    }
+
+    /// The gateway's statistics (statting files on a blocking thread). Fronts answer them to
+    /// admins; ops publishes them as metrics.
+    pub async fn gateway_stats(&self) -> CoreResult<GatewayStats> {
+        let inner = Arc::clone(&self.0);
+        blocking(move || Ok(inner.gateway_stats())).await
+    }
+
+    /// Checkpoints and closes every open database (at shutdown). Blocking.
+    pub fn close_all(&self) {
+        self.0.engine.close_all();
+    }
+}
+
+impl Inner {
+    fn settings(&self, entry: &CatalogEntry) -> DatabaseSettings {
+        DatabaseSettings {
+            max_size_bytes: entry
+                .max_size_bytes
+                .unwrap_or(self.engine.config().limits.default_max_size_bytes),
+        }
+    }
+
+    /// Adopts database files nobody registered, learning their table counts by opening each
+    /// once. Blocking.
+    fn adopt(&self) -> Result<Reconciled, String> {
+        let found = self.engine.scan_data_dir().map_err(|e| e.message)?;
+        let reconciled = self.catalog.reconcile(&found).map_err(|e| e.message)?;
+        for name in &reconciled.adopted {
+            let Some(entry) = self.catalog.get(name) else {
+                continue;
+            };
+            match self.engine.open(name, self.settings(&entry)) {
+                Ok(db) => self
+                    .catalog
+                    .set_table_count(name, db.table_count())
+                    .map_err(|e| e.message)?,
+                Err(e) => {
+                    tracing::warn!(database = %name, error = %e, "adopted database could not be opened")
+                }
+            }
+        }
+        Ok(reconciled)
+    }
+
+    pub(crate) fn info(&self, name: DatabaseName, entry: &CatalogEntry) -> DatabaseInfo {
+        let open = self.engine.cached_table_count(&name);
+        DatabaseInfo {
+            size_bytes: self.engine.size_on_disk(&name),
+            created_at: rfc3339(entry.created_at_ms),
+            table_count: open.unwrap_or(entry.table_count),
+            max_size_bytes: self.settings(entry).max_size_bytes,
+            open: open.is_some(),
+            name,
+        }
+    }
+
+    /// After a write: follow a schema change into the catalog's table count.
+    async fn follow_schema_change(&self, db: &Database) {
+        if let Some(count) = db.take_table_count_change() {
+            let catalog = Arc::clone(&self.catalog);
+            let name = db.name().clone();
+            let result =
+                tokio::task::spawn_blocking(move || catalog.set_table_count(&name, count)).await;
+            if let Ok(Err(e)) = result {
+                tracing::warn!(code = ?e.code, error = e.message, "could not record the table count");
+            }
+        }
+    }
+
+    /// Gathers the statistics (statting files: call on a blocking thread).
+    fn gateway_stats(self: &Arc<Self>) -> GatewayStats {
+        let total_bytes = disk_sizes(self).total;
+        let counters = self.engine.counters();
+        let stats = &self.stats;
+        GatewayStats {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            uptime_seconds: stats.uptime().as_secs(),
+            database_count: self.catalog.len() as u64,
+            total_bytes,
+            open_databases: self.engine.open_count() as u64,
+            requests_total: stats.requests.load(Relaxed),
+            queries_total: stats.queries.load(Relaxed),
+            query_errors_total: stats.query_errors.load(Relaxed),
+            query_latency: stats.latency(),
+            commits_total: counters.commits.load(Relaxed),
+            committed_requests_total: counters.committed_requests.load(Relaxed),
+            inline_reads_total: counters.inline_reads.load(Relaxed),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The credential step: the key a request presents (`X-API-Key`, or `Authorization: Bearer`,
+//! which libSQL clients send), checked once per request by the core and kept in the
+//! request's extensions as an [`Authentication`]. Everything after it (the guard, the
+//! activity log, every front's extractor) reads that result; nothing hashes a key again.
+
+use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use dbforge_core::{AuthFailure, Core, Principal};
+
+use super::error::ApiError;
+
+/// What the request's credential proved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authentication(pub Result<Principal, AuthFailure>);
+
+impl Authentication {
+    /// The request's authentication: the one the middleware stored, or, for a request that
+    /// did not pass through it, worked out now (with the state's core) and stored.
+    pub fn of<S>(parts: &mut Parts, state: &S) -> Self
+    where
+        Core: FromRef<S>,
+    {
+        if let Some(done) = parts.extensions.get::<Self>() {
+            return *done;
+        }
+        let done = Self(Core::from_ref(state).authenticate(presented_key(&parts.headers)));
+        parts.extensions.insert(done);
+        done
+    }
+
+    /// The accepted caller, if any.
+    pub fn principal(&self) -> Option<Principal> {
+        self.0.ok()
+    }
+}
+
+/// An authenticated caller: the extractor every protected REST and ops handler takes, so
+/// none can forget auth (a request without a valid key is answered 401 in the envelope).
+#[derive(Debug, Clone, Copy)]
+pub struct Caller(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller
+where
+    Core: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Authentication::of(parts, state)
+            .0
+            .map(Caller)
+            .map_err(ApiError::unauthenticated)
+    }
+}
+
+/// The middleware that checks every request's credential first.
+pub async fn authenticate(State(core): State<Core>, mut request: Request, next: Next) -> Response {
+    let done = Authentication(core.authenticate(presented_key(request.headers())));
+    request.extensions_mut().insert(done);
+    next.run(request).await
+}
+
+/// The key presented by a request: `X-API-Key`, or `Authorization: Bearer`.
+pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    let key = match headers.get("x-api-key") {
+        Some(value) => value.to_str().ok()?.trim(),
+        None => {
+            let auth = headers
+                .get(axum::http::header::AUTHORIZATION)?
+                .to_str()
+                .ok()?;
+            let (scheme, token) = auth.trim().split_once(' ')?;
+            if !scheme.eq_ignore_ascii_case("bearer") {
+                return None;
+            }
+            token.trim()
+        }
+    };
+    // An empty key is no key at all.
+    (!key.is_empty()).then_some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(
+                axum::http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                value.parse().expect("value"),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn keys_come_from_x_api_key_or_a_bearer_token() {
+        assert_eq!(presented_key(&headers(&[("x-api-key", " k1 ")])), Some("k1"));
+        assert_eq!(
+            presented_key(&headers(&[("authorization", "Bearer k2")])),
+            Some("k2")
+        );
+        assert_eq!(
+            presented_key(&headers(&[("authorization", "bearer  k3 ")])),
+            Some("k3")
+        );
+        assert_eq!(presented_key(&headers(&[("authorization", "Basic k4")])), None);
+        assert_eq!(presented_key(&headers(&[("x-api-key", "  ")])), None);
+        assert_eq!(presented_key(&headers(&[])), None);
+    }
+}

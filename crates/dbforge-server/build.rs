@@ -1,4 +1,4 @@
-//! Builds the web dashboard (`web/`) with npm and tells `src/dashboard.rs` which folder to
+//! Builds the web dashboard (`web/`) with npm and tells `src/ops/dashboard.rs` which folder to
 //! embed. Runs `npm ci` only when `node_modules` is missing or older than the lock file, and
 //! `npm run build` only when a source is newer than the last build, so Rust-only rebuilds
 //! stay cheap. Without npm (or with a Node.js too old for Vite) the build still succeeds: a

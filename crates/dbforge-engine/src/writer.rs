@@ -440,7 +440,9 @@ impl WriterThread {
                     }
                 }
             } else {
-                let committed = jobs.len() - aborted.iter().filter(|a| **a).count();
+                // Requests rolled back to their savepoint were not committed: count only those
+                // that succeeded.
+                let committed = replies.iter().filter(|r| matches!(r, Some(Ok(_)))).count();
                 self.counters.commits.fetch_add(1, Ordering::Relaxed);
                 self.counters
                     .committed_requests

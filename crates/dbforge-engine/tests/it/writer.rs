@@ -97,6 +97,11 @@ async fn a_failing_request_is_rolled_back_alone_and_its_group_commits() {
         "all 21 requests were one group"
     );
     assert_eq!(
+        t.commits().1 - before.1,
+        20,
+        "the request rolled back to its savepoint is not counted as committed"
+    );
+    assert_eq!(
         ids(&db).await,
         (0..=20).collect::<Vec<_>>(),
         "row 100 (the failing request's first statement) is gone, every other row is there"

@@ -72,10 +72,13 @@ pub struct GatewayStats {
     pub total_bytes: u64,
     pub open_databases: u64,
     pub requests_total: u64,
+    /// Operations on databases: each SQL request, each libSQL statement, and each call of
+    /// the tables and rows routes; `query_errors_total` of them failed.
     pub queries_total: u64,
     pub query_errors_total: u64,
     pub query_latency: LatencyPercentiles,
-    /// Write transactions committed, and the requests they carried (group commit).
+    /// Write transactions committed, and the requests they carried (group commit); a request
+    /// rolled back alone inside a group is not counted.
     pub commits_total: u64,
     pub committed_requests_total: u64,
     /// Reads proven cheap that ran on the server's event loop instead of a blocking thread

@@ -461,14 +461,19 @@ export interface components {
             open_databases: number;
             /** Format: int64 */
             requests_total: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Operations on databases: each SQL request, each libSQL statement, and each call of
+             *     the tables and rows routes; `query_errors_total` of them failed.
+             */
             queries_total: number;
             /** Format: int64 */
             query_errors_total: number;
             query_latency: components["schemas"]["LatencyPercentiles"];
             /**
              * Format: int64
-             * @description Write transactions committed, and the requests they carried (group commit).
+             * @description Write transactions committed, and the requests they carried (group commit); a request
+             *     rolled back alone inside a group is not counted.
              */
             commits_total: number;
             /** Format: int64 */

@@ -290,6 +290,47 @@ async fn every_protected_route_needs_a_valid_key_in_either_header() {
 }
 
 #[tokio::test]
+async fn stats_count_the_tables_and_rows_routes_as_queries() {
+    let srv = TestServer::start().await;
+    srv.spawn_db("t1").await;
+    let queries = || async {
+        let (_, stats) = srv.get("/admin/gateway/stats").await;
+        (
+            stats["queries_total"].as_u64().unwrap_or(u64::MAX),
+            stats["query_errors_total"].as_u64().unwrap_or(u64::MAX),
+        )
+    };
+    let before = queries().await;
+    let (status, _) = srv
+        .post(
+            "/api/db/t1/tables",
+            json!({"name": "items", "columns": [{"name": "id", "type": "INTEGER", "primary_key": true}, {"name": "label", "type": "TEXT"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = srv
+        .post(
+            "/api/db/t1/tables/items/rows",
+            json!({"rows": [{"label": "a"}, {"label": "b"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(srv.get("/api/db/t1/tables").await.0, StatusCode::OK);
+    assert_eq!(srv.get("/api/db/t1/tables/items").await.0, StatusCode::OK);
+    assert_eq!(
+        srv.get("/api/db/t1/tables/items/rows").await.0,
+        StatusCode::OK
+    );
+    let (status, _) = srv.get("/api/db/t1/tables/nothing/rows").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let after = queries().await;
+    // Creating a table is one query (it answers the new schema from the same operation);
+    // each of the other five calls is one, the last a failed one.
+    assert_eq!(after.0 - before.0, 6, "queries: {before:?} -> {after:?}");
+    assert_eq!(after.1 - before.1, 1, "errors: {before:?} -> {after:?}");
+}
+
+#[tokio::test]
 async fn stats_count_databases_requests_queries_and_commits() {
     let srv = TestServer::start().await;
     srv.spawn_db("s1").await;

@@ -173,14 +173,14 @@ impl Core {
         })
     }
 
-    /// Creates a database (its file first, then its catalog entry).
+    /// Creates a database (its file first, then its catalog entry). Every principal today is
+    /// the admin, who may create any name; scoped keys will be checked here.
     pub async fn create_database(
         &self,
-        principal: &Principal,
+        _principal: &Principal,
         name: DatabaseName,
         limits: DatabaseLimits,
     ) -> CoreResult<DatabaseInfo> {
-        let _ = principal;
         if limits.max_size_bytes == Some(0) {
             return Err(CoreError::invalid_request(
                 "limits.max_size_bytes must be positive",
@@ -246,13 +246,13 @@ impl Core {
         Ok(self.0.info(name.clone(), &entry))
     }
 
-    /// A page of the databases the caller may see.
+    /// A page of the databases the caller may see: every one, for the admin (the only
+    /// principal today); scoped keys will narrow the list here.
     pub async fn list_databases(
         &self,
-        principal: &Principal,
+        _principal: &Principal,
         query: ListQuery,
     ) -> CoreResult<DatabaseList> {
-        let _ = principal;
         let inner = Arc::clone(&self.0);
         blocking(move || list(&inner, &query)).await
     }

@@ -25,6 +25,9 @@ use crate::writer::{
 };
 use crate::{DatabaseSettings, Durability, EngineConfig, EngineError, Limits};
 
+/// Uses of databases so far, over all databases of the process: orders uses for the LRU.
+static USES: AtomicU64 = AtomicU64::new(0);
+
 pub struct Database {
     name: DatabaseName,
     limits: Limits,
@@ -36,6 +39,8 @@ pub struct Database {
     opened_at: Instant,
     /// Milliseconds after `opened_at` of the last use, for idle closing and LRU eviction.
     last_used_ms: AtomicU64,
+    /// The number of the last use (see [`Database::last_use`]).
+    last_use: AtomicU64,
     known_writes: KnownWrites,
     result_memory: Arc<ResultMemory>,
     disk: Arc<DiskGuard>,
@@ -150,6 +155,7 @@ impl Database {
             table_count,
             opened_at: Instant::now(),
             last_used_ms: AtomicU64::new(0),
+            last_use: AtomicU64::new(USES.fetch_add(1, Ordering::Relaxed)),
             known_writes: KnownWrites::default(),
             result_memory,
             disk,
@@ -176,6 +182,14 @@ impl Database {
     pub(crate) fn touch(&self) {
         let ms = u64::try_from(self.opened_at.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_used_ms.store(ms, Ordering::Relaxed);
+        self.last_use.store(USES.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// When the database was last used, in the order of all uses of all databases (a
+    /// count, not a time: two uses in one millisecond are still told apart), for the cache's
+    /// least-recently-used order.
+    pub(crate) fn last_use(&self) -> u64 {
+        self.last_use.load(Ordering::Relaxed)
     }
 
     pub(crate) fn idle_for(&self) -> Duration {

@@ -224,7 +224,7 @@ impl Engine {
             let victim = open
                 .iter()
                 .filter(|(_, db)| Arc::strong_count(db) == 1)
-                .max_by_key(|(_, db)| db.idle_for())
+                .min_by_key(|(_, db)| db.last_use())
                 .map(|(name, _)| name.clone());
             let Some(victim) = victim else { break };
             if let Some(db) = open.remove(&victim) {

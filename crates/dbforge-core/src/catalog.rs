@@ -119,11 +119,7 @@ impl Catalog {
                 }
             }
         }
-        let last_created_ms = entries
-            .values()
-            .map(|e| e.created_at_ms)
-            .max()
-            .unwrap_or(0);
+        let last_created_ms = entries.values().map(|e| e.created_at_ms).max().unwrap_or(0);
         Ok(Self {
             conn: Mutex::new(conn),
             entries: RwLock::new(entries),

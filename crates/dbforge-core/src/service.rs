@@ -380,28 +380,29 @@ impl Core {
                 },
             ));
         };
-        let (lease, mut state) = streams
-            .take(baton, name, handle.incarnation)
-            .map_err(|e| match e {
-                BatonError::Invalid | BatonError::WrongDatabase => CoreError::new(
-                    ErrorCode::BatonInvalid,
-                    "the baton is not one this server issued for this database",
-                ),
-                BatonError::Unknown => CoreError::new(
-                    ErrorCode::StreamExpired,
-                    format!(
-                        "the stream is closed or expired (streams close after {} idle, or {} \
-                         holding a write transaction); open a new one",
-                        humantime::format_duration(limits.idle_timeout),
-                        humantime::format_duration(limits.write_hold_limit)
+        let (lease, mut state) =
+            streams
+                .take(baton, name, handle.incarnation)
+                .map_err(|e| match e {
+                    BatonError::Invalid | BatonError::WrongDatabase => CoreError::new(
+                        ErrorCode::BatonInvalid,
+                        "the baton is not one this server issued for this database",
                     ),
-                ),
-                BatonError::Stale => CoreError::new(
-                    ErrorCode::BatonReused,
-                    "the baton was already used: send each request with the baton of the \
+                    BatonError::Unknown => CoreError::new(
+                        ErrorCode::StreamExpired,
+                        format!(
+                            "the stream is closed or expired (streams close after {} idle, or {} \
+                         holding a write transaction); open a new one",
+                            humantime::format_duration(limits.idle_timeout),
+                            humantime::format_duration(limits.write_hold_limit)
+                        ),
+                    ),
+                    BatonError::Stale => CoreError::new(
+                        ErrorCode::BatonReused,
+                        "the baton was already used: send each request with the baton of the \
                      previous response, one request at a time",
-                ),
-            })?;
+                    ),
+                })?;
         state.stream.resume(handle.db);
         Ok((lease, state))
     }

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use dbforge_api::{DatabaseName, LatencyPercentiles};
 use hdrhistogram::Histogram;
 
-
 pub struct Stats {
     started: Instant,
     pub requests: AtomicU64,

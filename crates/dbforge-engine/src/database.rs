@@ -182,7 +182,8 @@ impl Database {
     pub(crate) fn touch(&self) {
         let ms = u64::try_from(self.opened_at.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_used_ms.store(ms, Ordering::Relaxed);
-        self.last_use.store(USES.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        self.last_use
+            .store(USES.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
     }
 
     /// When the database was last used, in the order of all uses of all databases (a

@@ -2,12 +2,12 @@
 //! (least recently used and idle ones are checkpointed and closed), so 10,000 databases cost
 //! disk, not memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
 use dbforge_api::{DatabaseName, ErrorCode};
@@ -36,9 +36,75 @@ pub struct StoredDatabase {
 pub struct Engine {
     config: EngineConfig,
     open: Mutex<HashMap<DatabaseName, Arc<Database>>>,
+    /// Names being deleted now: nothing opens them until the files are gone (an open in the
+    /// meantime would keep a handle on the deleted file, and hand it to a new database of the
+    /// name). Changed only under the `open` lock.
+    deleting: Mutex<HashSet<DatabaseName>>,
+    /// Databases closing off the cache (evicted, idle), by name.
+    closing: Arc<Closing>,
     counters: Arc<EngineCounters>,
     result_memory: Arc<ResultMemory>,
     disk: Arc<DiskGuard>,
+}
+
+/// Ends a deletion's hold on its name, however the deletion ends.
+struct Deleting<'a> {
+    engine: &'a Engine,
+    name: &'a DatabaseName,
+}
+
+impl Drop for Deleting<'_> {
+    fn drop(&mut self) {
+        self.engine
+            .deleting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(self.name);
+    }
+}
+
+/// Databases closing off the cache now, by name (a database evicted twice may close twice).
+#[derive(Default)]
+struct Closing {
+    names: Mutex<HashMap<DatabaseName, usize>>,
+    done: Condvar,
+}
+
+impl Closing {
+    fn names(&self) -> MutexGuard<'_, HashMap<DatabaseName, usize>> {
+        self.names.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Called under the cache's lock, as the database leaves it.
+    fn begin(&self, name: &DatabaseName) {
+        *self.names().entry(name.clone()).or_default() += 1;
+    }
+
+    /// Checkpoints and closes `databases` (each begun), then wakes whoever waits for them.
+    fn close(&self, databases: &[Arc<Database>]) {
+        for db in databases {
+            db.close();
+            let mut names = self.names();
+            if let Some(count) = names.get_mut(db.name()) {
+                *count -= 1;
+                if *count == 0 {
+                    names.remove(db.name());
+                }
+            }
+        }
+        self.done.notify_all();
+    }
+
+    /// Waits until no database of `name` is closing.
+    fn wait(&self, name: &DatabaseName) {
+        let mut names = self.names();
+        while names.contains_key(name) {
+            names = self
+                .done
+                .wait(names)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
 }
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -58,6 +124,8 @@ impl Engine {
             )),
             config,
             open: Mutex::new(HashMap::new()),
+            deleting: Mutex::default(),
+            closing: Arc::default(),
             counters: Arc::default(),
         })
     }
@@ -181,7 +249,7 @@ impl Engine {
             return Ok(Arc::clone(db));
         }
         let path = self.database_path(name);
-        if !path.exists() {
+        if !path.exists() || self.is_being_deleted(name) {
             return Err(EngineError::new(
                 ErrorCode::DatabaseNotFound,
                 format!("no database named {name}"),
@@ -204,9 +272,10 @@ impl Engine {
         metrics::gauge!("dbforge_open_databases").set(count as f64);
         if !evicted.is_empty() {
             // Checkpointing can take a while; the caller should not wait for it.
+            let closing = Arc::clone(&self.closing);
             let spawned = std::thread::Builder::new()
                 .name("dbforge-evict".into())
-                .spawn(move || evicted.iter().for_each(|db| db.close()));
+                .spawn(move || closing.close(&evicted));
             if let Err(e) = spawned {
                 tracing::warn!(error = %e, "could not start the eviction thread");
             }
@@ -228,6 +297,7 @@ impl Engine {
                 .map(|(name, _)| name.clone());
             let Some(victim) = victim else { break };
             if let Some(db) = open.remove(&victim) {
+                self.closing.begin(&victim);
                 evicted.push(db);
             }
         }
@@ -245,17 +315,33 @@ impl Engine {
                 })
                 .map(|(name, _)| name.clone())
                 .collect();
-            let closed = names.iter().filter_map(|n| open.remove(n)).collect();
+            let closed = names
+                .iter()
+                .filter_map(|n| open.remove(n))
+                .inspect(|db| self.closing.begin(db.name()))
+                .collect();
             metrics::gauge!("dbforge_open_databases").set(open.len() as f64);
             closed
         };
-        idle.iter().for_each(|db| db.close());
+        self.closing.close(&idle);
         idle.len()
     }
 
-    /// Closes `name` if open and deletes its files. Blocking.
+    /// Closes `name` if open and deletes its files. Blocking. Until the files are gone,
+    /// nothing opens the name; a close of it already under way (eviction) finishes first, or
+    /// its last connection could remove the log of a new database of the name (SQLite
+    /// deletes the `-wal` by its path).
     pub fn delete_database(&self, name: &DatabaseName) -> Result<(), EngineError> {
-        let db = self.lock().remove(name);
+        let db = {
+            let mut open = self.lock();
+            self.deleting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(name.clone());
+            open.remove(name)
+        };
+        let _deleting = Deleting { engine: self, name };
+        self.closing.wait(name);
         if let Some(db) = db {
             db.close();
         }
@@ -274,6 +360,13 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    fn is_being_deleted(&self, name: &DatabaseName) -> bool {
+        self.deleting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(name)
     }
 
     /// Checkpoints and closes every open database. Blocking.

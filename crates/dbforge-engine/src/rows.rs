@@ -211,7 +211,9 @@ impl Database {
                 })
         };
         if (q.after.is_some() || q.with_rowid) && !has_rowid {
-            return Err(invalid(format!("{table:?} has no rowid: use offset paging")));
+            return Err(invalid(format!(
+                "{table:?} has no rowid: use offset paging"
+            )));
         }
         let mut sql = String::from("SELECT ");
         // The rowid rides along (first column) whenever keyset paging may need it.
@@ -228,7 +230,14 @@ impl Database {
             params.push(Value::Text(value.clone()));
         }
         if let Some(after) = q.after {
-            conditions.push(if q.descending { "rowid < ?" } else { "rowid > ?" }.to_owned());
+            conditions.push(
+                if q.descending {
+                    "rowid < ?"
+                } else {
+                    "rowid > ?"
+                }
+                .to_owned(),
+            );
             params.push(Value::Integer(after));
         }
         if !conditions.is_empty() {
@@ -247,8 +256,7 @@ impl Database {
             i64::try_from(q.limit + 1).unwrap_or(i64::MAX),
         ));
         params.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-        let statement =
-            Statement::with_params(sql, Params::Positional(params)).encoded(encoding);
+        let statement = Statement::with_params(sql, Params::Positional(params)).encoded(encoding);
         let mut output = self
             .execute(vec![statement], deadline)
             .await?

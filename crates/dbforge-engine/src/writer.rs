@@ -69,6 +69,21 @@ pub(crate) struct SessionConnection<'a> {
     pub(crate) conn: &'a Connection,
     pub(crate) sandbox: &'a Sandbox,
     pub(crate) limits: &'a Limits,
+    table_count: &'a AtomicU64,
+}
+
+impl SessionConnection<'_> {
+    /// After a command: once it ended the transaction, the table count is brought up to
+    /// date before the client hears back, so whoever follows schema changes right after the
+    /// COMMIT (the catalog) sees the tables it created.
+    fn settle(&self) {
+        if self.conn.is_autocommit()
+            && let Ok(n) = self.sandbox.query_internal(self.conn, COUNT_TABLES_SQL)
+        {
+            self.table_count
+                .store(u64::try_from(n).unwrap_or(0), Ordering::Relaxed);
+        }
+    }
 }
 
 /// State both ends of a session see.
@@ -345,6 +360,7 @@ impl WriterThread {
                         conn: &self.conn,
                         sandbox: &self.sandbox,
                         limits: &self.limits,
+                        table_count: &self.table_count,
                     }),
                     Err(mpsc::RecvTimeoutError::Timeout) if closing.load(Ordering::Relaxed) => {
                         break;
@@ -654,7 +670,9 @@ impl WriteSession {
     ) -> Result<R, EngineError> {
         let (reply, answer) = oneshot::channel();
         let command: SessionCommand = Box::new(move |connection| {
-            let _ = reply.send(work(connection));
+            let result = work(connection);
+            connection.settle();
+            let _ = reply.send(result);
         });
         self.commands.send(command).map_err(|_| self.ended())?;
         deadline

@@ -100,7 +100,10 @@ mod tests {
 
     #[test]
     fn keys_come_from_x_api_key_or_a_bearer_token() {
-        assert_eq!(presented_key(&headers(&[("x-api-key", " k1 ")])), Some("k1"));
+        assert_eq!(
+            presented_key(&headers(&[("x-api-key", " k1 ")])),
+            Some("k1")
+        );
         assert_eq!(
             presented_key(&headers(&[("authorization", "Bearer k2")])),
             Some("k2")
@@ -109,7 +112,10 @@ mod tests {
             presented_key(&headers(&[("authorization", "bearer  k3 ")])),
             Some("k3")
         );
-        assert_eq!(presented_key(&headers(&[("authorization", "Basic k4")])), None);
+        assert_eq!(
+            presented_key(&headers(&[("authorization", "Basic k4")])),
+            None
+        );
         assert_eq!(presented_key(&headers(&[("x-api-key", "  ")])), None);
         assert_eq!(presented_key(&headers(&[])), None);
     }

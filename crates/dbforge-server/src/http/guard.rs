@@ -165,10 +165,7 @@ const DATA_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 /// (Data answers carry three headers, not five: a response map of more than six headers
 /// grows into an allocation that costs every small answer measurably.)
 fn with_security_headers(mut response: Response) -> Response {
-    let is_dashboard = response
-        .extensions()
-        .get::<UiResponse>()
-        .is_some();
+    let is_dashboard = response.extensions().get::<UiResponse>().is_some();
     let headers = response.headers_mut();
     // The dashboard's answers all count as pages: a `304 Not Modified` of a page has no
     // content type, and browsers update the cached page's policy from it.

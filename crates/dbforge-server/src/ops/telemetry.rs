@@ -114,11 +114,7 @@ pub fn method_label(method: &axum::http::Method) -> &'static str {
 }
 
 /// Counts and times each request by route, and logs internal errors with their detail.
-pub async fn track_requests(
-    State(ops): State<Arc<Ops>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn track_requests(State(ops): State<Arc<Ops>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(request.method());
     let route = request

@@ -263,8 +263,7 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
         let HranaCaller(principal) = HranaCaller::from_request_parts(&mut parts, state).await?;
-        let path_name = match Option::<Path<String>>::from_request_parts(&mut parts, state).await
-        {
+        let path_name = match Option::<Path<String>>::from_request_parts(&mut parts, state).await {
             Ok(name) => name.map(|Path(name)| name),
             Err(rejection) => {
                 let error = CoreError::new(
@@ -353,8 +352,7 @@ async fn run_cursor(core: Core, begun: Begin, deadline: Deadline) -> Response {
             Err(failure) => return failure.into_response(),
         };
     let mut budget = requests::ResponseBudget::new(&core, deadline.clone());
-    let entries = match requests::run_batch(&core, &mut stream, &mut budget, &request.batch).await
-    {
+    let entries = match requests::run_batch(&core, &mut stream, &mut budget, &request.batch).await {
         Ok(outcomes) => requests::cursor_entries(outcomes),
         Err(error) => vec![CursorEntry::Error { error }],
     };

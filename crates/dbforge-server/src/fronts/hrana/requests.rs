@@ -6,7 +6,9 @@
 use axum::response::Response;
 use dbforge_api::{ErrorCode, Params};
 use dbforge_core::{Core, CoreError, StoreRefusal, StreamState};
-use dbforge_engine::{Deadline, Encoding, ResultCharge, Statement, StatementOutput, split_statements};
+use dbforge_engine::{
+    Deadline, Encoding, ResultCharge, Statement, StatementOutput, split_statements,
+};
 
 use super::proto::{
     Batch, BatchCond, BatchResult, Col, CursorEntry, DescribeCol, DescribeParam, DescribeResult,

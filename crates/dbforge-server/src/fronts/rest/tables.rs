@@ -52,7 +52,9 @@ pub async fn get_table(
     RequestDeadline(deadline): RequestDeadline,
     Path(path): Path<TablePath>,
 ) -> ApiResult<ApiJson<TableInfo>> {
-    Ok(ApiJson(core.describe_table(&db, &path.table, &deadline).await?))
+    Ok(ApiJson(
+        core.describe_table(&db, &path.table, &deadline).await?,
+    ))
 }
 
 /// Create a table from a column list.

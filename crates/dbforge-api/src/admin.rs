@@ -78,7 +78,7 @@ pub struct GatewayStats {
     pub query_errors_total: u64,
     pub query_latency: LatencyPercentiles,
     /// Write transactions committed, and the requests they carried (group commit); a request
-    /// rolled back alone inside a group is not counted.
+    /// rolled back alone inside a group is not counted, nor a transaction that carried none.
     pub commits_total: u64,
     pub committed_requests_total: u64,
     /// Reads proven cheap that ran on the server's event loop instead of a blocking thread

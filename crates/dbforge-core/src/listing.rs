@@ -177,8 +177,9 @@ pub(crate) fn disk_sizes(inner: &Arc<Inner>) -> Arc<DiskSizes> {
         Some((sizes, true)) => {
             if inner.stats.begin_disk_refresh() {
                 let inner = Arc::clone(inner);
+                let span = tracing::Span::current();
                 tokio::task::spawn_blocking(move || {
-                    inner.stats.store_disk_sizes(measure_disk_sizes(&inner))
+                    span.in_scope(|| inner.stats.store_disk_sizes(measure_disk_sizes(&inner)))
                 });
             }
             sizes

@@ -79,6 +79,37 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| CoreError::internal(format!("blocking task: {e}")))?
 }
 
+/// A database's engine settings: its own quota, else the server's default.
+fn settings(engine: &Engine, entry: &CatalogEntry) -> DatabaseSettings {
+    DatabaseSettings {
+        max_size_bytes: entry
+            .max_size_bytes
+            .unwrap_or(engine.config().limits.default_max_size_bytes),
+    }
+}
+
+/// Reconciles the catalog with the data directory: adopts database files nobody registered
+/// (learning their table counts by opening each once) and drops entries whose file is gone.
+/// Blocking.
+fn reconcile(engine: &Engine, catalog: &Catalog) -> Result<Reconciled, String> {
+    let found = engine.scan_data_dir().map_err(|e| e.message)?;
+    let reconciled = catalog.reconcile(&found).map_err(|e| e.message)?;
+    for name in &reconciled.adopted {
+        let Some(entry) = catalog.get(name) else {
+            continue;
+        };
+        match engine.open(name, settings(engine, &entry)) {
+            Ok(db) => catalog
+                .set_table_count(name, db.table_count())
+                .map_err(|e| e.message)?,
+            Err(e) => {
+                tracing::warn!(database = %name, error = %e, "adopted database could not be opened")
+            }
+        }
+    }
+    Ok(reconciled)
+}
+
 fn rfc3339(ms: i64) -> String {
     let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
     humantime::format_rfc3339_millis(at).to_string()
@@ -94,17 +125,21 @@ impl Core {
     ) -> Result<(Self, Opened), String> {
         let engine = Engine::new(config.engine).map_err(|e| e.message)?;
         let catalog = Catalog::open(&config.forge_dir).map_err(|e| e.message)?;
+        let engine = Arc::new(engine);
+        let catalog = Arc::new(catalog);
+        // The data directory first: a start that fails here must not generate (and never
+        // show) an admin key.
+        let reconciled = reconcile(&engine, &catalog)?;
         let (auth, key_source) =
             Auth::resolve(config.admin_key.as_deref(), config.dev, &config.forge_dir)
                 .map_err(|e| format!("admin key in {}: {e}", config.forge_dir.display()))?;
         let inner = Inner {
-            engine: Arc::new(engine),
-            catalog: Arc::new(catalog),
+            engine,
+            catalog,
             auth,
             stats: Stats::new(observers),
             streams: Arc::new(Streams::new(config.streams)),
         };
-        let reconciled = inner.adopt()?;
         Ok((
             Self(Arc::new(inner)),
             Opened {
@@ -332,10 +367,19 @@ impl Core {
         db: &DatabaseHandle,
         operation: impl Future<Output = Result<T, dbforge_engine::EngineError>>,
     ) -> CoreResult<T> {
+        let result = self.timed(operation).await;
+        self.0.follow_schema_change(&db.db).await;
+        result
+    }
+
+    /// Runs one operation as one query: timed and counted (stats and observers).
+    async fn timed<T>(
+        &self,
+        operation: impl Future<Output = Result<T, dbforge_engine::EngineError>>,
+    ) -> CoreResult<T> {
         let started = Instant::now();
         let result = operation.await;
         self.0.stats.record_query(started.elapsed(), result.is_ok());
-        self.0.follow_schema_change(&db.db).await;
         Ok(result?)
     }
 
@@ -416,13 +460,9 @@ impl Core {
         result_bytes: usize,
         deadline: &Deadline,
     ) -> CoreResult<StatementOutput> {
-        let started = Instant::now();
-        let result = state
-            .stream
-            .execute(statement, result_bytes, deadline)
-            .await;
-        self.0.stats.record_query(started.elapsed(), result.is_ok());
-        Ok(result?)
+        // Its schema changes are followed when the request lets go of the stream.
+        self.timed(state.stream.execute(statement, result_bytes, deadline))
+            .await
     }
 
     /// Ends a request's hold on its stream: a schema change it made is followed into the
@@ -461,33 +501,7 @@ impl Core {
 
 impl Inner {
     fn settings(&self, entry: &CatalogEntry) -> DatabaseSettings {
-        DatabaseSettings {
-            max_size_bytes: entry
-                .max_size_bytes
-                .unwrap_or(self.engine.config().limits.default_max_size_bytes),
-        }
-    }
-
-    /// Adopts database files nobody registered, learning their table counts by opening each
-    /// once. Blocking.
-    fn adopt(&self) -> Result<Reconciled, String> {
-        let found = self.engine.scan_data_dir().map_err(|e| e.message)?;
-        let reconciled = self.catalog.reconcile(&found).map_err(|e| e.message)?;
-        for name in &reconciled.adopted {
-            let Some(entry) = self.catalog.get(name) else {
-                continue;
-            };
-            match self.engine.open(name, self.settings(&entry)) {
-                Ok(db) => self
-                    .catalog
-                    .set_table_count(name, db.table_count())
-                    .map_err(|e| e.message)?,
-                Err(e) => {
-                    tracing::warn!(database = %name, error = %e, "adopted database could not be opened")
-                }
-            }
-        }
-        Ok(reconciled)
+        settings(&self.engine, entry)
     }
 
     pub(crate) fn info(&self, name: DatabaseName, entry: &CatalogEntry) -> DatabaseInfo {
@@ -507,9 +521,7 @@ impl Inner {
         if let Some(count) = db.take_table_count_change() {
             let catalog = Arc::clone(&self.catalog);
             let name = db.name().clone();
-            let result =
-                tokio::task::spawn_blocking(move || catalog.set_table_count(&name, count)).await;
-            if let Ok(Err(e)) = result {
+            if let Err(e) = blocking(move || catalog.set_table_count(&name, count)).await {
                 tracing::warn!(code = ?e.code, error = e.message, "could not record the table count");
             }
         }

@@ -44,14 +44,19 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Refuses a request of more statements than `--max-statements` (`too_many_statements`);
-    /// `what` names them for the message ("the request holds 5 statements").
-    pub fn check_statement_count(&self, count: usize, what: &str) -> Result<(), EngineError> {
+    /// Refuses more statements in one request than `--max-statements` (`too_many_statements`);
+    /// `holder` and `items` name them for the message ("the pipeline holds 5 requests").
+    pub fn check_statement_count(
+        &self,
+        count: usize,
+        holder: &str,
+        items: &str,
+    ) -> Result<(), EngineError> {
         if count > self.max_statements {
             return Err(EngineError::new(
                 ErrorCode::TooManyStatements,
                 format!(
-                    "{what} holds {count} statements; the limit is {}",
+                    "{holder} holds {count} {items}; the limit is {}",
                     self.max_statements
                 ),
             ));

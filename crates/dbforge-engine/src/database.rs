@@ -373,7 +373,7 @@ impl Database {
             }
         }
         self.limits
-            .check_statement_count(expanded.len(), "the request")?;
+            .check_statement_count(expanded.len(), "the request", "statements")?;
         Ok(expanded)
     }
 

@@ -77,12 +77,18 @@ fn decimal_digits(mut n: u64) -> usize {
     digits
 }
 
-/// Result bytes held in memory now, over all requests, against a limit.
+/// Result bytes held in memory now, over all requests, against a limit. The last part of
+/// it ([`ResultMemory::reserve`]) is kept for small results: a request's first
+/// [`CHARGE_STEP`] may use it, anything beyond may not, so large results held by slow
+/// clients cannot refuse another tenant's `SELECT 1`.
 #[derive(Debug)]
 pub struct ResultMemory {
     used: AtomicUsize,
     limit: usize,
 }
+
+/// The most kept for small results: room for 64 requests' first step at once.
+const SMALL_RESULTS_RESERVE: usize = 64 * CHARGE_STEP;
 
 impl ResultMemory {
     pub fn new(limit: usize) -> Self {
@@ -92,15 +98,27 @@ impl ResultMemory {
         }
     }
 
+    /// Bytes only small results may take: an eighth of the limit, at most 4 MiB.
+    pub fn reserve(&self) -> usize {
+        (self.limit / 8).min(SMALL_RESULTS_RESERVE)
+    }
+
     /// Bytes of results held now.
     pub fn used(&self) -> usize {
         self.used.load(Ordering::Relaxed)
     }
 
-    fn try_take(&self, bytes: usize) -> bool {
+    /// Takes `bytes` if they fit: under the whole limit for a request's first step
+    /// (`small`), under the limit less the reserve otherwise.
+    fn try_take(&self, bytes: usize, small: bool) -> bool {
+        let limit = if small {
+            self.limit
+        } else {
+            self.limit - self.reserve()
+        };
         let mut used = self.used.load(Ordering::Relaxed);
         loop {
-            let Some(next) = used.checked_add(bytes).filter(|n| *n <= self.limit) else {
+            let Some(next) = used.checked_add(bytes).filter(|n| *n <= limit) else {
                 return false;
             };
             match self
@@ -167,6 +185,8 @@ pub(crate) struct ResultBudget {
     reserved: usize,
     /// Handed out to the statement being collected.
     collected: usize,
+    /// Taken from `memory` so far, over the request's statements.
+    taken: usize,
 }
 
 impl ResultBudget {
@@ -177,6 +197,7 @@ impl ResultBudget {
             memory: Arc::clone(memory),
             reserved: 0,
             collected: 0,
+            taken: 0,
         }
     }
 
@@ -190,7 +211,8 @@ impl ResultBudget {
     pub(crate) fn spend(&mut self, bytes: usize) -> Result<(), EngineError> {
         if self.reserved < bytes {
             let step = (bytes - self.reserved).max(CHARGE_STEP);
-            if !self.memory.try_take(step) {
+            let small = self.taken + step <= CHARGE_STEP;
+            if !self.memory.try_take(step, small) {
                 return Err(EngineError::new(
                     ErrorCode::ServerBusy,
                     "the server holds as many results as its memory limit allows \
@@ -198,6 +220,7 @@ impl ResultBudget {
                 ));
             }
             self.reserved += step;
+            self.taken += step;
         }
         self.reserved -= bytes;
         self.collected += bytes;
@@ -275,6 +298,38 @@ mod tests {
         assert_eq!(memory.used(), 100 + 150 * 1024, "reserves went back");
         drop((first, second));
         assert_eq!(memory.used(), 0, "every byte went back");
+    }
+
+    #[test]
+    fn large_results_leave_the_reserve_to_small_ones() {
+        let memory = Arc::new(ResultMemory::new(1 << 20));
+        assert_eq!(memory.reserve(), 128 * 1024, "an eighth of a small limit");
+        let mut large = ResultBudget::new(usize::MAX, &memory);
+        let mut held = Vec::new();
+        while large.spend(CHARGE_STEP).is_ok() {
+            held.push(large.settle());
+        }
+        assert_eq!(
+            memory.used(),
+            (1 << 20) - memory.reserve(),
+            "a large result stops short of the reserve"
+        );
+        // Two small results fit in the reserve; a third request's first step does not.
+        let mut small = ResultBudget::new(usize::MAX, &memory);
+        small.spend(10).expect("a small result fits");
+        let mut another = ResultBudget::new(usize::MAX, &memory);
+        another.spend(CHARGE_STEP).expect("a first step fits");
+        let mut third = ResultBudget::new(usize::MAX, &memory);
+        assert!(third.spend(1).is_err(), "the reserve is used up");
+        // A small result may not grow into a large one on the reserve.
+        assert!(small.spend(2 * CHARGE_STEP).is_err());
+        drop((small, another, third, large, held));
+        assert_eq!(memory.used(), 0);
+        assert_eq!(
+            ResultMemory::new(512 << 20).reserve(),
+            4 << 20,
+            "at most 4 MiB"
+        );
     }
 
     #[test]

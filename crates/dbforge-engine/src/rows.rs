@@ -13,8 +13,10 @@ use dbforge_api::{
 use crate::schema::{create_table_sql, describe_tables, quote_identifier};
 use crate::{Database, Deadline, Encoding, EngineError, Statement, StatementOutput};
 
-/// One row to insert: column names (matched case-insensitively, as SQLite does) and values.
-pub type NewRow = Vec<(String, Value)>;
+/// One row to insert: column names (matched case-insensitively, as SQLite does) and their
+/// values, each as the front could read it: a value, or why what was sent is not one (reported
+/// only once the column is known to exist, so a wrong column is named before a wrong value).
+pub type NewRow = Vec<(String, Result<Value, String>)>;
 
 /// Which rows to read, and in which order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +135,12 @@ impl Database {
                         format!("row {}: table {table:?} has no column {column:?}", i + 1),
                     ));
                 }
+                let value = value.map_err(|why| {
+                    EngineError::new(
+                        ErrorCode::InvalidJson,
+                        format!("row {}, column {column:?}: {why}", i + 1),
+                    )
+                })?;
                 columns.push(quote_identifier(&column)?);
                 values.push(value);
             }

@@ -457,14 +457,17 @@ impl WriterThread {
                 }
             } else {
                 // Requests rolled back to their savepoint were not committed: count only those
-                // that succeeded.
+                // that succeeded, and a commit only when it carried one (so committed requests
+                // over commits stays the requests per commit).
                 let committed = replies.iter().filter(|r| matches!(r, Some(Ok(_)))).count();
-                self.counters.commits.fetch_add(1, Ordering::Relaxed);
-                self.counters
-                    .committed_requests
-                    .fetch_add(committed as u64, Ordering::Relaxed);
-                metrics::counter!("dbforge_commits_total").increment(1);
-                metrics::histogram!("dbforge_group_commit_requests").record(committed as f64);
+                if committed > 0 {
+                    self.counters.commits.fetch_add(1, Ordering::Relaxed);
+                    self.counters
+                        .committed_requests
+                        .fetch_add(committed as u64, Ordering::Relaxed);
+                    metrics::counter!("dbforge_commits_total").increment(1);
+                    metrics::histogram!("dbforge_group_commit_requests").record(committed as f64);
+                }
             }
             break;
         }

@@ -1,7 +1,8 @@
 //! The DB-Forge gateway's HTTP server: thin fronts (`fronts/`: REST, libSQL's Hrana) over the
 //! core (`dbforge-core`), operations (`ops/`: telemetry, activity, dashboard), the HTTP
-//! plumbing they share (`http/`), and the composition (`app`). `serve` runs it; `router` and
-//! `Gateway::open` let tests run it in-process.
+//! plumbing they share (`http/`), and the composition (`app`). `serve` runs it; tests run it
+//! in-process with `Gateway::open` and `serve_with`, which also runs the background work
+//! (`router` alone builds the routes and starts nothing).
 
 pub mod app;
 pub mod config;

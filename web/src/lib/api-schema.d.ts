@@ -473,7 +473,7 @@ export interface components {
             /**
              * Format: int64
              * @description Write transactions committed, and the requests they carried (group commit); a request
-             *     rolled back alone inside a group is not counted.
+             *     rolled back alone inside a group is not counted, nor a transaction that carried none.
              */
             commits_total: number;
             /** Format: int64 */

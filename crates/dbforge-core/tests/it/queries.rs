@@ -193,8 +193,8 @@ async fn each_tables_and_rows_operation_counts_one_query() {
     assert_eq!(queries().await, expected, "describe_table");
 
     let rows = vec![
-        vec![("name".to_owned(), Value::Text("Ada".into()))],
-        vec![("name".to_owned(), Value::Text("Grace".into()))],
+        vec![("name".to_owned(), Ok(Value::Text("Ada".into())))],
+        vec![("name".to_owned(), Ok(Value::Text("Grace".into())))],
     ];
     let inserted = guarded(test.core.insert_rows(&db, "people", rows, &deadline()))
         .await

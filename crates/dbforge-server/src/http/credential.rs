@@ -99,6 +99,57 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_authentication_is_what_counts_the_key_is_not_checked_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let second = std::time::Duration::from_secs(1);
+        let config = dbforge_core::CoreConfig {
+            engine: dbforge_engine::EngineConfig::new(dir.path().join("data")),
+            forge_dir: dir.path().join("forge"),
+            admin_key: Some("s3cret-key-0123456".into()),
+            dev: false,
+            streams: dbforge_core::StreamLimits {
+                idle_timeout: second,
+                write_hold_limit: second,
+                write_wait_limit: second,
+                max_streams: 1,
+                max_streams_per_database: 1,
+                read_transaction_timeout: second,
+                stored_sql: dbforge_core::StoredSqlLimits {
+                    per_stream: 1,
+                    per_database: 1,
+                    total: 1,
+                },
+            },
+        };
+        let (core, _) = Core::open(config, Vec::new()).expect("core");
+        let request = |key: &str| {
+            axum::http::Request::builder()
+                .header("x-api-key", key)
+                .body(())
+                .expect("request")
+                .into_parts()
+                .0
+        };
+        // Without a stored result, the key is checked now, and the result stored.
+        let mut parts = request("s3cret-key-0123456");
+        let checked = Authentication::of(&mut parts, &core);
+        assert!(checked.principal().is_some());
+        assert_eq!(parts.extensions.get::<Authentication>(), Some(&checked));
+        // A stored result wins over the headers: the credential step's check is final.
+        let mut parts = request("s3cret-key-0123456");
+        parts
+            .extensions
+            .insert(Authentication(Err(AuthFailure::Rejected)));
+        assert_eq!(
+            Authentication::of(&mut parts, &core).0,
+            Err(AuthFailure::Rejected)
+        );
+        let mut parts = request("wrong");
+        parts.extensions.insert(checked);
+        assert_eq!(Authentication::of(&mut parts, &core), checked);
+    }
+
+    #[test]
     fn keys_come_from_x_api_key_or_a_bearer_token() {
         assert_eq!(
             presented_key(&headers(&[("x-api-key", " k1 ")])),

@@ -1,8 +1,8 @@
-//! HTTP plumbing every front and ops share, and nothing protocol-specific: the accept loop
-//! (`listener`), the credential step (`credential`: the key a request presents, checked once
-//! by the core), what every request passes (`guard`: body time and memory, the deadline,
-//! security headers), the REST error envelope and body extractors (`error`), and bodies that
-//! hold result memory (`body`).
+//! HTTP plumbing every front and ops share: the accept loop (`listener`), the credential
+//! step (`credential`: the key a request presents, checked once by the core), what every
+//! request passes (`guard`: body time and memory, the deadline, security headers), the JSON
+//! error envelope of the REST API and ops with the body extractors (`error`; other protocols
+//! map its failures to their own shape), and bodies that hold result memory (`body`).
 
 pub mod body;
 pub mod credential;

@@ -71,7 +71,10 @@ fn describe_metrics() {
         Unit::Seconds,
         "HTTP request latency"
     );
-    describe_counter!("dbforge_queries_total", "Query requests by outcome");
+    describe_counter!(
+        "dbforge_queries_total",
+        "Operations on databases (SQL requests, libSQL statements, tables and rows calls) by outcome"
+    );
     describe_histogram!(
         "dbforge_query_duration_seconds",
         Unit::Seconds,

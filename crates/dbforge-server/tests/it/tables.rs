@@ -183,6 +183,29 @@ async fn insert_one_or_many_rows_returns_rowids_atomically() {
         404,
         "table_not_found",
     );
+    // What is missing is named before a value that is not one.
+    assert_error(
+        &srv.post("/api/db/app/tables/missing/rows", json!({"a": [1, 2]}))
+            .await,
+        404,
+        "table_not_found",
+    );
+    assert_error(
+        &srv.post("/api/db/app/tables/users/rows", json!({"nope": [1, 2]}))
+            .await,
+        400,
+        "column_not_found",
+    );
+    let (status, body) = srv
+        .post("/api/db/app/tables/users/rows", json!({"email": [1, 2]}))
+        .await;
+    assert_error(&(status, body.clone()), 400, "invalid_json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("row 1, column \"email\"")),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -285,14 +285,17 @@ where
     }
 }
 
-/// The start of every Hrana request: its body parsed, the database it addresses resolved,
-/// and the stream its baton names (or a new one) taken for it from the core.
-async fn begin<T: DeserializeOwned>(
+/// The start of every Hrana request: its body parsed and checked (`check`, before anything
+/// is taken: a refused request leaves the client's stream as it was), the database it
+/// addresses resolved, and the stream its baton names (or a new one) taken from the core.
+async fn take_stream<T: DeserializeOwned>(
     core: &Core,
     request: Begin,
     baton: impl Fn(&T) -> Option<&str>,
+    check: impl Fn(&T) -> Result<(), CoreError>,
 ) -> Result<(T, Lease, StreamState), Failure> {
     let parsed: T = parse_body(&request.body)?;
+    check(&parsed).map_err(core_failure)?;
     let name = database_name(request.path_name, &request.headers)?;
     let (lease, stream) = core
         .open_stream(&request.principal, &name, baton(&parsed))
@@ -302,17 +305,16 @@ async fn begin<T: DeserializeOwned>(
 }
 
 async fn run_pipeline(core: Core, begun: Begin, deadline: Deadline) -> Response {
-    let (request, lease, mut stream) =
-        match begin::<PipelineRequest>(&core, begun, |r| r.baton.as_deref()).await {
-            Ok(begun) => begun,
-            Err(failure) => return failure.into_response(),
-        };
-    if let Err(e) = core
-        .limits()
-        .check_statement_count(request.requests.len(), "the pipeline")
-    {
-        return core_failure(e.into()).into_response();
-    }
+    let pipeline_size = |r: &PipelineRequest| {
+        core.limits()
+            .check_statement_count(r.requests.len(), "the pipeline", "requests")
+            .map_err(CoreError::from)
+    };
+    let taken = take_stream(&core, begun, |r| r.baton.as_deref(), pipeline_size).await;
+    let (request, lease, mut stream) = match taken {
+        Ok(taken) => taken,
+        Err(failure) => return failure.into_response(),
+    };
     let mut closed = false;
     let mut budget = requests::ResponseBudget::new(&core, deadline.clone());
     let mut results = Vec::with_capacity(request.requests.len());
@@ -346,11 +348,17 @@ async fn run_pipeline(core: Core, begun: Begin, deadline: Deadline) -> Response 
 
 /// `v3/cursor`: a batch whose results come back as newline-delimited JSON entries.
 async fn run_cursor(core: Core, begun: Begin, deadline: Deadline) -> Response {
-    let (request, lease, mut stream) =
-        match begin::<CursorRequest>(&core, begun, |r| r.baton.as_deref()).await {
-            Ok(begun) => begun,
-            Err(failure) => return failure.into_response(),
-        };
+    let (request, lease, mut stream) = match take_stream::<CursorRequest>(
+        &core,
+        begun,
+        |r| r.baton.as_deref(),
+        |_| Ok(()),
+    )
+    .await
+    {
+        Ok(taken) => taken,
+        Err(failure) => return failure.into_response(),
+    };
     let mut budget = requests::ResponseBudget::new(&core, deadline.clone());
     let entries = match requests::run_batch(&core, &mut stream, &mut budget, &request.batch).await {
         Ok(outcomes) => requests::cursor_entries(outcomes),

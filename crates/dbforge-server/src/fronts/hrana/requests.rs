@@ -161,7 +161,7 @@ pub async fn run_batch(
 ) -> Result<Vec<StepOutcome>, Error> {
     if let Err(e) = core
         .limits()
-        .check_statement_count(batch.steps.len(), "the batch")
+        .check_statement_count(batch.steps.len(), "the batch", "steps")
     {
         return Err(budget.error(e.into()));
     }
@@ -273,9 +273,9 @@ async fn run_sequence(
     sql: &str,
 ) -> Result<(), Error> {
     let statements = split_statements(sql);
-    if let Err(e) = core
-        .limits()
-        .check_statement_count(statements.len(), "the sequence")
+    if let Err(e) =
+        core.limits()
+            .check_statement_count(statements.len(), "the sequence", "statements")
     {
         return Err(budget.error(e.into()));
     }

@@ -37,30 +37,28 @@ where
 
 /// A path segment parsed as a database name (`invalid_database_name` otherwise).
 async fn name_param(parts: &mut Parts) -> Result<DatabaseName, ApiError> {
-    {
-        let Path(params): Path<Vec<(String, String)>> = Path::from_request_parts(parts, &())
-            .await
-            .map_err(|rejection| {
-                use axum::extract::path::ErrorKind;
-                use axum::extract::rejection::PathRejection;
-                let code = match &rejection {
-                    PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
-                        ErrorKind::InvalidUtf8InPathParam { key } if key != "name" => {
-                            ErrorCode::InvalidRequest
-                        }
-                        _ => ErrorCode::InvalidDatabaseName,
-                    },
-                    _ => ErrorCode::InvalidRequest,
-                };
-                ApiError::new(code, format!("invalid path: {}", rejection.body_text()))
-            })?;
-        let raw = params
-            .iter()
-            .find(|(k, _)| k == "name")
-            .map(|(_, v)| v.as_str())
-            .ok_or_else(|| ApiError::internal("route has no {name} parameter"))?;
-        Ok(DatabaseName::parse(raw)?)
-    }
+    let Path(params): Path<Vec<(String, String)>> = Path::from_request_parts(parts, &())
+        .await
+        .map_err(|rejection| {
+            use axum::extract::path::ErrorKind;
+            use axum::extract::rejection::PathRejection;
+            let code = match &rejection {
+                PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+                    ErrorKind::InvalidUtf8InPathParam { key } if key != "name" => {
+                        ErrorCode::InvalidRequest
+                    }
+                    _ => ErrorCode::InvalidDatabaseName,
+                },
+                _ => ErrorCode::InvalidRequest,
+            };
+            ApiError::new(code, format!("invalid path: {}", rejection.body_text()))
+        })?;
+    let raw = params
+        .iter()
+        .find(|(k, _)| k == "name")
+        .map(|(_, v)| v.as_str())
+        .ok_or_else(|| ApiError::internal("route has no {name} parameter"))?;
+    Ok(DatabaseName::parse(raw)?)
 }
 
 /// The `{name}` of a route, parsed as a database name (`invalid_database_name` otherwise).

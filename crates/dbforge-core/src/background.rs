@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::service::{Core, Inner};
+use crate::service::Core;
+use crate::state::Inner;
 
 /// How often idle streams are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);

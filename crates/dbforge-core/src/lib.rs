@@ -10,6 +10,7 @@ mod catalog;
 mod error;
 mod listing;
 mod service;
+mod state;
 mod stats;
 mod streams;
 

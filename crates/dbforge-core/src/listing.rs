@@ -2,20 +2,14 @@
 //! order, paged in place), or sorted by any column and searched by substring (offset paging).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use dbforge_api::{DatabaseInfo, DatabaseList, DatabaseName, SortKey, SortOrder};
 
 use crate::error::{CoreError, CoreResult};
-use crate::service::Inner;
-use crate::stats::DiskSizes;
+use crate::state::Inner;
 
 /// Most databases in one page of the list.
 pub const MAX_PAGE: usize = 1_000;
-
-/// How old the per-database sizes behind the size order (and the gateway's total) may be
-/// before one blocking task measures them again.
-const DISK_SIZES_MAX_AGE: Duration = Duration::from_secs(2);
 
 /// Which databases to list, in which order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +122,7 @@ fn sorted_listing(inner: &Arc<Inner>, query: &ListQuery) -> DatabaseList {
             entries.sort_by_cached_key(|(n, e)| live.get(n).copied().unwrap_or(e.table_count));
         }
         SortKey::Size => {
-            let measured = disk_sizes(inner);
+            let measured = inner.disk_sizes();
             let open = inner.engine.open_table_counts();
             entries.sort_by_cached_key(|(n, _)| match measured.per_database.get(n) {
                 Some(bytes) if !open.contains_key(n) => *bytes,
@@ -150,40 +144,5 @@ fn sorted_listing(inner: &Arc<Inner>, query: &ListQuery) -> DatabaseList {
         databases,
         total,
         next_cursor: None,
-    }
-}
-
-/// Stats the file and write-ahead log of every database (tens of milliseconds at 10,000).
-fn measure_disk_sizes(inner: &Inner) -> DiskSizes {
-    DiskSizes::new(
-        inner
-            .catalog
-            .names()
-            .into_iter()
-            .map(|n| {
-                let bytes = inner.engine.size_on_disk(&n);
-                (n, bytes)
-            })
-            .collect(),
-    )
-}
-
-/// The bytes on disk of every database: a figure up to `DISK_SIZES_MAX_AGE` old is answered
-/// as it is, an older one is answered at once while one blocking task measures again, and
-/// the first request measures in place.
-pub(crate) fn disk_sizes(inner: &Arc<Inner>) -> Arc<DiskSizes> {
-    match inner.stats.disk_sizes(DISK_SIZES_MAX_AGE) {
-        Some((sizes, false)) => sizes,
-        Some((sizes, true)) => {
-            if inner.stats.begin_disk_refresh() {
-                let inner = Arc::clone(inner);
-                let span = tracing::Span::current();
-                tokio::task::spawn_blocking(move || {
-                    span.in_scope(|| inner.stats.store_disk_sizes(measure_disk_sizes(&inner)))
-                });
-            }
-            sizes
-        }
-        None => inner.stats.store_disk_sizes(measure_disk_sizes(inner)),
     }
 }

@@ -5,21 +5,22 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::Instant;
 
 use dbforge_api::{
     CreateTableRequest, DatabaseInfo, DatabaseLimits, DatabaseList, DatabaseName, ErrorCode,
     GatewayStats, InsertRowsResponse, TableInfo,
 };
 use dbforge_engine::{
-    Database, DatabaseSettings, Deadline, DiskGuard, Encoding, Engine, EngineConfig, Limits,
-    NewRow, RowsQuery, RowsRead, Statement, StatementOutput,
+    Database, Deadline, DiskGuard, Encoding, Engine, EngineConfig, Limits, NewRow, RowsQuery,
+    RowsRead, Statement, StatementOutput,
 };
 
 use crate::auth::{Auth, AuthFailure, KeySource, Principal};
-use crate::catalog::{Catalog, CatalogEntry, Reconciled};
+use crate::catalog::{Catalog, Reconciled};
 use crate::error::{CoreError, CoreResult};
-use crate::listing::{ListQuery, disk_sizes, list};
+use crate::listing::{ListQuery, list};
+use crate::state::{Inner, blocking, settings};
 use crate::stats::{QueryObserver, Stats};
 use crate::streams::{BatonError, Lease, OpenRefusal, StreamLimits, StreamState, Streams};
 
@@ -47,14 +48,6 @@ pub struct Opened {
 #[derive(Clone)]
 pub struct Core(pub(crate) Arc<Inner>);
 
-pub(crate) struct Inner {
-    pub(crate) engine: Arc<Engine>,
-    pub(crate) catalog: Arc<Catalog>,
-    auth: Auth,
-    pub(crate) stats: Stats,
-    pub(crate) streams: Arc<Streams>,
-}
-
 /// A database the caller may use, open. Handed to the operations that work on one database.
 pub struct DatabaseHandle {
     db: Arc<Database>,
@@ -65,26 +58,6 @@ pub struct DatabaseHandle {
 impl DatabaseHandle {
     pub fn name(&self) -> &DatabaseName {
         self.db.name()
-    }
-}
-
-/// Runs blocking work (catalog writes, file system) off the async executor, inside the
-/// caller's tracing span (what it logs carries the request's id).
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> CoreResult<T> + Send + 'static,
-) -> CoreResult<T> {
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(work))
-        .await
-        .map_err(|e| CoreError::internal(format!("blocking task: {e}")))?
-}
-
-/// A database's engine settings: its own quota, else the server's default.
-fn settings(engine: &Engine, entry: &CatalogEntry) -> DatabaseSettings {
-    DatabaseSettings {
-        max_size_bytes: entry
-            .max_size_bytes
-            .unwrap_or(engine.config().limits.default_max_size_bytes),
     }
 }
 
@@ -108,11 +81,6 @@ fn reconcile(engine: &Engine, catalog: &Catalog) -> Result<Reconciled, String> {
         }
     }
     Ok(reconciled)
-}
-
-fn rfc3339(ms: i64) -> String {
-    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    humantime::format_rfc3339_millis(at).to_string()
 }
 
 impl Core {
@@ -496,55 +464,5 @@ impl Core {
     /// Checkpoints and closes every open database (at shutdown). Blocking.
     pub fn close_all(&self) {
         self.0.engine.close_all();
-    }
-}
-
-impl Inner {
-    fn settings(&self, entry: &CatalogEntry) -> DatabaseSettings {
-        settings(&self.engine, entry)
-    }
-
-    pub(crate) fn info(&self, name: DatabaseName, entry: &CatalogEntry) -> DatabaseInfo {
-        let open = self.engine.cached_table_count(&name);
-        DatabaseInfo {
-            size_bytes: self.engine.size_on_disk(&name),
-            created_at: rfc3339(entry.created_at_ms),
-            table_count: open.unwrap_or(entry.table_count),
-            max_size_bytes: self.settings(entry).max_size_bytes,
-            open: open.is_some(),
-            name,
-        }
-    }
-
-    /// After a write: follow a schema change into the catalog's table count.
-    async fn follow_schema_change(&self, db: &Database) {
-        if let Some(count) = db.take_table_count_change() {
-            let catalog = Arc::clone(&self.catalog);
-            let name = db.name().clone();
-            if let Err(e) = blocking(move || catalog.set_table_count(&name, count)).await {
-                tracing::warn!(code = ?e.code, error = e.message, "could not record the table count");
-            }
-        }
-    }
-
-    /// Gathers the statistics (statting files: call on a blocking thread).
-    fn gateway_stats(self: &Arc<Self>) -> GatewayStats {
-        let total_bytes = disk_sizes(self).total;
-        let counters = self.engine.counters();
-        let stats = &self.stats;
-        GatewayStats {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            uptime_seconds: stats.uptime().as_secs(),
-            database_count: self.catalog.len() as u64,
-            total_bytes,
-            open_databases: self.engine.open_count() as u64,
-            requests_total: stats.requests.load(Relaxed),
-            queries_total: stats.queries.load(Relaxed),
-            query_errors_total: stats.query_errors.load(Relaxed),
-            query_latency: stats.latency(),
-            commits_total: counters.commits.load(Relaxed),
-            committed_requests_total: counters.committed_requests.load(Relaxed),
-            inline_reads_total: counters.inline_reads.load(Relaxed),
-        }
     }
 }

@@ -148,7 +148,7 @@ pub fn router(state: AppState) -> Router {
                 .get("x-request-id")
                 .and_then(|v| v.to_str().ok())
                 .map_or("-", |id| clip(id, MAX_LOGGED_ID));
-            let method = telemetry::method_label(request.method());
+            let method = crate::http::method_label(request.method());
             let path = clip(request.uri().path(), MAX_LOGGED_PATH);
             tracing::info_span!("request", id, method, path)
         }),

@@ -72,7 +72,7 @@ impl From<InvalidDatabaseName> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        if let Some(error) = super::guard::body_failure(&rejection) {
+        if let Some(error) = body_failure(&rejection) {
             return error;
         }
         match rejection.status() {
@@ -125,7 +125,7 @@ impl IntoResponse for ApiError {
 
 impl From<BytesRejection> for ApiError {
     fn from(rejection: BytesRejection) -> Self {
-        if let Some(error) = super::guard::body_failure(&rejection) {
+        if let Some(error) = body_failure(&rejection) {
             return error;
         }
         match rejection.status() {
@@ -247,6 +247,39 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
         Json(self.0).into_response()
     }
+}
+
+/// Why a request body could not be read (the guard's bounds on its time and memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BodyFailure {
+    #[error("the request body did not arrive in time")]
+    TimedOut,
+    #[error("the server holds as many request bodies as its memory limit allows")]
+    MemoryFull,
+}
+
+/// The error for a body that failed for one of the guard's reasons, found anywhere in
+/// `error`'s chain of causes (extractors wrap it).
+pub fn body_failure(error: &(dyn std::error::Error + 'static)) -> Option<ApiError> {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(failure) = e.downcast_ref::<BodyFailure>() {
+            return Some(match failure {
+                BodyFailure::TimedOut => ApiError::new(
+                    ErrorCode::BodyTimeout,
+                    "the request body did not arrive within the body read timeout \
+                     (--body-read-timeout)",
+                ),
+                BodyFailure::MemoryFull => ApiError::new(
+                    ErrorCode::ServerBusy,
+                    "the server holds as many request bodies as its memory limit allows \
+                     (--max-body-memory); retry shortly",
+                ),
+            });
+        }
+        cause = e.source();
+    }
+    None
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -26,7 +26,7 @@ use tokio::time::Sleep;
 
 use super::UiResponse;
 use super::credential::Authentication;
-use super::error::ApiError;
+use super::error::{ApiError, BodyFailure};
 
 /// What the guard enforces, and how the routes it guards are told apart (given by whoever
 /// composes the fronts, so the guard knows no protocol).
@@ -253,15 +253,6 @@ impl Drop for BodyAccount {
     }
 }
 
-/// Why a request body could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum BodyFailure {
-    #[error("the request body did not arrive in time")]
-    TimedOut,
-    #[error("the server holds as many request bodies as its memory limit allows")]
-    MemoryFull,
-}
-
 /// A request body bounded in time and counted against the server's body memory.
 struct GuardedBody {
     inner: Body,
@@ -317,30 +308,6 @@ impl HttpBody for GuardedBody {
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
     }
-}
-
-/// The error for a body that failed for one of the guard's reasons, found anywhere in
-/// `error`'s chain of causes (extractors wrap it).
-pub fn body_failure(error: &(dyn std::error::Error + 'static)) -> Option<ApiError> {
-    let mut cause = Some(error);
-    while let Some(e) = cause {
-        if let Some(failure) = e.downcast_ref::<BodyFailure>() {
-            return Some(match failure {
-                BodyFailure::TimedOut => ApiError::new(
-                    ErrorCode::BodyTimeout,
-                    "the request body did not arrive within the body read timeout \
-                     (--body-read-timeout)",
-                ),
-                BodyFailure::MemoryFull => ApiError::new(
-                    ErrorCode::ServerBusy,
-                    "the server holds as many request bodies as its memory limit allows \
-                     (--max-body-memory); retry shortly",
-                ),
-            });
-        }
-        cause = e.source();
-    }
-    None
 }
 
 #[cfg(test)]

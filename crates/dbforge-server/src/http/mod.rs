@@ -14,3 +14,24 @@ pub mod listener;
 /// gets the page security headers, and is not API traffic for the activity log.
 #[derive(Debug, Clone, Copy)]
 pub struct UiResponse;
+
+/// The method as a metric label or log field: the standard methods by name, anything else
+/// (a client may send any token, of any length) as `OTHER`, so label values stay few.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::PATCH, "PATCH"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("OTHER", |(_, label)| label)
+}

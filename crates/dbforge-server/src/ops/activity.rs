@@ -38,7 +38,7 @@ impl RequestFacts {
         Self {
             at: SystemTime::now(),
             key_id,
-            method: super::telemetry::method_label(request.method()).to_owned(),
+            method: crate::http::method_label(request.method()).to_owned(),
             route: route.to_owned(),
             database: database_in_path(route, request.uri().path()),
         }

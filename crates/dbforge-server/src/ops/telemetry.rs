@@ -95,31 +95,10 @@ fn describe_metrics() {
     );
 }
 
-/// The method as a metric label or log field: the standard methods by name, anything else
-/// (a client may send any token, of any length) as `OTHER`, so label values stay few.
-pub fn method_label(method: &axum::http::Method) -> &'static str {
-    use axum::http::Method;
-    const KNOWN: [(Method, &str); 9] = [
-        (Method::GET, "GET"),
-        (Method::POST, "POST"),
-        (Method::PUT, "PUT"),
-        (Method::DELETE, "DELETE"),
-        (Method::PATCH, "PATCH"),
-        (Method::HEAD, "HEAD"),
-        (Method::OPTIONS, "OPTIONS"),
-        (Method::CONNECT, "CONNECT"),
-        (Method::TRACE, "TRACE"),
-    ];
-    KNOWN
-        .iter()
-        .find(|(known, _)| known == method)
-        .map_or("OTHER", |(_, label)| label)
-}
-
 /// Counts and times each request by route, and logs internal errors with their detail.
 pub async fn track_requests(State(ops): State<Arc<Ops>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = method_label(request.method());
+    let method = crate::http::method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()

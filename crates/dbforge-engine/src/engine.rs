@@ -176,10 +176,15 @@ impl Engine {
     pub fn create_database(&self, name: &DatabaseName) -> Result<(), EngineError> {
         let path = self.database_path(name);
         if path.exists() {
-            return Err(EngineError::new(
-                ErrorCode::DatabaseExists,
-                format!("a database named {name} exists already"),
-            ));
+            let message = if has_sqlite_header(&path) {
+                format!("a database named {name} exists already")
+            } else {
+                format!(
+                    "the data directory holds a file {name}.db that is not a SQLite database; \
+                     move it away to use this name"
+                )
+            };
+            return Err(EngineError::new(ErrorCode::DatabaseExists, message));
         }
         if self.disk.is_low() {
             return Err(self.disk.refusal());
@@ -420,7 +425,9 @@ impl Engine {
                 continue;
             };
             let Ok(meta) = entry.metadata() else { continue };
-            if !meta.is_file() || !has_sqlite_header(&entry.path()) {
+            // An empty file is an empty SQLite database (what a crash during creation leaves
+            // behind): adopting it keeps its name usable.
+            if !meta.is_file() || (meta.len() > 0 && !has_sqlite_header(&entry.path())) {
                 continue;
             }
             found.push(StoredDatabase {

@@ -185,6 +185,8 @@ async fn the_data_directory_scan_lists_exactly_the_databases() {
     std::fs::copy(dir.join("alpha.db"), dir.join("Not_Valid.db")).expect("copy");
     std::fs::write(dir.join("notes.txt"), b"hello").expect("write notes");
     std::fs::create_dir(dir.join("folder.db")).expect("mkdir");
+    // An empty file is an empty database (a crash during creation leaves one): it is found.
+    std::fs::write(dir.join("empty.db"), b"").expect("write empty.db");
 
     let mut found: Vec<String> = t
         .engine
@@ -194,5 +196,21 @@ async fn the_data_directory_scan_lists_exactly_the_databases() {
         .map(|stored| stored.name.to_string())
         .collect();
     found.sort();
-    assert_eq!(found, vec!["alpha", "beta"]);
+    assert_eq!(found, vec!["alpha", "beta", "empty"]);
+    let empty = t.open("empty");
+    assert_eq!(
+        query_i64(&empty, "SELECT count(*) FROM sqlite_schema").await,
+        0,
+        "an empty file opens as an empty database"
+    );
+    // A name held by a file that is not a database says so.
+    let refused = t
+        .engine
+        .create_database(&name("fake"))
+        .expect_err("the name is taken by a file");
+    assert_eq!(refused.code, ErrorCode::DatabaseExists);
+    assert!(
+        refused.message.contains("not a SQLite database"),
+        "{refused:?}"
+    );
 }

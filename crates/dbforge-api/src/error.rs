@@ -54,6 +54,8 @@ error_codes! {
     SqlError = ("sql_error", 400, "SQLite rejected the statement (syntax, unknown table or column, type mismatch, ...)."),
     InvalidParams = ("invalid_params", 400, "The parameters do not match the statement's placeholders."),
     ConstraintViolation = ("constraint_violation", 409, "A UNIQUE, NOT NULL, CHECK, PRIMARY KEY or FOREIGN KEY constraint failed."),
+    Forbidden = ("forbidden", 403, "The key may not do this (its role or scope does not allow it)."),
+    KeyNotFound = ("key_not_found", 404, "No API key with that id."),
     StatementNotAllowed = ("statement_not_allowed", 403, "The statement is refused by the sandbox (ATTACH, VACUUM INTO, load_extension, a PRAGMA outside the allow-list, TEMP objects)."),
     QueryTimeout = ("query_timeout", 400, "A statement ran longer than the per-statement time limit and was interrupted; its work was rolled back."),
     DatabaseFull = ("database_full", 507, "The write would grow the database beyond its size quota."),

@@ -3,6 +3,7 @@
 
 mod admin;
 mod error;
+mod keys;
 mod name;
 mod observe;
 mod query;
@@ -14,6 +15,7 @@ pub use admin::{
     LatencyPercentiles, SortKey, SortOrder, SpawnRequest,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
+pub use keys::{CreateKeyRequest, CreatedKey, KeyInfo, KeyList, Role};
 pub use name::{DatabaseName, InvalidDatabaseName};
 pub use observe::{
     ActivityEntry, ActivityList, BusyDatabase, ServerConfig, ServerLimits, Timeseries, TrafficPoint,

@@ -8,8 +8,13 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+use dbforge_api::Role;
+use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
+
+use crate::keys::{Grant, KeyStore};
 
 /// The well-known key `--dev` accepts.
 pub const DEV_KEY: &str = "development-api-key-12345";
@@ -29,10 +34,13 @@ pub enum KeySource {
 
 #[derive(Clone)]
 pub struct Auth {
-    digests: Vec<[u8; 32]>,
+    digests: Vec<Digest>,
 }
 
-fn digest(key: &str) -> [u8; 32] {
+/// A key's SHA-256 digest: what is stored and compared, never the key.
+pub(crate) type Digest = [u8; 32];
+
+pub(crate) fn digest(key: &str) -> Digest {
     Sha256::digest(key.as_bytes()).into()
 }
 
@@ -85,7 +93,7 @@ impl Auth {
                         KeySource::Stored { path }
                     }
                     None => {
-                        let key = generate_key()?;
+                        let key = generate_secret()?;
                         write_private(&path, &key)?;
                         digests.push(digest(&key));
                         KeySource::Generated { path, key }
@@ -101,7 +109,7 @@ impl Auth {
         self.accepts_digest(&digest(key))
     }
 
-    fn accepts_digest(&self, given: &[u8; 32]) -> bool {
+    fn accepts_digest(&self, given: &Digest) -> bool {
         // Check every digest so the time taken does not say which one matched.
         self.digests
             .iter()
@@ -110,17 +118,37 @@ impl Auth {
 }
 
 impl Auth {
-    /// Checks a presented key (`None`: none was presented): one SHA-256 digest. The accepted
-    /// key becomes the caller's [`Principal`].
-    pub fn authenticate(&self, key: Option<&str>) -> Result<Principal, AuthFailure> {
+    /// Checks a presented key (`None`: none was presented): one SHA-256 digest, compared with
+    /// the bootstrap admin key's (constant time), else looked up among the stored keys (an
+    /// expired one is refused). The accepted key becomes the caller's [`Principal`].
+    pub(crate) fn authenticate(
+        &self,
+        key: Option<&str>,
+        keys: &KeyStore,
+        now_ms: impl FnOnce() -> i64,
+    ) -> Result<Principal, AuthFailure> {
         let key = key.ok_or(AuthFailure::Missing)?;
         let given = digest(key);
-        if !self.accepts_digest(&given) {
-            return Err(AuthFailure::Rejected);
-        }
         let mut id = [0u8; 6];
         id.copy_from_slice(&given[..6]);
-        Ok(Principal::Admin { key: KeyId(id) })
+        if self.accepts_digest(&given) {
+            return Ok(Principal::Admin { key: KeyId(id) });
+        }
+        let stored = keys.find(&given).ok_or(AuthFailure::Rejected)?;
+        let now_ms = now_ms();
+        if stored
+            .expires_at_ms
+            .is_some_and(|expires| now_ms >= expires)
+        {
+            return Err(AuthFailure::Rejected);
+        }
+        stored
+            .last_used_ms
+            .store(now_ms, std::sync::atomic::Ordering::Relaxed);
+        Ok(Principal::Key {
+            key: KeyId(id),
+            grant: Arc::clone(&stored.grant),
+        })
     }
 }
 
@@ -145,33 +173,64 @@ impl std::fmt::Display for KeyId {
     }
 }
 
-/// Who is calling, once their credential is checked. Every operation of the core takes one.
-/// Today every accepted key is the admin; scoped keys and per-database tokens will be other
-/// variants, and [`Principal::may_see`] is where their reach is decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who is calling, once their credential is checked. Every operation of the core takes one,
+/// and its methods here are where a caller's reach is decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
+    /// The bootstrap admin key (configured, stored or generated at first start).
     Admin { key: KeyId },
+    /// A stored key (`POST /admin/keys`) and what it was granted.
+    Key { key: KeyId, grant: Arc<Grant> },
 }
 
 impl Principal {
     /// The key the caller presented.
     pub fn key_id(&self) -> KeyId {
         match self {
-            Self::Admin { key } => *key,
+            Self::Admin { key } | Self::Key { key, .. } => *key,
         }
     }
 
     /// Whether the caller may see (and so use) `database` at all. A database it may not see
     /// is answered exactly as one that does not exist.
-    pub fn may_see(&self, _database: &dbforge_api::DatabaseName) -> bool {
+    pub fn may_see(&self, database: &dbforge_api::DatabaseName) -> bool {
         match self {
             Self::Admin { .. } => true,
+            Self::Key { grant, .. } => grant.matches(database),
         }
     }
 
-    /// Whether the caller may create and delete databases and see the gateway's state.
+    /// Whether the caller may create (and delete) `database`: admins, and read-write keys
+    /// with `can_create` whose patterns match it.
+    pub fn may_create(&self, database: &dbforge_api::DatabaseName) -> bool {
+        match self {
+            Self::Admin { .. } => true,
+            Self::Key { grant, .. } => {
+                grant.role == Role::Admin
+                    || (grant.role == Role::ReadWrite
+                        && grant.can_create
+                        && grant.matches(database))
+            }
+        }
+    }
+
+    /// Whether the caller may manage the gateway: keys, statistics, activity, configuration.
     pub fn is_admin(&self) -> bool {
-        matches!(self, Self::Admin { .. })
+        match self {
+            Self::Admin { .. } => true,
+            Self::Key { grant, .. } => grant.role == Role::Admin,
+        }
+    }
+
+    /// Refuses (`forbidden`) a caller that is not an admin.
+    pub fn require_admin(&self) -> Result<(), crate::CoreError> {
+        if self.is_admin() {
+            return Ok(());
+        }
+        Err(crate::CoreError::new(
+            dbforge_api::ErrorCode::Forbidden,
+            "this needs an admin key",
+        ))
     }
 }
 
@@ -194,7 +253,8 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-fn generate_key() -> std::io::Result<String> {
+/// A new secret: `dbf_` and 256 random bits in hex.
+pub(crate) fn generate_secret() -> std::io::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -239,21 +299,20 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (auth, _) =
             Auth::resolve(Some("s3cret-key-0123456"), false, dir.path()).expect("resolve");
-        let principal = auth
-            .authenticate(Some("s3cret-key-0123456"))
-            .expect("an accepted key");
+        let keys = KeyStore::open(dir.path()).expect("keys");
+        let auth = |key| auth.authenticate(key, &keys, || 0);
+        let principal = auth(Some("s3cret-key-0123456")).expect("an accepted key");
         let id = principal.key_id().to_string();
         assert_eq!(id.len(), 12);
         assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(
-            auth.authenticate(Some("s3cret-key-0123456"))
-                .map(|p| p.key_id().to_string()),
+            auth(Some("s3cret-key-0123456")).map(|p| p.key_id().to_string()),
             Ok(id.clone()),
             "stable"
         );
         assert!(!id.contains("s3cret"));
-        assert_eq!(auth.authenticate(Some("wrong")), Err(AuthFailure::Rejected));
-        assert_eq!(auth.authenticate(None), Err(AuthFailure::Missing));
+        assert_eq!(auth(Some("wrong")), Err(AuthFailure::Rejected));
+        assert_eq!(auth(None), Err(AuthFailure::Missing));
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod auth;
 mod background;
 mod catalog;
 mod error;
+mod keys;
 mod listing;
 mod service;
 mod state;
@@ -18,6 +19,7 @@ pub use auth::{AuthFailure, DEV_KEY, KeyId, KeySource, MIN_ADMIN_KEY_CHARS, Prin
 pub use background::Background;
 pub use catalog::Reconciled;
 pub use error::{CoreError, CoreResult};
+pub use keys::Grant;
 pub use listing::ListQuery;
 pub use service::{Core, CoreConfig, DatabaseHandle, Opened};
 pub use stats::QueryObserver;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use dbforge_api::{DatabaseInfo, DatabaseList, DatabaseName, SortKey, SortOrder};
 
+use crate::auth::Principal;
 use crate::error::{CoreError, CoreResult};
 use crate::state::Inner;
 
@@ -69,19 +70,40 @@ impl ListQuery {
 }
 
 /// One page of the list (statting files: call on a blocking thread).
-pub(crate) fn list(inner: &Arc<Inner>, query: &ListQuery) -> CoreResult<DatabaseList> {
+pub(crate) fn list(
+    inner: &Arc<Inner>,
+    query: &ListQuery,
+    principal: &Principal,
+) -> CoreResult<DatabaseList> {
     query.check()?;
+    // A key that does not see every database lists what it sees, in any order, paged by
+    // offset over its own databases (the catalog's in-place paging counts them all).
     if !query.in_name_order() {
-        return Ok(sorted_listing(inner, query));
+        return Ok(sorted_listing(inner, query, principal));
     }
-    // Name order is the catalog's own: page it in place, whether by cursor or by offset.
     let limit = query.limit;
-    let (page, total) = inner.catalog.page(
-        query.prefix.as_deref().unwrap_or_default(),
-        query.after.as_deref(),
-        query.offset.unwrap_or(0),
-        limit + 1,
-    );
+    let prefix = query.prefix.as_deref().unwrap_or_default();
+    let (page, total) = if principal.is_admin() {
+        // Name order is the catalog's own: page it in place, by cursor or by offset.
+        inner.catalog.page(
+            prefix,
+            query.after.as_deref(),
+            query.offset.unwrap_or(0),
+            limit + 1,
+        )
+    } else {
+        // A key that sees some databases pages over those.
+        let mut visible = inner.catalog.matching(prefix, "");
+        visible.retain(|(name, _)| principal.may_see(name));
+        let total = visible.len();
+        let page = visible
+            .into_iter()
+            .filter(|(name, _)| query.after.as_deref().is_none_or(|a| name.as_str() > a))
+            .skip(query.offset.unwrap_or(0))
+            .take(limit + 1)
+            .collect();
+        (page, total)
+    };
     let more = page.len() > limit;
     let databases: Vec<DatabaseInfo> = page
         .into_iter()
@@ -106,7 +128,7 @@ pub(crate) fn list(inner: &Arc<Inner>, query: &ListQuery) -> CoreResult<Database
 /// engine, sizes from the shared measurement (`disk_sizes`) except for open databases, the
 /// only ones this gateway changes, which are statted now. `next_cursor` stays null: the
 /// caller pages by `offset`.
-fn sorted_listing(inner: &Arc<Inner>, query: &ListQuery) -> DatabaseList {
+fn sorted_listing(inner: &Arc<Inner>, query: &ListQuery, principal: &Principal) -> DatabaseList {
     let prefix = query.prefix.as_deref().unwrap_or_default();
     let search = query
         .search
@@ -114,6 +136,7 @@ fn sorted_listing(inner: &Arc<Inner>, query: &ListQuery) -> DatabaseList {
         .unwrap_or_default()
         .to_ascii_lowercase();
     let mut entries = inner.catalog.matching(prefix, &search);
+    entries.retain(|(name, _)| principal.may_see(name));
     match query.sort {
         SortKey::Name => {}
         SortKey::Created => entries.sort_by_key(|(_, e)| e.created_at_ms),

@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Instant;
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use dbforge_api::{
-    CreateTableRequest, DatabaseInfo, DatabaseLimits, DatabaseList, DatabaseName, ErrorCode,
-    GatewayStats, InsertRowsResponse, TableInfo,
+    CreateKeyRequest, CreateTableRequest, CreatedKey, DatabaseInfo, DatabaseLimits, DatabaseList,
+    DatabaseName, ErrorCode, GatewayStats, InsertRowsResponse, KeyInfo, KeyList, Role, TableInfo,
 };
 use dbforge_engine::{
     Database, Deadline, DiskGuard, Encoding, Engine, EngineConfig, Limits, NewRow, RowsQuery,
@@ -17,8 +17,10 @@ use dbforge_engine::{
 };
 
 use crate::auth::{Auth, AuthFailure, KeySource, Principal};
+use crate::catalog::now_ms;
 use crate::catalog::{Catalog, Reconciled};
 use crate::error::{CoreError, CoreResult};
+use crate::keys::{Grant, KeyStore, StoredKey, check_patterns};
 use crate::listing::{ListQuery, list};
 use crate::state::{Inner, blocking, settings};
 use crate::stats::{QueryObserver, Stats};
@@ -101,10 +103,12 @@ impl Core {
         let (auth, key_source) =
             Auth::resolve(config.admin_key.as_deref(), config.dev, &config.forge_dir)
                 .map_err(|e| format!("admin key in {}: {e}", config.forge_dir.display()))?;
+        let keys = KeyStore::open(&config.forge_dir).map_err(|e| e.message)?;
         let inner = Inner {
             engine,
             catalog,
             auth,
+            keys,
             stats: Stats::new(observers),
             streams: Arc::new(Streams::new(config.streams)),
         };
@@ -119,7 +123,109 @@ impl Core {
 
     /// Checks a presented key (`None`: none presented); the one place a credential is checked.
     pub fn authenticate(&self, key: Option<&str>) -> Result<Principal, AuthFailure> {
-        self.0.auth.authenticate(key)
+        self.0.auth.authenticate(key, &self.0.keys, now_ms)
+    }
+
+    /// Creates a scoped API key (admins only); answers it with its secret, shown this once.
+    pub async fn create_key(
+        &self,
+        principal: &Principal,
+        request: CreateKeyRequest,
+    ) -> CoreResult<CreatedKey> {
+        principal.require_admin()?;
+        let name = request.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(CoreError::invalid_request(
+                "name must have 1 to 100 characters",
+            ));
+        }
+        if request.role == Role::ReadOnly {
+            // Read-only must be enforced by SQLite for every statement and every front (the
+            // engine's read-only path is the access-control issue's next step); until then
+            // such a key is refused rather than handed out with write access.
+            return Err(CoreError::invalid_request(
+                "read_only keys are not available yet; use read_write with the databases the \
+                 key should reach",
+            ));
+        }
+        check_patterns(&request.databases)?;
+        if request.role != Role::Admin && request.databases.is_empty() {
+            return Err(CoreError::invalid_request(
+                "databases: name at least one database or prefix (`ci-*`) the key reaches",
+            ));
+        }
+        let created_at_ms = now_ms();
+        let expires_at_ms = request
+            .expires_at
+            .as_deref()
+            .map(|text| {
+                let at = humantime::parse_rfc3339_weak(text).map_err(|e| {
+                    CoreError::invalid_request(format!(
+                        "expires_at: {e}; use RFC 3339 in UTC, e.g. 2027-01-31T00:00:00Z"
+                    ))
+                })?;
+                let ms = at
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                    .unwrap_or(0);
+                if ms <= created_at_ms {
+                    return Err(CoreError::invalid_request("expires_at is in the past"));
+                }
+                Ok(ms)
+            })
+            .transpose()?;
+        let grant = Grant {
+            id: new_key_id()?,
+            name,
+            role: request.role,
+            databases: request.databases,
+            can_create: request.can_create,
+        };
+        let inner = Arc::clone(&self.0);
+        blocking(move || {
+            let (stored, secret) = inner.keys.create(grant, created_at_ms, expires_at_ms)?;
+            tracing::info!(key = %stored.grant.id, role = ?stored.grant.role, "API key created");
+            Ok(CreatedKey {
+                key: key_info(&stored),
+                secret,
+            })
+        })
+        .await
+    }
+
+    /// Every stored key (admins only), never their secrets.
+    pub fn list_keys(&self, principal: &Principal) -> CoreResult<KeyList> {
+        principal.require_admin()?;
+        Ok(KeyList {
+            keys: self.0.keys.all().iter().map(|k| key_info(k)).collect(),
+        })
+    }
+
+    /// Revokes a key (admins only): its next request is refused.
+    pub async fn revoke_key(&self, principal: &Principal, id: String) -> CoreResult<()> {
+        principal.require_admin()?;
+        let inner = Arc::clone(&self.0);
+        blocking(move || {
+            inner.keys.revoke(&id)?;
+            tracing::info!(key = %id, "API key revoked");
+            Ok(())
+        })
+        .await
+    }
+
+    /// Gives a key a new secret with the same grants (admins only); the old one stops working.
+    pub async fn rotate_key(&self, principal: &Principal, id: String) -> CoreResult<CreatedKey> {
+        principal.require_admin()?;
+        let inner = Arc::clone(&self.0);
+        blocking(move || {
+            let (stored, secret) = inner.keys.rotate(&id)?;
+            tracing::info!(key = %id, "API key rotated");
+            Ok(CreatedKey {
+                key: key_info(&stored),
+                secret,
+            })
+        })
+        .await
     }
 
     /// The limits every statement runs under.
@@ -176,14 +282,20 @@ impl Core {
         })
     }
 
-    /// Creates a database (its file first, then its catalog entry). Every principal today is
-    /// the admin, who may create any name; scoped keys will be checked here.
+    /// Creates a database (its file first, then its catalog entry): admins, and keys allowed
+    /// to create under their patterns.
     pub async fn create_database(
         &self,
-        _principal: &Principal,
+        principal: &Principal,
         name: DatabaseName,
         limits: DatabaseLimits,
     ) -> CoreResult<DatabaseInfo> {
+        if !principal.may_create(&name) {
+            return Err(CoreError::new(
+                ErrorCode::Forbidden,
+                format!("this key may not create a database named {name}"),
+            ));
+        }
         if limits.max_size_bytes == Some(0) {
             return Err(CoreError::invalid_request(
                 "limits.max_size_bytes must be positive",
@@ -218,6 +330,12 @@ impl Core {
         if !principal.may_see(name) {
             return Err(CoreError::database_not_found(name.as_str()));
         }
+        if !principal.may_create(name) {
+            return Err(CoreError::new(
+                ErrorCode::Forbidden,
+                format!("this key may not delete the database {name}"),
+            ));
+        }
         let inner = Arc::clone(&self.0);
         let deleted = name.clone();
         blocking(move || {
@@ -249,15 +367,15 @@ impl Core {
         Ok(self.0.info(name.clone(), &entry))
     }
 
-    /// A page of the databases the caller may see: every one, for the admin (the only
-    /// principal today); scoped keys will narrow the list here.
+    /// A page of the databases the caller may see.
     pub async fn list_databases(
         &self,
-        _principal: &Principal,
+        principal: &Principal,
         query: ListQuery,
     ) -> CoreResult<DatabaseList> {
         let inner = Arc::clone(&self.0);
-        blocking(move || list(&inner, &query)).await
+        let principal = principal.clone();
+        blocking(move || list(&inner, &query, &principal)).await
     }
 
     /// Runs a request's statements: they commit together or not at all.
@@ -454,8 +572,8 @@ impl Core {
         }
     }
 
-    /// The gateway's statistics (statting files on a blocking thread). Fronts answer them to
-    /// admins; ops publishes them as metrics.
+    /// The gateway's statistics (statting files on a blocking thread): for admins, and for
+    /// ops, which publishes them as metrics.
     pub async fn gateway_stats(&self) -> CoreResult<GatewayStats> {
         let inner = Arc::clone(&self.0);
         blocking(move || Ok(inner.gateway_stats())).await
@@ -464,5 +582,36 @@ impl Core {
     /// Checkpoints and closes every open database (at shutdown). Blocking.
     pub fn close_all(&self) {
         self.0.engine.close_all();
+    }
+}
+
+/// A new key id: `key_` and 64 random bits in hex.
+fn new_key_id() -> CoreResult<String> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| CoreError::internal(format!("randomness: {e}")))?;
+    Ok(format!(
+        "key_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+fn rfc3339_ms(ms: i64) -> String {
+    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
+/// What the server tells about a key.
+fn key_info(key: &StoredKey) -> KeyInfo {
+    let last_used = key.last_used_ms.load(std::sync::atomic::Ordering::Relaxed);
+    KeyInfo {
+        id: key.grant.id.clone(),
+        name: key.grant.name.clone(),
+        prefix: key.prefix.clone(),
+        role: key.grant.role,
+        databases: key.grant.databases.clone(),
+        can_create: key.grant.can_create,
+        created_at: rfc3339_ms(key.created_at_ms),
+        expires_at: key.expires_at_ms.map(rfc3339_ms),
+        last_used_at: (last_used > 0).then(|| rfc3339_ms(last_used)),
     }
 }

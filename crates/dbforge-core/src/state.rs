@@ -12,6 +12,7 @@ use dbforge_engine::{Database, DatabaseSettings, Engine};
 use crate::auth::Auth;
 use crate::catalog::{Catalog, CatalogEntry};
 use crate::error::{CoreError, CoreResult};
+use crate::keys::KeyStore;
 use crate::stats::{DiskSizes, Stats};
 use crate::streams::Streams;
 
@@ -23,6 +24,7 @@ pub(crate) struct Inner {
     pub(crate) engine: Arc<Engine>,
     pub(crate) catalog: Arc<Catalog>,
     pub(crate) auth: Auth,
+    pub(crate) keys: KeyStore,
     pub(crate) stats: Stats,
     pub(crate) streams: Arc<Streams>,
 }

@@ -86,6 +86,7 @@ pub fn refuse(route: &str, failure: AuthFailure) -> Response {
     modifiers(&SecuritySchemes),
     tags(
         (name = "admin", description = "Create, list, inspect and delete databases"),
+        (name = "keys", description = "Scoped API keys (admins only)"),
         (name = "data", description = "Run SQL"),
         (name = "tables", description = "Tables and rows as resources"),
         (name = "ops", description = "Health, readiness and metrics"),

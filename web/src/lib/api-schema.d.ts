@@ -153,6 +153,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every key: name, prefix, role, scope, created, expires, last used (never the secret). */
+        get: operations["list_keys"];
+        put?: never;
+        /** Create a key scoped to databases and a role. The secret is in this answer only. */
+        post: operations["create_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a key at once: its next request is refused. */
+        delete: operations["revoke_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/keys/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a key a new secret with the same grants; the old secret stops working. */
+        post: operations["rotate_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/db/{name}/query": {
         parameters: {
             query?: never;
@@ -372,6 +424,21 @@ export interface components {
             /** @description Generated and hidden columns are reported with this flag. */
             hidden: boolean;
         };
+        /** @description `POST /admin/keys`. */
+        CreateKeyRequest: {
+            /** @description A label for people (1-100 characters). */
+            name: string;
+            role: components["schemas"]["Role"];
+            /**
+             * @description The databases the key reaches: names, and prefixes ending in `*` (`ci-*`); `*` is every
+             *     database. Ignored for `admin`.
+             */
+            databases?: string[];
+            /** @description Whether the key may create (and delete) databases its patterns match. */
+            can_create?: boolean;
+            /** @description When the key stops working (RFC 3339, UTC, e.g. `2027-01-31T00:00:00Z`); never if absent. */
+            expires_at?: string | null;
+        };
         /** @description Body of `POST /api/db/{name}/tables`. */
         CreateTableRequest: {
             name: string;
@@ -379,6 +446,12 @@ export interface components {
             if_not_exists?: boolean;
             /** @description Create a STRICT table (types enforced by SQLite). */
             strict?: boolean;
+        };
+        /** @description A new key, or a rotated one: its secret, shown this once. */
+        CreatedKey: {
+            key: components["schemas"]["KeyInfo"];
+            /** @description Send it as `X-API-Key` or `Authorization: Bearer`; it is stored only as a hash. */
+            secret: string;
         };
         /** @description One database as the gateway knows it. */
         DatabaseInfo: {
@@ -436,7 +509,7 @@ export interface components {
          * @description A stable, machine-readable error code.
          * @enum {string}
          */
-        ErrorCode: "unauthorized" | "invalid_database_name" | "database_not_found" | "database_exists" | "table_not_found" | "column_not_found" | "invalid_request" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "sql_too_long" | "too_many_statements" | "route_not_found" | "method_not_allowed" | "sql_error" | "invalid_params" | "constraint_violation" | "statement_not_allowed" | "query_timeout" | "database_full" | "value_too_large" | "transaction_open" | "result_too_large" | "transaction_rolled_back" | "transaction_timeout" | "streams_exhausted" | "baton_invalid" | "baton_reused" | "stream_expired" | "database_busy" | "server_busy" | "body_timeout" | "request_timeout" | "disk_full" | "not_ready" | "internal_error" | "unknown";
+        ErrorCode: "unauthorized" | "invalid_database_name" | "database_not_found" | "database_exists" | "table_not_found" | "column_not_found" | "invalid_request" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "sql_too_long" | "too_many_statements" | "route_not_found" | "method_not_allowed" | "sql_error" | "invalid_params" | "constraint_violation" | "forbidden" | "key_not_found" | "statement_not_allowed" | "query_timeout" | "database_full" | "value_too_large" | "transaction_open" | "result_too_large" | "transaction_rolled_back" | "transaction_timeout" | "streams_exhausted" | "baton_invalid" | "baton_reused" | "stream_expired" | "database_busy" | "server_busy" | "body_timeout" | "request_timeout" | "disk_full" | "not_ready" | "internal_error" | "unknown";
         /** @description The body of every error response: `{"error": {"code": "...", "message": "..."}}`. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
@@ -506,6 +579,25 @@ export interface components {
             /** @description The rowid of each inserted row, in order (absent values for WITHOUT ROWID tables). */
             rowids: (number | null)[];
         };
+        /** @description A key as the server tells it. */
+        KeyInfo: {
+            /** @description The key's id, for `DELETE /admin/keys/{id}` and rotation. */
+            id: string;
+            name: string;
+            /** @description The secret's first characters, to tell keys apart (`dbf_1a2b`). */
+            prefix: string;
+            role: components["schemas"]["Role"];
+            databases: string[];
+            can_create: boolean;
+            created_at: string;
+            expires_at?: string | null;
+            /** @description When the key was last accepted, since the server started; null if not since then. */
+            last_used_at?: string | null;
+        };
+        /** @description `GET /admin/keys`. */
+        KeyList: {
+            keys: components["schemas"]["KeyInfo"][];
+        };
         /** @description Query latency percentiles since start, in milliseconds. */
         LatencyPercentiles: {
             /** Format: int64 */
@@ -549,6 +641,11 @@ export interface components {
         };
         /** @description The answer of the query endpoint: one result for a single statement, a batch otherwise. */
         QueryResponse: components["schemas"]["BatchResult"] | components["schemas"]["StatementResult"];
+        /**
+         * @description What a key may do.
+         * @enum {string}
+         */
+        Role: "admin" | "read_write" | "read_only";
         /**
          * @description How rows are shaped in a result.
          * @enum {string}
@@ -873,6 +970,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     server_config: {
@@ -893,6 +998,14 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1117,6 +1230,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     gateway_timeseries: {
@@ -1137,6 +1258,184 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateKeyRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKey"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    revoke_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    rotate_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKey"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

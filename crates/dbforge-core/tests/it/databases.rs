@@ -171,7 +171,7 @@ async fn a_database_opened_during_its_deletion_does_not_outlive_it() {
             .await
             .expect("written");
         let openers: Vec<_> = (0..3)
-            .map(|_| tokio::spawn(open_until_gone(test.core.clone(), test.admin)))
+            .map(|_| tokio::spawn(open_until_gone(test.core.clone(), test.admin.clone())))
             .collect();
         guarded(test.core.delete_database(&test.admin, &name("contested")))
             .await

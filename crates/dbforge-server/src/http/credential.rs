@@ -13,7 +13,7 @@ use dbforge_core::{AuthFailure, Core, Principal};
 use super::error::ApiError;
 
 /// What the request's credential proved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authentication(pub Result<Principal, AuthFailure>);
 
 impl Authentication {
@@ -24,22 +24,22 @@ impl Authentication {
         Core: FromRef<S>,
     {
         if let Some(done) = parts.extensions.get::<Self>() {
-            return *done;
+            return done.clone();
         }
         let done = Self(Core::from_ref(state).authenticate(presented_key(&parts.headers)));
-        parts.extensions.insert(done);
+        parts.extensions.insert(done.clone());
         done
     }
 
     /// The accepted caller, if any.
-    pub fn principal(&self) -> Option<Principal> {
-        self.0.ok()
+    pub fn principal(&self) -> Option<&Principal> {
+        self.0.as_ref().ok()
     }
 }
 
 /// An authenticated caller: the extractor every protected REST and ops handler takes, so
 /// none can forget auth (a request without a valid key is answered 401 in the envelope).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller
@@ -53,6 +53,24 @@ where
             .0
             .map(Caller)
             .map_err(ApiError::unauthenticated)
+    }
+}
+
+/// An authenticated admin: the extractor of the routes that manage the gateway (keys,
+/// statistics, activity, configuration); another key gets 403 `forbidden`.
+#[derive(Debug, Clone)]
+pub struct AdminCaller(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for AdminCaller
+where
+    Core: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Caller(principal) = Caller::from_request_parts(parts, state).await?;
+        principal.require_admin()?;
+        Ok(AdminCaller(principal))
     }
 }
 
@@ -145,7 +163,7 @@ mod tests {
             Err(AuthFailure::Rejected)
         );
         let mut parts = request("wrong");
-        parts.extensions.insert(checked);
+        parts.extensions.insert(checked.clone());
         assert_eq!(Authentication::of(&mut parts, &core), checked);
     }
 

@@ -77,7 +77,9 @@ pub async fn guard_request(
     let authentication = request
         .extensions()
         .get::<Authentication>()
-        .map_or(Err(AuthFailure::Missing), |a| a.0);
+        .map_or(Err(AuthFailure::Missing), |a| {
+            a.0.as_ref().map(|_| ()).map_err(|f| *f)
+        });
     if let Err(failure) = authentication {
         return with_security_headers((guard.refuse)(route, failure));
     }

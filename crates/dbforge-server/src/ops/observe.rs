@@ -16,7 +16,7 @@ use super::Ops;
 use super::activity::{ActivityFilter, StatusFilter};
 use super::timeline;
 use crate::config::{DurabilityArg, LogFormat};
-use crate::http::credential::Caller;
+use crate::http::credential::AdminCaller;
 use crate::http::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 
 /// How far back "busiest databases" looks.
@@ -48,10 +48,10 @@ pub struct ActivityParams {
 /// The gateway keeps the last few thousand requests in memory (`capacity`); reading this log
 /// is not itself logged.
 #[utoipa::path(get, path = "/admin/activity", tag = "admin", params(ActivityParams),
-    responses((status = 200, body = ActivityList), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)),
+    responses((status = 200, body = ActivityList), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn list_activity(
-    _: Caller,
+    _: AdminCaller,
     State(ops): State<Arc<Ops>>,
     ApiQuery(params): ApiQuery<ActivityParams>,
 ) -> ApiResult<ApiJson<ActivityList>> {
@@ -95,10 +95,10 @@ pub async fn list_activity(
 /// Recent traffic in fixed intervals (requests, 4xx and 5xx answers, queries, query latency
 /// p50/p99 per interval), oldest first, and the busiest databases of the last five minutes.
 #[utoipa::path(get, path = "/admin/gateway/timeseries", tag = "admin",
-    responses((status = 200, body = Timeseries), (status = 401, body = ErrorEnvelope)),
+    responses((status = 200, body = Timeseries), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn gateway_timeseries(
-    _: Caller,
+    _: AdminCaller,
     State(ops): State<Arc<Ops>>,
 ) -> ApiResult<ApiJson<Timeseries>> {
     let busiest = ops
@@ -129,9 +129,9 @@ fn millis(duration: Duration) -> u64 {
 /// The effective configuration and limits. The admin key is masked; only where it comes
 /// from is shown.
 #[utoipa::path(get, path = "/admin/config", tag = "admin",
-    responses((status = 200, body = ServerConfig), (status = 401, body = ErrorEnvelope)),
+    responses((status = 200, body = ServerConfig), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
-pub async fn server_config(_: Caller, State(ops): State<Arc<Ops>>) -> ApiJson<ServerConfig> {
+pub async fn server_config(_: AdminCaller, State(ops): State<Arc<Ops>>) -> ApiJson<ServerConfig> {
     let config = &ops.config;
     let admin_key_source = match (&config.admin_key, config.dev) {
         (Some(_), _) => "configured",

@@ -5,6 +5,7 @@ mod admin;
 mod dashboard;
 mod dashboard_pages;
 mod hrana;
+mod keys;
 mod observe;
 mod ops;
 mod query;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::DbName;
-use crate::http::credential::Caller;
+use crate::http::credential::{AdminCaller, Caller};
 use crate::http::error::{ApiBytes, ApiError, ApiJson, ApiQuery, ApiResult};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -162,10 +162,10 @@ pub async fn remove_database(
 
 /// Gateway statistics: uptime, databases, bytes, requests, queries and their latency.
 #[utoipa::path(get, path = "/admin/gateway/stats", tag = "admin",
-    responses((status = 200, body = GatewayStats), (status = 401, body = ErrorEnvelope)),
+    responses((status = 200, body = GatewayStats), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn gateway_stats(
-    _: Caller,
+    _: AdminCaller,
     State(core): State<Core>,
 ) -> ApiResult<ApiJson<GatewayStats>> {
     Ok(ApiJson(core.gateway_stats().await?))

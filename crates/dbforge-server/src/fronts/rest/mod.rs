@@ -4,6 +4,7 @@
 
 mod admin;
 mod encode;
+mod keys;
 mod query;
 mod tables;
 
@@ -29,6 +30,9 @@ where
         .routes(routes!(admin::get_database, admin::remove_database))
         .routes(routes!(admin::delete_database))
         .routes(routes!(admin::gateway_stats))
+        .routes(routes!(keys::create_key, keys::list_keys))
+        .routes(routes!(keys::revoke_key))
+        .routes(routes!(keys::rotate_key))
         .routes(routes!(query::run_query))
         .routes(routes!(tables::list_tables, tables::create_table))
         .routes(routes!(tables::get_table))

@@ -1,0 +1,71 @@
+//! Scoped API keys: what `POST /admin/keys` takes, and what the server tells about a key
+//! (never its secret, which is answered once, at creation or rotation).
+
+use serde::{Deserialize, Serialize};
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, like the bootstrap admin key.
+    Admin,
+    /// Read and write the data of its databases; create and delete them only with
+    /// `can_create`.
+    ReadWrite,
+    /// Read the data of its databases.
+    ReadOnly,
+}
+
+/// `POST /admin/keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateKeyRequest {
+    /// A label for people (1-100 characters).
+    pub name: String,
+    pub role: Role,
+    /// The databases the key reaches: names, and prefixes ending in `*` (`ci-*`); `*` is every
+    /// database. Ignored for `admin`.
+    #[serde(default)]
+    pub databases: Vec<String>,
+    /// Whether the key may create (and delete) databases its patterns match.
+    #[serde(default)]
+    pub can_create: bool,
+    /// When the key stops working (RFC 3339, UTC, e.g. `2027-01-31T00:00:00Z`); never if absent.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+/// A key as the server tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeyInfo {
+    /// The key's id, for `DELETE /admin/keys/{id}` and rotation.
+    pub id: String,
+    pub name: String,
+    /// The secret's first characters, to tell keys apart (`dbf_1a2b`).
+    pub prefix: String,
+    pub role: Role,
+    pub databases: Vec<String>,
+    pub can_create: bool,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    /// When the key was last accepted, since the server started; null if not since then.
+    pub last_used_at: Option<String>,
+}
+
+/// A new key, or a rotated one: its secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedKey {
+    pub key: KeyInfo,
+    /// Send it as `X-API-Key` or `Authorization: Bearer`; it is stored only as a hash.
+    pub secret: String,
+}
+
+/// `GET /admin/keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeyList {
+    pub keys: Vec<KeyInfo>,
+}

@@ -17,6 +17,31 @@ pub enum Role {
     ReadOnly,
 }
 
+impl Role {
+    /// Every role, with the name it has on the wire.
+    const NAMES: [(Role, &'static str); 3] = [
+        (Role::Admin, "admin"),
+        (Role::ReadWrite, "read_write"),
+        (Role::ReadOnly, "read_only"),
+    ];
+
+    /// The role's name on the wire (`read_write`).
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(role, _)| *role == self)
+            .map_or("read_only", |(_, name)| name)
+    }
+
+    /// The role named `name` on the wire.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(r, _)| *r)
+    }
+}
+
 /// `POST /admin/keys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -68,4 +93,21 @@ pub struct CreatedKey {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyList {
     pub keys: Vec<KeyInfo>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_are_the_wire_names() {
+        for (role, name) in Role::NAMES {
+            assert_eq!(
+                serde_json::to_string(&role).ok(),
+                Some(format!("\"{name}\""))
+            );
+            assert_eq!((role.as_str(), Role::from_name(name)), (name, Some(role)));
+        }
+        assert_eq!(Role::from_name("owner"), None);
+    }
 }

@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use dbforge_api::{DatabaseName, ErrorCode};
 use dbforge_engine::StoredDatabase;
 use rusqlite::{Connection, OpenFlags, params};
 
+use crate::clock::{millis, now_ms};
 use crate::error::CoreError;
 
 /// What the catalog knows of one database.
@@ -50,11 +50,18 @@ pub struct Reconciled {
     pub dropped: Vec<DatabaseName>,
 }
 
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+/// A connection to the gateway's own database (`{forge_dir}/catalog.db`, WAL), creating the
+/// folder and the file if needed, with the `synchronous` level its user needs. Blocking.
+pub(crate) fn open_forge_db(forge_dir: &Path, synchronous: &str) -> Result<Connection, CoreError> {
+    std::fs::create_dir_all(forge_dir).map_err(internal)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+    let conn =
+        Connection::open_with_flags(forge_dir.join("catalog.db"), flags).map_err(internal)?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};"
+    ))
+    .map_err(internal)?;
+    Ok(conn)
 }
 
 fn internal(e: impl std::fmt::Display) -> CoreError {
@@ -75,15 +82,10 @@ fn catalog_write_failed(e: rusqlite::Error) -> CoreError {
 impl Catalog {
     /// Opens (creating if needed) the catalog in `forge_dir`. Blocking.
     pub fn open(forge_dir: &Path) -> Result<Self, CoreError> {
-        std::fs::create_dir_all(forge_dir).map_err(internal)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
-        let conn =
-            Connection::open_with_flags(forge_dir.join("catalog.db"), flags).map_err(internal)?;
         // NORMAL is enough here: reconciliation at start-up repairs a lost last entry.
+        let conn = open_forge_db(forge_dir, "NORMAL")?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             CREATE TABLE IF NOT EXISTS databases (
+            "CREATE TABLE IF NOT EXISTS databases (
                  name TEXT PRIMARY KEY,
                  created_at_ms INTEGER NOT NULL,
                  max_size_bytes INTEGER,
@@ -165,10 +167,10 @@ impl Catalog {
             if self.read().contains_key(name) {
                 continue;
             }
-            let created_at_ms = modified
-                .duration_since(UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-                .unwrap_or_else(|_| now_ms());
+            let created_at_ms = match millis(*modified) {
+                0 => now_ms(),
+                ms => ms,
+            };
             self.insert(
                 name,
                 CatalogEntry {

@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use dbforge_api::{DatabaseName, ErrorCode, Role};
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, params};
 
 use crate::auth::{Digest, digest, generate_secret};
+use crate::catalog::open_forge_db;
 use crate::error::{CoreError, CoreResult};
 
 /// What a key may reach and do.
@@ -59,8 +60,18 @@ fn internal(e: impl std::fmt::Display) -> CoreError {
     CoreError::internal(format!("keys: {e}"))
 }
 
-/// Checks a key's database patterns: each a database name, or a prefix of one followed by `*`.
+/// Most database patterns one key may hold: each request of the key is checked against them.
+pub const MAX_KEY_PATTERNS: usize = 256;
+
+/// Checks a key's database patterns: at most [`MAX_KEY_PATTERNS`], each a database name, or a
+/// prefix of one followed by `*`.
 pub(crate) fn check_patterns(patterns: &[String]) -> CoreResult<()> {
+    if patterns.len() > MAX_KEY_PATTERNS {
+        return Err(CoreError::invalid_request(format!(
+            "databases: {} patterns; a key holds at most {MAX_KEY_PATTERNS} (use prefixes)",
+            patterns.len()
+        )));
+    }
     for pattern in patterns {
         let valid = match pattern.strip_suffix('*') {
             Some("") => true,
@@ -77,34 +88,13 @@ pub(crate) fn check_patterns(patterns: &[String]) -> CoreResult<()> {
     Ok(())
 }
 
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "admin",
-        Role::ReadWrite => "read_write",
-        Role::ReadOnly => "read_only",
-    }
-}
-
-fn parse_role(text: &str) -> Option<Role> {
-    match text {
-        "admin" => Some(Role::Admin),
-        "read_write" => Some(Role::ReadWrite),
-        "read_only" => Some(Role::ReadOnly),
-        _ => None,
-    }
-}
-
 impl KeyStore {
     /// Opens (creating its table if needed) the key store in `forge_dir`. Blocking.
     pub(crate) fn open(forge_dir: &Path) -> CoreResult<Self> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
-        let conn =
-            Connection::open_with_flags(forge_dir.join("catalog.db"), flags).map_err(internal)?;
         // FULL: a revoked key must stay revoked across a crash.
+        let conn = open_forge_db(forge_dir, "FULL")?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
-             CREATE TABLE IF NOT EXISTS keys (
+            "CREATE TABLE IF NOT EXISTS keys (
                  id TEXT PRIMARY KEY,
                  name TEXT NOT NULL,
                  digest BLOB NOT NULL UNIQUE,
@@ -143,7 +133,8 @@ impl KeyStore {
             for row in rows {
                 let (id, name, stored, prefix, role, databases, can_create, created, expires) =
                     row.map_err(internal)?;
-                let (Ok(key_digest), Some(role)) = (Digest::try_from(stored), parse_role(&role))
+                let (Ok(key_digest), Some(role)) =
+                    (Digest::try_from(stored), Role::from_name(&role))
                 else {
                     tracing::warn!(id, "ignoring a stored key that cannot be read");
                     continue;
@@ -230,7 +221,7 @@ impl KeyStore {
                 stored.grant.name,
                 key_digest.as_slice(),
                 stored.prefix,
-                role_name(stored.grant.role),
+                stored.grant.role.as_str(),
                 stored.grant.databases.join("\n"),
                 stored.grant.can_create,
                 created_at_ms,
@@ -338,6 +329,9 @@ mod tests {
         for bad in ["Shop", "ci*x", "**", "../x", "", "a b"] {
             assert!(check_patterns(&[bad.to_owned()]).is_err(), "{bad}");
         }
+        let many = |n: usize| (0..n).map(|i| format!("db{i}")).collect::<Vec<_>>();
+        assert!(check_patterns(&many(MAX_KEY_PATTERNS)).is_ok());
+        assert!(check_patterns(&many(MAX_KEY_PATTERNS + 1)).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 mod auth;
 mod background;
 mod catalog;
+mod clock;
 mod error;
 mod keys;
 mod listing;

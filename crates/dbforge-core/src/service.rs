@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::Instant;
 
 use dbforge_api::{
     CreateKeyRequest, CreateTableRequest, CreatedKey, DatabaseInfo, DatabaseLimits, DatabaseList,
@@ -17,8 +17,8 @@ use dbforge_engine::{
 };
 
 use crate::auth::{Auth, AuthFailure, KeySource, Principal};
-use crate::catalog::now_ms;
 use crate::catalog::{Catalog, Reconciled};
+use crate::clock::{millis, now_ms, rfc3339};
 use crate::error::{CoreError, CoreResult};
 use crate::keys::{Grant, KeyStore, StoredKey, check_patterns};
 use crate::listing::{ListQuery, list};
@@ -164,10 +164,7 @@ impl Core {
                         "expires_at: {e}; use RFC 3339 in UTC, e.g. 2027-01-31T00:00:00Z"
                     ))
                 })?;
-                let ms = at
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-                    .unwrap_or(0);
+                let ms = millis(at);
                 if ms <= created_at_ms {
                     return Err(CoreError::invalid_request("expires_at is in the past"));
                 }
@@ -595,11 +592,6 @@ fn new_key_id() -> CoreResult<String> {
     ))
 }
 
-fn rfc3339_ms(ms: i64) -> String {
-    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    humantime::format_rfc3339_millis(at).to_string()
-}
-
 /// What the server tells about a key.
 fn key_info(key: &StoredKey) -> KeyInfo {
     let last_used = key.last_used_ms.load(std::sync::atomic::Ordering::Relaxed);
@@ -610,8 +602,8 @@ fn key_info(key: &StoredKey) -> KeyInfo {
         role: key.grant.role,
         databases: key.grant.databases.clone(),
         can_create: key.grant.can_create,
-        created_at: rfc3339_ms(key.created_at_ms),
-        expires_at: key.expires_at_ms.map(rfc3339_ms),
-        last_used_at: (last_used > 0).then(|| rfc3339_ms(last_used)),
+        created_at: rfc3339(key.created_at_ms),
+        expires_at: key.expires_at_ms.map(rfc3339),
+        last_used_at: (last_used > 0).then(|| rfc3339(last_used)),
     }
 }

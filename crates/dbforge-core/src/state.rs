@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use dbforge_api::{DatabaseInfo, DatabaseName, GatewayStats};
 use dbforge_engine::{Database, DatabaseSettings, Engine};
 
 use crate::auth::Auth;
 use crate::catalog::{Catalog, CatalogEntry};
+use crate::clock::rfc3339;
 use crate::error::{CoreError, CoreResult};
 use crate::keys::KeyStore;
 use crate::stats::{DiskSizes, Stats};
@@ -47,11 +48,6 @@ pub(crate) fn settings(engine: &Engine, entry: &CatalogEntry) -> DatabaseSetting
             .max_size_bytes
             .unwrap_or(engine.config().limits.default_max_size_bytes),
     }
-}
-
-fn rfc3339(ms: i64) -> String {
-    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    humantime::format_rfc3339_millis(at).to_string()
 }
 
 impl Inner {

@@ -176,6 +176,10 @@ impl Database {
     /// changes without a write per request.
     pub fn take_table_count_change(&self) -> Option<u64> {
         let now = self.table_count();
+        // A load first: every request asks, and a swap would write the shared line each time.
+        if self.reported_table_count.load(Ordering::Relaxed) == now {
+            return None;
+        }
         (self.reported_table_count.swap(now, Ordering::Relaxed) != now).then_some(now)
     }
 

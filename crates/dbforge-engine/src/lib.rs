@@ -26,7 +26,7 @@ pub use disk::DiskGuard;
 pub use engine::{Engine, EngineCounters, StoredDatabase};
 pub use error::EngineError;
 pub use execute::{Statement, StatementOutput};
-pub use results::{Encoding, ResultCharge, ResultMemory, wire_size};
+pub use results::{Encoding, MemoryBudget, ResultCharge, ResultMemory, wire_size};
 pub use rows::{NewRow, RowsQuery, RowsRead};
 pub use split::split_statements;
 

@@ -77,20 +77,16 @@ fn decimal_digits(mut n: u64) -> usize {
     digits
 }
 
-/// Result bytes held in memory now, over all requests, against a limit. The last part of
-/// it ([`ResultMemory::reserve`]) is kept for small results: a request's first
-/// [`CHARGE_STEP`] may use it, anything beyond may not, so large results held by slow
-/// clients cannot refuse another tenant's `SELECT 1`.
+/// Bytes held in memory at once by many holders, against a limit: taken before they are
+/// held, given back when they are freed. The server's result memory and its request-body
+/// memory are both one.
 #[derive(Debug)]
-pub struct ResultMemory {
+pub struct MemoryBudget {
     used: AtomicUsize,
     limit: usize,
 }
 
-/// The most kept for small results: room for 64 requests' first step at once.
-const SMALL_RESULTS_RESERVE: usize = 64 * CHARGE_STEP;
-
-impl ResultMemory {
+impl MemoryBudget {
     pub fn new(limit: usize) -> Self {
         Self {
             used: AtomicUsize::new(0),
@@ -98,27 +94,22 @@ impl ResultMemory {
         }
     }
 
-    /// Bytes only small results may take: an eighth of the limit, at most 4 MiB.
-    pub fn reserve(&self) -> usize {
-        (self.limit / 8).min(SMALL_RESULTS_RESERVE)
-    }
-
-    /// Bytes of results held now.
+    /// Bytes held now.
     pub fn used(&self) -> usize {
         self.used.load(Ordering::Relaxed)
     }
 
-    /// Takes `bytes` if they fit: under the whole limit for a request's first step
-    /// (`small`), under the limit less the reserve otherwise.
-    fn try_take(&self, bytes: usize, small: bool) -> bool {
-        let limit = if small {
-            self.limit
-        } else {
-            self.limit - self.reserve()
-        };
+    /// Takes `bytes` if they fit under the limit.
+    pub fn try_take(&self, bytes: usize) -> bool {
+        self.try_take_below(bytes, self.limit)
+    }
+
+    /// Takes `bytes` if they fit under `ceiling` (at most the limit).
+    pub fn try_take_below(&self, bytes: usize, ceiling: usize) -> bool {
+        let ceiling = ceiling.min(self.limit);
         let mut used = self.used.load(Ordering::Relaxed);
         loop {
-            let Some(next) = used.checked_add(bytes).filter(|n| *n <= limit) else {
+            let Some(next) = used.checked_add(bytes).filter(|n| *n <= ceiling) else {
                 return false;
             };
             match self
@@ -131,8 +122,54 @@ impl ResultMemory {
         }
     }
 
-    fn give_back(&self, bytes: usize) {
+    /// Gives back `bytes` taken before.
+    pub fn give_back(&self, bytes: usize) {
         self.used.fetch_sub(bytes, Ordering::Relaxed);
+    }
+}
+
+/// Result bytes held in memory now, over all requests, against a limit. The last part of
+/// it ([`ResultMemory::reserve`]) is kept for small results: a request's first
+/// [`CHARGE_STEP`] may use it, anything beyond may not, so large results held by slow
+/// clients cannot refuse another tenant's `SELECT 1`.
+#[derive(Debug)]
+pub struct ResultMemory {
+    budget: MemoryBudget,
+}
+
+/// The most kept for small results: room for 64 requests' first step at once.
+const SMALL_RESULTS_RESERVE: usize = 64 * CHARGE_STEP;
+
+impl ResultMemory {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            budget: MemoryBudget::new(limit),
+        }
+    }
+
+    /// Bytes only small results may take: an eighth of the limit, at most 4 MiB.
+    pub fn reserve(&self) -> usize {
+        (self.budget.limit / 8).min(SMALL_RESULTS_RESERVE)
+    }
+
+    /// Bytes of results held now.
+    pub fn used(&self) -> usize {
+        self.budget.used()
+    }
+
+    /// Takes `bytes` if they fit: under the whole limit for a request's first step
+    /// (`small`), under the limit less the reserve otherwise.
+    fn try_take(&self, bytes: usize, small: bool) -> bool {
+        if small {
+            self.budget.try_take(bytes)
+        } else {
+            self.budget
+                .try_take_below(bytes, self.budget.limit - self.reserve())
+        }
+    }
+
+    fn give_back(&self, bytes: usize) {
+        self.budget.give_back(bytes);
     }
 }
 

@@ -201,46 +201,8 @@ fn with_security_headers(mut response: Response) -> Response {
     response
 }
 
-/// Request bodies held in memory at once, over all requests.
-#[derive(Debug)]
-pub struct BodyMemory {
-    used: AtomicUsize,
-    limit: usize,
-}
-
-impl BodyMemory {
-    pub fn new(limit: usize) -> Self {
-        Self {
-            used: AtomicUsize::new(0),
-            limit,
-        }
-    }
-
-    /// Bytes of request bodies held now.
-    pub fn used(&self) -> usize {
-        self.used.load(Ordering::Relaxed)
-    }
-
-    fn try_charge(&self, bytes: usize) -> bool {
-        let mut used = self.used.load(Ordering::Relaxed);
-        loop {
-            let Some(next) = used.checked_add(bytes).filter(|n| *n <= self.limit) else {
-                return false;
-            };
-            match self
-                .used
-                .compare_exchange_weak(used, next, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                Ok(_) => return true,
-                Err(now) => used = now,
-            }
-        }
-    }
-
-    fn release(&self, bytes: usize) {
-        self.used.fetch_sub(bytes, Ordering::Relaxed);
-    }
-}
+/// Request bodies held in memory at once, over all requests (`--max-body-memory`).
+pub type BodyMemory = dbforge_engine::MemoryBudget;
 
 /// What one request's body has taken from [`BodyMemory`]; given back when the request is
 /// answered (the body's bytes live on in the handler until then).
@@ -251,7 +213,7 @@ struct BodyAccount {
 
 impl Drop for BodyAccount {
     fn drop(&mut self) {
-        self.memory.release(self.charged.load(Ordering::Relaxed));
+        self.memory.give_back(self.charged.load(Ordering::Relaxed));
     }
 }
 
@@ -293,7 +255,7 @@ impl HttpBody for GuardedBody {
         if let Poll::Ready(Some(Ok(frame))) = &frame
             && let Some(data) = frame.data_ref()
         {
-            if !this.account.memory.try_charge(data.len()) {
+            if !this.account.memory.try_take(data.len()) {
                 return Poll::Ready(Some(Err(axum::Error::new(BodyFailure::MemoryFull))));
             }
             this.account
@@ -319,12 +281,13 @@ mod tests {
     #[test]
     fn body_memory_is_charged_up_to_its_limit_and_given_back() {
         let memory = BodyMemory::new(100);
-        assert!(memory.try_charge(60));
-        assert!(!memory.try_charge(41));
-        assert!(memory.try_charge(40));
-        memory.release(60);
+        assert!(memory.try_take(60));
+        assert!(!memory.try_take(41));
+        assert!(memory.try_take(40));
+        memory.give_back(60);
         assert_eq!(memory.used(), 40);
-        assert!(!memory.try_charge(usize::MAX));
+        assert!(!memory.try_take(usize::MAX));
+        assert!(!memory.try_take_below(1, 40), "a lower ceiling holds");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use dbforge_api::Role;
+use dbforge_engine::Access;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -132,7 +133,9 @@ impl Auth {
         let mut id = [0u8; 6];
         id.copy_from_slice(&given[..6]);
         if self.accepts_digest(&given) {
-            return Ok(Principal::Admin { key: KeyId(id) });
+            return Ok(Principal::Admin {
+                key: KeyId::new(id),
+            });
         }
         let stored = keys.find(&given).ok_or(AuthFailure::Rejected)?;
         let now_ms = now_ms();
@@ -146,7 +149,7 @@ impl Auth {
             .last_used_ms
             .store(now_ms, std::sync::atomic::Ordering::Relaxed);
         Ok(Principal::Key {
-            key: KeyId(id),
+            key: KeyId::new(id),
             grant: Arc::clone(&stored.grant),
         })
     }
@@ -166,6 +169,12 @@ pub enum AuthFailure {
 /// logs can tell keys apart without holding them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KeyId([u8; 6]);
+
+impl KeyId {
+    pub(crate) const fn new(bytes: [u8; 6]) -> Self {
+        Self(bytes)
+    }
+}
 
 impl std::fmt::Display for KeyId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -211,6 +220,15 @@ impl Principal {
                         && grant.can_create
                         && grant.matches(database))
             }
+        }
+    }
+
+    /// What the caller may do to the data of a database it may see: read-only keys only
+    /// read (enforced by SQLite in the engine, see `dbforge_engine::Access`).
+    pub fn access(&self) -> Access {
+        match self {
+            Self::Key { grant, .. } if grant.role == Role::ReadOnly => Access::ReadOnly,
+            Self::Admin { .. } | Self::Key { .. } => Access::ReadWrite,
         }
     }
 

@@ -12,8 +12,8 @@ use dbforge_api::{
     DatabaseName, ErrorCode, GatewayStats, InsertRowsResponse, KeyInfo, KeyList, Role, TableInfo,
 };
 use dbforge_engine::{
-    Database, Deadline, DiskGuard, Encoding, Engine, EngineConfig, Limits, NewRow, RowsQuery,
-    RowsRead, Statement, StatementOutput,
+    Access, Database, Deadline, DiskGuard, Encoding, Engine, EngineConfig, Limits, NewRow,
+    RowsQuery, RowsRead, Statement, StatementOutput,
 };
 
 use crate::auth::{Auth, AuthFailure, KeySource, Principal};
@@ -55,11 +55,29 @@ pub struct DatabaseHandle {
     db: Arc<Database>,
     /// Tells this database apart from any other that had or will have its name.
     incarnation: u64,
+    /// What the caller who opened the handle may do to the data.
+    access: Access,
 }
 
 impl DatabaseHandle {
     pub fn name(&self) -> &DatabaseName {
         self.db.name()
+    }
+
+    /// What the caller may do to the database's data.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// Refuses (`forbidden`) an operation that writes, for a read-only caller.
+    fn require_write(&self, what: &str) -> CoreResult<()> {
+        if self.access.may_write() {
+            return Ok(());
+        }
+        Err(CoreError::new(
+            ErrorCode::Forbidden,
+            format!("{what} writes, and this credential is read-only: it may only read"),
+        ))
     }
 }
 
@@ -137,15 +155,6 @@ impl Core {
         if name.is_empty() || name.chars().count() > 100 {
             return Err(CoreError::invalid_request(
                 "name must have 1 to 100 characters",
-            ));
-        }
-        if request.role == Role::ReadOnly {
-            // Read-only must be enforced by SQLite for every statement and every front (the
-            // engine's read-only path is the access-control issue's next step); until then
-            // such a key is refused rather than handed out with write access.
-            return Err(CoreError::invalid_request(
-                "read_only keys are not available yet; use read_write with the databases the \
-                 key should reach",
             ));
         }
         check_patterns(&request.databases)?;
@@ -263,10 +272,12 @@ impl Core {
             .get(name)
             .filter(|_| principal.may_see(name))
             .ok_or_else(|| CoreError::database_not_found(name.as_str()))?;
+        let access = principal.access();
         if let Some(db) = inner.engine.cached(name) {
             return Ok(DatabaseHandle {
                 db,
                 incarnation: entry.incarnation,
+                access,
             });
         }
         let engine = Arc::clone(&inner.engine);
@@ -276,6 +287,7 @@ impl Core {
         Ok(DatabaseHandle {
             db,
             incarnation: entry.incarnation,
+            access,
         })
     }
 
@@ -375,14 +387,16 @@ impl Core {
         blocking(move || list(&inner, &query, &principal)).await
     }
 
-    /// Runs a request's statements: they commit together or not at all.
+    /// Runs a request's statements: they commit together or not at all. A read-only
+    /// caller's statements that SQLite reports as writes are refused (`forbidden`).
     pub async fn execute(
         &self,
         db: &DatabaseHandle,
         statements: Vec<Statement>,
         deadline: &Deadline,
     ) -> CoreResult<Vec<StatementOutput>> {
-        self.counted(db, db.db.execute(statements, deadline)).await
+        self.counted(db, db.db.execute_as(db.access, statements, deadline))
+            .await
     }
 
     /// Tables and views with their columns, indexes and foreign keys (all, or just `only`).
@@ -414,6 +428,7 @@ impl Core {
         request: &CreateTableRequest,
         deadline: &Deadline,
     ) -> CoreResult<TableInfo> {
+        db.require_write("creating a table")?;
         self.counted(db, db.db.create_table(request, deadline))
             .await
     }
@@ -426,6 +441,7 @@ impl Core {
         rows: Vec<NewRow>,
         deadline: &Deadline,
     ) -> CoreResult<InsertRowsResponse> {
+        db.require_write("inserting rows")?;
         self.counted(db, db.db.insert_rows(table, rows, deadline))
             .await
     }
@@ -479,7 +495,7 @@ impl Core {
         let limits = streams.limits();
         let Some(baton) = baton else {
             let lease = streams
-                .open(name.clone(), handle.incarnation)
+                .open(name.clone(), handle.incarnation, principal.key_id())
                 .map_err(|refusal| {
                     let message = match refusal {
                         OpenRefusal::ServerFull => format!(
@@ -496,9 +512,11 @@ impl Core {
                     };
                     CoreError::new(ErrorCode::StreamsExhausted, message)
                 })?;
-            let stream = handle
-                .db
-                .stream(limits.write_hold_limit, limits.write_wait_limit);
+            let stream = handle.db.stream(
+                handle.access,
+                limits.write_hold_limit,
+                limits.write_wait_limit,
+            );
             return Ok((
                 lease,
                 StreamState {
@@ -507,29 +525,33 @@ impl Core {
                 },
             ));
         };
-        let (lease, mut state) =
-            streams
-                .take(baton, name, handle.incarnation)
-                .map_err(|e| match e {
-                    BatonError::Invalid | BatonError::WrongDatabase => CoreError::new(
-                        ErrorCode::BatonInvalid,
-                        "the baton is not one this server issued for this database",
-                    ),
-                    BatonError::Unknown => CoreError::new(
-                        ErrorCode::StreamExpired,
-                        format!(
-                            "the stream is closed or expired (streams close after {} idle, or {} \
+        let (lease, mut state) = streams
+            .take(baton, name, handle.incarnation, principal.key_id())
+            .map_err(|e| match e {
+                BatonError::Invalid | BatonError::WrongDatabase => CoreError::new(
+                    ErrorCode::BatonInvalid,
+                    "the baton is not one this server issued for this database",
+                ),
+                BatonError::WrongCaller => CoreError::new(
+                    ErrorCode::BatonInvalid,
+                    "the baton belongs to a stream another credential opened: a stream is \
+                         used only with the key or token that opened it",
+                ),
+                BatonError::Unknown => CoreError::new(
+                    ErrorCode::StreamExpired,
+                    format!(
+                        "the stream is closed or expired (streams close after {} idle, or {} \
                          holding a write transaction); open a new one",
-                            humantime::format_duration(limits.idle_timeout),
-                            humantime::format_duration(limits.write_hold_limit)
-                        ),
+                        humantime::format_duration(limits.idle_timeout),
+                        humantime::format_duration(limits.write_hold_limit)
                     ),
-                    BatonError::Stale => CoreError::new(
-                        ErrorCode::BatonReused,
-                        "the baton was already used: send each request with the baton of the \
+                ),
+                BatonError::Stale => CoreError::new(
+                    ErrorCode::BatonReused,
+                    "the baton was already used: send each request with the baton of the \
                      previous response, one request at a time",
-                    ),
-                })?;
+                ),
+            })?;
         state.stream.resume(handle.db);
         Ok((lease, state))
     }

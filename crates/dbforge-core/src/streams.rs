@@ -15,6 +15,8 @@ use dbforge_engine::Stream;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::auth::KeyId;
+
 /// How the gateway keeps streams.
 #[derive(Debug, Clone, Copy)]
 pub struct StreamLimits {
@@ -162,6 +164,9 @@ struct Entry {
     /// The database's incarnation (see `CatalogEntry::incarnation`): a baton kept across
     /// the deletion and re-creation of its database's name does not reach the new one.
     incarnation: u64,
+    /// The credential that opened the stream: only it may use the stream's batons (a baton
+    /// seen in a log or proxy must not lend another caller its transaction or its access).
+    owner: KeyId,
     /// Responses given so far; the baton of the next request must carry this number.
     sequence: u64,
     last_used: Instant,
@@ -176,6 +181,8 @@ pub enum BatonError {
     Invalid,
     /// A baton of another database.
     WrongDatabase,
+    /// A baton of a stream another credential opened.
+    WrongCaller,
     /// The stream was closed, expired, or the server restarted.
     Unknown,
     /// An earlier baton of a live stream (the client must use the newest), or a request
@@ -253,6 +260,7 @@ impl Streams {
         self: &Arc<Self>,
         database: DatabaseName,
         incarnation: u64,
+        owner: KeyId,
     ) -> Result<Lease, OpenRefusal> {
         let mut entries = self.entries.lock().map_err(|_| OpenRefusal::ServerFull)?;
         if entries.len() >= self.limits.max_streams {
@@ -268,6 +276,7 @@ impl Streams {
             Entry {
                 database,
                 incarnation,
+                owner,
                 // As if taken once: the opening request is its first.
                 sequence: 1,
                 last_used: Instant::now(),
@@ -294,12 +303,13 @@ impl Streams {
         drop(closed);
     }
 
-    /// Takes the stream a baton names out of the table for one request.
+    /// Takes the stream a baton names out of the table for one request by `caller`.
     pub fn take(
         self: &Arc<Self>,
         baton: &str,
         database: &DatabaseName,
         incarnation: u64,
+        caller: KeyId,
     ) -> Result<(Lease, StreamState), BatonError> {
         let (id, sequence, db_name) = self.verify(baton)?;
         if db_name != database.as_str() {
@@ -310,6 +320,9 @@ impl Streams {
         if entry.incarnation != incarnation {
             // The database was deleted and its name given to a new one.
             return Err(BatonError::Unknown);
+        }
+        if entry.owner != caller {
+            return Err(BatonError::WrongCaller);
         }
         if entry.sequence != sequence || entry.state.is_none() {
             return Err(BatonError::Stale);
@@ -447,6 +460,8 @@ impl Drop for Lease {
 mod tests {
     use super::*;
 
+    const OWNER: KeyId = KeyId::new([1, 2, 3, 4, 5, 6]);
+
     fn streams() -> Streams {
         Streams::new(StreamLimits {
             idle_timeout: Duration::from_secs(60),
@@ -482,20 +497,23 @@ mod tests {
         let streams = Arc::new(streams());
         let name = DatabaseName::parse("db").expect("valid");
         let other = DatabaseName::parse("other").expect("valid");
-        let first = streams.open(name.clone(), 1).expect("room for one");
-        let _second = streams.open(name.clone(), 1).expect("room for two");
+        let first = streams.open(name.clone(), 1, OWNER).expect("room for one");
+        let _second = streams.open(name.clone(), 1, OWNER).expect("room for two");
         assert_eq!(
-            streams.open(name.clone(), 1).err(),
+            streams.open(name.clone(), 1, OWNER).err(),
             Some(OpenRefusal::DatabaseFull),
             "a database holds at most its share"
         );
         let _third = streams
-            .open(other.clone(), 1)
+            .open(other.clone(), 1, OWNER)
             .expect("another database has room");
-        assert_eq!(streams.open(other, 1).err(), Some(OpenRefusal::ServerFull));
+        assert_eq!(
+            streams.open(other, 1, OWNER).err(),
+            Some(OpenRefusal::ServerFull)
+        );
         // A lease dropped without being settled frees its slot.
         drop(first);
-        assert!(streams.open(name, 1).is_ok());
+        assert!(streams.open(name, 1, OWNER).is_ok());
     }
 
     #[test]

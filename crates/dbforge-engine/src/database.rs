@@ -23,7 +23,7 @@ use crate::writer::{
     COUNT_TABLES_SQL, MIN_WAL_LIMIT, WAL_KEPT_BYTES, WRITER_BUSY_TIMEOUT, WalBound, WriteSession,
     Writer, WriterThread,
 };
-use crate::{DatabaseSettings, Durability, EngineConfig, EngineError, Limits};
+use crate::{Access, DatabaseSettings, Durability, EngineConfig, EngineError, Limits};
 
 /// Uses of databases so far, over all databases of the process: orders uses for the LRU.
 static USES: AtomicU64 = AtomicU64::new(0);
@@ -211,12 +211,25 @@ impl Database {
         statements: Vec<Statement>,
         deadline: &Deadline,
     ) -> Result<Vec<StatementOutput>, EngineError> {
-        self.execute_within(statements, self.limits.max_result_bytes, deadline)
+        self.execute_as(Access::ReadWrite, statements, deadline)
             .await
     }
 
-    /// [`Database::execute`] with `result_bytes` (at most the configured limit) left for the
-    /// results: a caller answering several requests in one response spends one budget.
+    /// [`Database::execute`] for a caller with `access`: a read-only caller's statements run
+    /// only on read-only connections, and one SQLite reports as a write is refused
+    /// (`forbidden`) before it runs.
+    pub async fn execute_as(
+        self: &Arc<Self>,
+        access: Access,
+        statements: Vec<Statement>,
+        deadline: &Deadline,
+    ) -> Result<Vec<StatementOutput>, EngineError> {
+        self.execute_within(statements, self.limits.max_result_bytes, access, deadline)
+            .await
+    }
+
+    /// [`Database::execute_as`] with `result_bytes` (at most the configured limit) left for
+    /// the results: a caller answering several requests in one response spends one budget.
     ///
     /// User SQL never runs on the async executor: a single SQLite step can take long (a
     /// pattern match, an aggregate over a large table), and an executor thread held that
@@ -226,6 +239,7 @@ impl Database {
         self: &Arc<Self>,
         statements: Vec<Statement>,
         result_bytes: usize,
+        access: Access,
         deadline: &Deadline,
     ) -> Result<Vec<StatementOutput>, EngineError> {
         let result_bytes = result_bytes.min(self.limits.max_result_bytes);
@@ -233,13 +247,30 @@ impl Database {
         let statements = self.expand(statements)?;
         // A text SQLite already called a write goes straight to the writer; the reader would
         // only find that out again.
-        if statements
+        if let Some(i) = statements
             .iter()
-            .any(|s| self.known_writes.contains(&s.sql))
+            .position(|s| self.known_writes.contains(&s.sql))
         {
+            if !access.may_write() {
+                return Err(Access::refusal("the statement writes").at_statement(i));
+            }
             return self.writer.submit(statements, result_bytes, deadline).await;
         }
-        if let Some(outputs) = self.try_inline(&statements, result_bytes, deadline) {
+        self.read_or_write(statements, result_bytes, access, deadline)
+            .await
+            .map_err(|e| access.explain(e))
+    }
+
+    /// Runs the statements on a reader (inline when proven cheap) if SQLite reports them all
+    /// read-only, else on the writer, or refuses them for a read-only caller.
+    async fn read_or_write(
+        self: &Arc<Self>,
+        statements: Vec<Statement>,
+        result_bytes: usize,
+        access: Access,
+        deadline: &Deadline,
+    ) -> Result<Vec<StatementOutput>, EngineError> {
+        if let Some(outputs) = self.try_inline(&statements, result_bytes, access, deadline) {
             return match outputs? {
                 ReadAttempt::Done { outputs, .. } => Ok(outputs),
                 ReadAttempt::NeedsWriter => {
@@ -252,7 +283,7 @@ impl Database {
         let reading = tokio::task::spawn_blocking(move || {
             let outcome = this.readers.with_reader(|r| {
                 let schema = this.schema_epoch.stable();
-                let outcome = this.read_on(r, &statements, result_bytes, &read_deadline);
+                let outcome = this.read_on(r, &statements, result_bytes, access, &read_deadline);
                 if let (Ok(ReadAttempt::Done { steps, .. }), Some(epoch), [statement]) =
                     (&outcome, schema, statements.as_slice())
                 {
@@ -278,6 +309,7 @@ impl Database {
         &self,
         statements: &[Statement],
         result_bytes: usize,
+        access: Access,
         deadline: &Deadline,
     ) -> Option<Result<ReadAttempt, EngineError>> {
         let [statement] = statements else {
@@ -294,7 +326,9 @@ impl Database {
                 }
                 let until = Instant::now() + INLINE_BUDGET;
                 let outcome = match reader.sandbox.begin_inline(&mut reader.conn, until) {
-                    Ok(()) => Some(self.read_on(reader, statements, result_bytes, deadline)),
+                    Ok(()) => {
+                        Some(self.read_on(reader, statements, result_bytes, access, deadline))
+                    }
                     Err(_) => None,
                 };
                 let overrun = reader
@@ -436,12 +470,14 @@ impl Database {
     }
 
     /// Runs the request on `reader` if SQLite reports every statement read-only, each
-    /// statement (its prepare included) watched until its time limit or `deadline`.
+    /// statement (its prepare included) watched until its time limit or `deadline`. For a
+    /// read-only caller, a statement that is not is refused here.
     fn read_on(
         &self,
         reader: &Reader,
         statements: &[Statement],
         result_bytes: usize,
+        access: Access,
         deadline: &Deadline,
     ) -> Result<ReadAttempt, EngineError> {
         let timeout = self.limits.statement_timeout;
@@ -460,14 +496,21 @@ impl Database {
                 Ok(stmt) if stmt.readonly() => prepared.push(stmt),
                 Ok(_) => {
                     self.known_writes.remember(&s.sql);
+                    if !access.may_write() {
+                        return Err(Access::refusal("the statement writes").at_statement(i));
+                    }
                     return Ok(ReadAttempt::NeedsWriter);
                 }
                 Err(e) => {
                     let e = explain_stop(reader.sandbox.error(e), deadline);
-                    if matches!(
-                        e.code,
-                        ErrorCode::StatementNotAllowed | ErrorCode::QueryTimeout
-                    ) {
+                    // A read-only caller's statements never reach the writer: no earlier one
+                    // could have created what this one names.
+                    if !access.may_write()
+                        || matches!(
+                            e.code,
+                            ErrorCode::StatementNotAllowed | ErrorCode::QueryTimeout
+                        )
+                    {
                         return Err(e.at_statement(i));
                     }
                     // It may name a table an earlier statement of this request creates: the

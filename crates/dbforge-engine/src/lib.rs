@@ -2,6 +2,7 @@
 //! writer thread per database (group commit), concurrent read-only readers, a sandbox on every
 //! connection, and a bounded cache of open databases.
 
+mod access;
 mod config;
 mod database;
 mod deadline;
@@ -19,6 +20,7 @@ mod split;
 mod stream;
 mod writer;
 
+pub use access::Access;
 pub use config::{DatabaseSettings, Durability, EngineConfig, Limits};
 pub use database::Database;
 pub use deadline::{CancelOnDrop, Deadline};

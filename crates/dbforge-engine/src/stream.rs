@@ -17,7 +17,7 @@ use crate::readers::Reader;
 use crate::results::ResultBudget;
 use crate::sandbox::Sandbox;
 use crate::writer::WriteSession;
-use crate::{EngineError, Limits};
+use crate::{Access, EngineError, Limits};
 
 /// SQLite's code for a plain SQL error (`SQLITE_ERROR`).
 const SQLITE_ERROR: i32 = 1;
@@ -38,6 +38,8 @@ pub struct Stream {
     write_hold_limit: Duration,
     /// The longest its BEGIN waits for another transaction to free the writer.
     write_wait_limit: Duration,
+    /// What the stream's caller may do: a read-only stream never gets the writer.
+    access: Access,
 }
 
 enum Transaction {
@@ -80,14 +82,16 @@ pub struct Description {
 }
 
 impl Database {
-    /// Opens a stream on this database; its transactions hold the writer at most
-    /// `write_hold_limit` and wait for it at most `write_wait_limit`.
+    /// Opens a stream on this database for a caller with `access`; its transactions hold
+    /// the writer at most `write_hold_limit` and wait for it at most `write_wait_limit`.
     pub fn stream(
         self: &Arc<Self>,
+        access: Access,
         write_hold_limit: Duration,
         write_wait_limit: Duration,
     ) -> Stream {
         Stream {
+            access,
             db: Some(Arc::clone(self)),
             transaction: None,
             foreign_keys: true,
@@ -182,6 +186,15 @@ impl Stream {
                     });
                     return Ok(StatementOutput::default());
                 }
+                Verb::Begin | Verb::Savepoint if !self.access.may_write() => {
+                    let mut refusal =
+                        Access::refusal("BEGIN and SAVEPOINT start a transaction that may write");
+                    refusal.message.push_str(
+                        "; start a read transaction with BEGIN TRANSACTION READONLY \
+                         (transaction(\"read\") or batch mode \"read\" in libSQL's clients)",
+                    );
+                    return Err(refusal);
+                }
                 Verb::Begin | Verb::Savepoint => {
                     let session = db
                         .open_write_session(
@@ -203,7 +216,7 @@ impl Stream {
                         "no such savepoint: no transaction is active".into(),
                     ));
                 }
-                Verb::Other if !self.foreign_keys => {
+                Verb::Other if !self.foreign_keys && self.access.may_write() => {
                     // The stream turned foreign keys off: its autocommit statements need a
                     // connection set that way, which only a session can lend.
                     let session = db
@@ -217,7 +230,7 @@ impl Stream {
                 }
                 Verb::Other => {
                     let mut outputs = db
-                        .execute_within(vec![statement], result_bytes, deadline)
+                        .execute_within(vec![statement], result_bytes, self.access, deadline)
                         .await?;
                     return outputs
                         .pop()
@@ -268,7 +281,7 @@ impl Stream {
                 (result, was_in_transaction)
             })
             .await?;
-        let result = result.map_err(|e| db.disk().explain(e));
+        let result = result.map_err(|e| self.access.explain(db.disk().explain(e)));
         let ends_transactions = matches!(verb, Verb::Commit | Verb::Rollback | Verb::SavepointEnd);
         if was_in_transaction && self.transaction.is_none() && !ends_transactions {
             let reason = match &result {

@@ -2,6 +2,7 @@
 //! writers, readers, streams and the open-database cache through the public API. Ordering is
 //! forced with held transactions and channels, never with sleeps.
 
+mod access;
 mod cache;
 mod readers;
 mod sessions;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use dbforge_api::ErrorCode;
-use dbforge_engine::Statement;
+use dbforge_engine::{Access, Statement};
 
 use crate::support::{
     TestEngine, create_table, deadline, hold_writer, ids, poll_once, query_i64, run, single_i64,
@@ -64,7 +64,11 @@ async fn a_second_begin_is_refused_busy_past_its_wait_limit() {
     let mut first = hold_writer(&db).await;
 
     // The engine, not the test, waits out the limit.
-    let mut impatient = db.stream(Duration::from_secs(30), Duration::from_millis(50));
+    let mut impatient = db.stream(
+        Access::ReadWrite,
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+    );
     let refused = step(&mut impatient, "BEGIN")
         .await
         .expect_err("the writer is held");
@@ -152,7 +156,11 @@ async fn a_transaction_held_past_its_limit_is_rolled_back_and_frees_the_writer()
     let t = TestEngine::new();
     let db = t.create("hold-limit");
     create_table(&db).await;
-    let mut slow = db.stream(Duration::from_millis(100), Duration::from_secs(10));
+    let mut slow = db.stream(
+        Access::ReadWrite,
+        Duration::from_millis(100),
+        Duration::from_secs(10),
+    );
     step(&mut slow, "BEGIN").await.expect("BEGIN");
     step(&mut slow, "INSERT INTO t (id, v) VALUES (1, 'too slow')")
         .await

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use dbforge_api::{DatabaseName, Params, Value};
 use dbforge_engine::{
-    Database, DatabaseSettings, Deadline, Engine, EngineConfig, EngineError, Statement,
+    Access, Database, DatabaseSettings, Deadline, Engine, EngineConfig, EngineError, Statement,
     StatementOutput, Stream,
 };
 use tempfile::TempDir;
@@ -163,7 +163,7 @@ pub fn poll_once<F: Future + Unpin>(work: &mut F) -> Poll<F::Output> {
 
 /// A stream whose transactions may hold the writer for the whole test and wait long for it.
 pub fn stream(db: &Arc<Database>) -> Stream {
-    db.stream(Duration::from_secs(30), GUARD)
+    db.stream(Access::ReadWrite, Duration::from_secs(30), GUARD)
 }
 
 /// Runs one statement on `stream`.

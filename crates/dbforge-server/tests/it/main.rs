@@ -9,6 +9,7 @@ mod keys;
 mod observe;
 mod ops;
 mod query;
+mod roles;
 mod sandbox;
 mod support;
 mod tables;

@@ -148,6 +148,33 @@ impl TestServer {
         self.post(&format!("/api/db/{db}/query"), body).await
     }
 
+    /// Creates an API key as the admin (`POST /admin/keys`); answers its id and secret.
+    pub async fn create_key(&self, body: Value) -> (String, String) {
+        let (status, created) = self.post("/admin/keys", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["key"]["id"].as_str().expect("an id").to_owned();
+        let secret = created["secret"].as_str().expect("a secret").to_owned();
+        (id, secret)
+    }
+
+    /// Sends a request with `key` instead of the admin key.
+    pub async fn with_key(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("x-api-key", key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
     /// Runs one statement that must succeed and returns its result.
     pub async fn sql(&self, db: &str, sql: &str, params: Value) -> Value {
         let (status, body) = self

@@ -293,6 +293,54 @@ describe("limits and isolation", () => {
   });
 });
 
+describe("per-database tokens", () => {
+  test("a read-only token reads and is refused every write, in transactions too", async () => {
+    const { name, client: admin } = await fresh();
+    await admin.execute("CREATE TABLE t (x)");
+    await admin.execute("INSERT INTO t VALUES (1)");
+    const token = await server.mintToken(name, "read_only");
+    const reader = createClient({ url: server.libsqlUrl(name), authToken: token });
+    const rs = await reader.execute("SELECT count(*) AS n FROM t");
+    assert.equal(rs.rows[0].n, 1);
+    const refused = (e) => e.code === "FORBIDDEN" && /read-only/.test(e.message);
+    await assert.rejects(reader.execute("INSERT INTO t VALUES (2)"), refused);
+    await assert.rejects(reader.execute("WITH v(x) AS (SELECT 2) INSERT INTO t SELECT x FROM v"), refused);
+    await assert.rejects(reader.batch(["INSERT INTO t VALUES (3)"], "write"), refused);
+    // The client sends BEGIN with the transaction's first statement.
+    const write = await reader.transaction("write");
+    await assert.rejects(write.execute("SELECT 1"), refused);
+    write.close();
+    const read = await reader.transaction("read");
+    assert.equal((await read.execute("SELECT count(*) AS n FROM t")).rows[0].n, 1);
+    await assert.rejects(read.execute("DELETE FROM t"), refused);
+    await read.rollback();
+    const batch = await reader.batch(["SELECT 1", "SELECT count(*) AS n FROM t"], "read");
+    assert.equal(batch[1].rows[0].n, 1);
+    assert.equal((await admin.execute("SELECT count(*) AS n FROM t")).rows[0].n, 1, "nothing was written");
+    reader.close();
+    admin.close();
+  });
+
+  test("a read-write token writes its database only, until revoked", async () => {
+    const { name, client: admin } = await fresh();
+    const { name: other } = await fresh();
+    const token = await server.mintToken(name, "read_write");
+    const writer = createClient({ url: server.libsqlUrl(name), authToken: token });
+    await writer.batch(["CREATE TABLE t (x)", "INSERT INTO t VALUES (1)"], "write");
+    const tx = await writer.transaction("write");
+    await tx.execute("INSERT INTO t VALUES (2)");
+    await tx.commit();
+    assert.equal((await admin.execute("SELECT count(*) AS n FROM t")).rows[0].n, 2);
+    const elsewhere = createClient({ url: server.libsqlUrl(other), authToken: token });
+    await assert.rejects(elsewhere.execute("SELECT 1"), (e) => /404|no database/.test(e.message));
+    elsewhere.close();
+    await server.revokeTokens(name);
+    await assert.rejects(writer.execute("SELECT 1"), (e) => e.code === "UNAUTHORIZED" && /revoked/.test(e.message));
+    writer.close();
+    admin.close();
+  });
+});
+
 describe("stream expiry", () => {
   let idle;
   let held;

@@ -56,6 +56,11 @@ export async function startServer(extraArgs = []) {
     /** The libSQL client URL of a database (the trailing slash matters). */
     libsqlUrl: (db) => `${url}/hrana/${db}/`,
     createDatabase: (name) => rest("POST", `/admin/databases/spawn/${name}`),
+    /** Mints a per-database token (`access`: "read_only" or "read_write"). */
+    mintToken: (db, access, expiresIn = "1h") =>
+      rest("POST", `/admin/databases/${db}/tokens`, { access, expires_in: expiresIn }).then((m) => m.token),
+    /** Revokes every token of a database. */
+    revokeTokens: (db) => rest("POST", `/admin/databases/${db}/tokens/revoke`),
     /** Runs SQL through the REST API (another client than the driver). */
     sql: (db, sql, params) => rest("POST", `/api/db/${db}/query`, { sql, params }),
     async stop() {

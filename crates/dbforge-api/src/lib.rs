@@ -8,6 +8,7 @@ mod name;
 mod observe;
 mod query;
 mod tables;
+mod tokens;
 mod value;
 
 pub use admin::{
@@ -28,4 +29,5 @@ pub use tables::{
     ColumnDefault, ColumnDefinition, ColumnInfo, CreateTableRequest, ForeignKeyInfo, IndexInfo,
     InsertRowsResponse, RowsPage, TableInfo, TableKind, TableList,
 };
+pub use tokens::{Jwk, Jwks, MintTokenRequest, MintedToken, TokenAccess, TokensRevoked};
 pub use value::{Lossless, MAX_SAFE_INTEGER, Value};

@@ -15,7 +15,9 @@ use dbforge_engine::Access;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::catalog::CatalogEntry;
 use crate::keys::{Grant, KeyStore};
+use crate::tokens::{TokenGrant, TokenRefusal, Tokens, looks_like_token};
 
 /// The well-known key `--dev` accepts.
 pub const DEV_KEY: &str = "development-api-key-12345";
@@ -126,6 +128,7 @@ impl Auth {
         &self,
         key: Option<&str>,
         keys: &KeyStore,
+        tokens: &Tokens,
         now_ms: impl FnOnce() -> i64,
     ) -> Result<Principal, AuthFailure> {
         let key = key.ok_or(AuthFailure::Missing)?;
@@ -137,7 +140,28 @@ impl Auth {
                 key: KeyId::new(id),
             });
         }
-        let stored = keys.find(&given).ok_or(AuthFailure::Rejected)?;
+        let Some(stored) = keys.find(&given) else {
+            if !looks_like_token(key) {
+                return Err(AuthFailure::Rejected);
+            }
+            let now_ms = now_ms();
+            let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
+            let grant = tokens
+                .verify(key, &given, now_s)
+                .map_err(AuthFailure::Token)?;
+            // Revoking (or the expiry of) the key that minted a token ends the token too.
+            if let Some(minter) = &grant.minted_by
+                && !keys
+                    .find_by_id(minter)
+                    .is_some_and(|k| k.expires_at_ms.is_none_or(|at| now_ms < at))
+            {
+                return Err(AuthFailure::Token(TokenRefusal::Revoked));
+            }
+            return Ok(Principal::Token {
+                key: KeyId::new(id),
+                grant,
+            });
+        };
         let now_ms = now_ms();
         if stored
             .expires_at_ms
@@ -162,6 +186,8 @@ pub enum AuthFailure {
     Missing,
     /// The key presented is not one this server accepts.
     Rejected,
+    /// A token this server may have signed, refused (the reason is told to its bearer).
+    Token(TokenRefusal),
 }
 
 /// A non-secret identifier of an accepted key: the first 6 bytes of its SHA-256 digest (the
@@ -190,22 +216,33 @@ pub enum Principal {
     Admin { key: KeyId },
     /// A stored key (`POST /admin/keys`) and what it was granted.
     Key { key: KeyId, grant: Arc<Grant> },
+    /// A per-database token (`POST /admin/databases/{name}/tokens`): exactly a read-only or
+    /// read-write key scoped to its one database.
+    Token { key: KeyId, grant: Arc<TokenGrant> },
 }
 
 impl Principal {
     /// The key the caller presented.
     pub fn key_id(&self) -> KeyId {
         match self {
-            Self::Admin { key } | Self::Key { key, .. } => *key,
+            Self::Admin { key } | Self::Key { key, .. } | Self::Token { key, .. } => *key,
         }
     }
 
-    /// Whether the caller may see (and so use) `database` at all. A database it may not see
-    /// is answered exactly as one that does not exist.
-    pub fn may_see(&self, database: &dbforge_api::DatabaseName) -> bool {
+    /// Whether the caller may see (and so use) `database` (its catalog entry `entry`) at all.
+    /// A database it may not see is answered exactly as one that does not exist. A token sees
+    /// the database it was minted for, not another created later under its name.
+    pub(crate) fn may_see(
+        &self,
+        database: &dbforge_api::DatabaseName,
+        entry: &CatalogEntry,
+    ) -> bool {
         match self {
             Self::Admin { .. } => true,
             Self::Key { grant, .. } => grant.matches(database),
+            Self::Token { grant, .. } => {
+                &grant.database == database && grant.generation == entry.created_at_ms
+            }
         }
     }
 
@@ -220,6 +257,7 @@ impl Principal {
                         && grant.can_create
                         && grant.matches(database))
             }
+            Self::Token { .. } => false,
         }
     }
 
@@ -229,6 +267,7 @@ impl Principal {
         match self {
             Self::Key { grant, .. } if grant.role == Role::ReadOnly => Access::ReadOnly,
             Self::Admin { .. } | Self::Key { .. } => Access::ReadWrite,
+            Self::Token { grant, .. } => grant.access,
         }
     }
 
@@ -237,6 +276,7 @@ impl Principal {
         match self {
             Self::Admin { .. } => true,
             Self::Key { grant, .. } => grant.role == Role::Admin,
+            Self::Token { .. } => false,
         }
     }
 
@@ -254,7 +294,7 @@ impl Principal {
 
 /// Writes `content` to `path` with mode 0600, atomically: a crash leaves the old file or the
 /// new one, never a partial one.
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     let temporary = path.with_extension("key.tmp");
     let _ = fs::remove_file(&temporary);
     let mut file = fs::OpenOptions::new()
@@ -318,7 +358,8 @@ mod tests {
         let (auth, _) =
             Auth::resolve(Some("s3cret-key-0123456"), false, dir.path()).expect("resolve");
         let keys = KeyStore::open(dir.path()).expect("keys");
-        let auth = |key| auth.authenticate(key, &keys, || 0);
+        let tokens = Tokens::open(dir.path()).expect("tokens");
+        let auth = |key| auth.authenticate(key, &keys, &tokens, || 0);
         let principal = auth(Some("s3cret-key-0123456")).expect("an accepted key");
         let id = principal.key_id().to_string();
         assert_eq!(id.len(), 12);

@@ -53,7 +53,32 @@ pub(crate) struct StoredKey {
 /// The keys, on disk and in memory.
 pub(crate) struct KeyStore {
     conn: Mutex<Connection>,
-    by_digest: RwLock<HashMap<Digest, Arc<StoredKey>>>,
+    index: RwLock<Index>,
+}
+
+/// The stored keys in memory: by the digest of their secret (each request), and by id (the
+/// key that minted a token is looked up on each of the token's requests).
+#[derive(Default)]
+struct Index {
+    by_digest: HashMap<Digest, Arc<StoredKey>>,
+    by_id: HashMap<String, Digest>,
+}
+
+impl Index {
+    fn insert(&mut self, key_digest: Digest, key: Arc<StoredKey>) {
+        self.by_id.insert(key.grant.id.clone(), key_digest);
+        self.by_digest.insert(key_digest, key);
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(key_digest) = self.by_id.remove(id) {
+            self.by_digest.remove(&key_digest);
+        }
+    }
+
+    fn by_id(&self, id: &str) -> Option<&Arc<StoredKey>> {
+        self.by_id.get(id).and_then(|d| self.by_digest.get(d))
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> CoreError {
@@ -107,7 +132,7 @@ impl KeyStore {
              ) WITHOUT ROWID;",
         )
         .map_err(internal)?;
-        let mut by_digest = HashMap::new();
+        let mut index = Index::default();
         {
             let mut stmt = conn
                 .prepare(
@@ -144,7 +169,7 @@ impl KeyStore {
                     .filter(|p| !p.is_empty())
                     .map(str::to_owned)
                     .collect();
-                by_digest.insert(
+                index.insert(
                     key_digest,
                     Arc::new(StoredKey {
                         grant: Arc::new(Grant {
@@ -164,7 +189,7 @@ impl KeyStore {
         }
         Ok(Self {
             conn: Mutex::new(conn),
-            by_digest: RwLock::new(by_digest),
+            index: RwLock::new(index),
         })
     }
 
@@ -174,24 +199,31 @@ impl KeyStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The key whose secret has this digest, if any.
-    pub(crate) fn find(&self, key_digest: &Digest) -> Option<Arc<StoredKey>> {
-        self.by_digest
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(key_digest)
-            .cloned()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        self.index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The key whose secret has this digest, if any.
+    pub(crate) fn find(&self, key_digest: &Digest) -> Option<Arc<StoredKey>> {
+        self.read().by_digest.get(key_digest).cloned()
+    }
+
+    /// The key with this id, if any.
+    pub(crate) fn find_by_id(&self, id: &str) -> Option<Arc<StoredKey>> {
+        self.read().by_id(id).cloned()
     }
 
     /// Every key, by name.
     pub(crate) fn all(&self) -> Vec<Arc<StoredKey>> {
-        let mut keys: Vec<_> = self
-            .by_digest
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .values()
-            .cloned()
-            .collect();
+        let mut keys: Vec<_> = self.read().by_digest.values().cloned().collect();
         keys.sort_by(|a, b| (&a.grant.name, &a.grant.id).cmp(&(&b.grant.name, &b.grant.id)));
         keys
     }
@@ -233,36 +265,20 @@ impl KeyStore {
         Ok((stored, secret))
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Digest, Arc<StoredKey>>> {
-        self.by_digest
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn digest_of(&self, id: &str) -> Option<Digest> {
-        self.by_digest
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .find(|(_, k)| k.grant.id == id)
-            .map(|(d, _)| *d)
-    }
-
     /// Revokes a key at once: its next request is refused. Blocking.
     pub(crate) fn revoke(&self, id: &str) -> CoreResult<()> {
         let conn = self.conn();
-        let key_digest = self.digest_of(id).ok_or_else(|| not_found(id))?;
+        self.find_by_id(id).ok_or_else(|| not_found(id))?;
         conn.execute("DELETE FROM keys WHERE id = ?1", [id])
             .map_err(internal)?;
-        self.write().remove(&key_digest);
+        self.write().remove(id);
         Ok(())
     }
 
     /// Gives a key a new secret with the same grants (the old one stops working). Blocking.
     pub(crate) fn rotate(&self, id: &str) -> CoreResult<(Arc<StoredKey>, String)> {
         let conn = self.conn();
-        let old_digest = self.digest_of(id).ok_or_else(|| not_found(id))?;
-        let old = self.find(&old_digest).ok_or_else(|| not_found(id))?;
+        let old = self.find_by_id(id).ok_or_else(|| not_found(id))?;
         let secret = generate_secret().map_err(internal)?;
         let key_digest = digest(&secret);
         let stored = Arc::new(StoredKey {
@@ -277,9 +293,9 @@ impl KeyStore {
             params![id, key_digest.as_slice(), stored.prefix],
         )
         .map_err(internal)?;
-        let mut keys = self.write();
-        keys.remove(&old_digest);
-        keys.insert(key_digest, Arc::clone(&stored));
+        let mut index = self.write();
+        index.remove(id);
+        index.insert(key_digest, Arc::clone(&stored));
         Ok((stored, secret))
     }
 }

@@ -15,6 +15,7 @@ mod service;
 mod state;
 mod stats;
 mod streams;
+mod tokens;
 
 pub use auth::{AuthFailure, DEV_KEY, KeyId, KeySource, MIN_ADMIN_KEY_CHARS, Principal};
 pub use background::Background;
@@ -28,3 +29,4 @@ pub use streams::{
     Lease, MAX_STORED_SQL_TEXTS, StoreRefusal, StoredSql, StoredSqlLimits, StreamLimits,
     StreamState,
 };
+pub use tokens::{MAX_REMEMBERED_TOKENS, TokenGrant, TokenRefusal};

@@ -94,7 +94,7 @@ pub(crate) fn list(
     } else {
         // A key that sees some databases pages over those.
         let mut visible = inner.catalog.matching(prefix, "");
-        visible.retain(|(name, _)| principal.may_see(name));
+        visible.retain(|(name, entry)| principal.may_see(name, entry));
         let total = visible.len();
         let page = visible
             .into_iter()
@@ -136,7 +136,7 @@ fn sorted_listing(inner: &Arc<Inner>, query: &ListQuery, principal: &Principal) 
         .unwrap_or_default()
         .to_ascii_lowercase();
     let mut entries = inner.catalog.matching(prefix, &search);
-    entries.retain(|(name, _)| principal.may_see(name));
+    entries.retain(|(name, entry)| principal.may_see(name, entry));
     match query.sort {
         SortKey::Name => {}
         SortKey::Created => entries.sort_by_key(|(_, e)| e.created_at_ms),

@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dbforge_api::{
     CreateKeyRequest, CreateTableRequest, CreatedKey, DatabaseInfo, DatabaseLimits, DatabaseList,
-    DatabaseName, ErrorCode, GatewayStats, InsertRowsResponse, KeyInfo, KeyList, Role, TableInfo,
+    DatabaseName, ErrorCode, GatewayStats, InsertRowsResponse, Jwks, KeyInfo, KeyList,
+    MintTokenRequest, MintedToken, Role, TableInfo, TokenAccess, TokensRevoked,
 };
 use dbforge_engine::{
     Access, Database, Deadline, DiskGuard, Encoding, Engine, EngineConfig, Limits, NewRow,
@@ -17,7 +18,7 @@ use dbforge_engine::{
 };
 
 use crate::auth::{Auth, AuthFailure, KeySource, Principal};
-use crate::catalog::{Catalog, Reconciled};
+use crate::catalog::{Catalog, CatalogEntry, Reconciled};
 use crate::clock::{millis, now_ms, rfc3339};
 use crate::error::{CoreError, CoreResult};
 use crate::keys::{Grant, KeyStore, StoredKey, check_patterns};
@@ -25,6 +26,10 @@ use crate::listing::{ListQuery, list};
 use crate::state::{Inner, blocking, settings};
 use crate::stats::{QueryObserver, Stats};
 use crate::streams::{BatonError, Lease, OpenRefusal, StreamLimits, StreamState, Streams};
+use crate::tokens::Tokens;
+
+/// A minted token's lifetime when the request names none.
+const DEFAULT_TOKEN_LIFETIME: &str = "1h";
 
 /// What the core needs to open a data directory.
 #[derive(Debug, Clone)]
@@ -37,6 +42,8 @@ pub struct CoreConfig {
     /// Development mode: the well-known key is accepted, a short key too.
     pub dev: bool,
     pub streams: StreamLimits,
+    /// The longest lifetime a minted token may have.
+    pub token_max_lifetime: Duration,
 }
 
 /// What opening found, to tell the operator once.
@@ -122,11 +129,14 @@ impl Core {
             Auth::resolve(config.admin_key.as_deref(), config.dev, &config.forge_dir)
                 .map_err(|e| format!("admin key in {}: {e}", config.forge_dir.display()))?;
         let keys = KeyStore::open(&config.forge_dir).map_err(|e| e.message)?;
+        let tokens = Tokens::open(&config.forge_dir).map_err(|e| e.message)?;
         let inner = Inner {
             engine,
             catalog,
             auth,
             keys,
+            tokens,
+            token_max_lifetime: config.token_max_lifetime,
             stats: Stats::new(observers),
             streams: Arc::new(Streams::new(config.streams)),
         };
@@ -139,9 +149,143 @@ impl Core {
         ))
     }
 
-    /// Checks a presented key (`None`: none presented); the one place a credential is checked.
+    /// Checks a presented key or token (`None`: none presented); the one place a credential
+    /// is checked.
     pub fn authenticate(&self, key: Option<&str>) -> Result<Principal, AuthFailure> {
-        self.0.auth.authenticate(key, &self.0.keys, now_ms)
+        self.0
+            .auth
+            .authenticate(key, &self.0.keys, &self.0.tokens, now_ms)
+    }
+
+    /// Mints a token for `name` (`POST /admin/databases/{name}/tokens`): admins, and keys
+    /// that see the database, for at most their own access and expiry.
+    pub fn mint_token(
+        &self,
+        principal: &Principal,
+        name: &DatabaseName,
+        request: &MintTokenRequest,
+    ) -> CoreResult<MintedToken> {
+        let entry = self.visible_entry(principal, name)?;
+        let minted_by = match principal {
+            Principal::Token { .. } => {
+                return Err(CoreError::new(
+                    ErrorCode::Forbidden,
+                    "a token cannot mint tokens; use an API key",
+                ));
+            }
+            Principal::Admin { .. } => None,
+            Principal::Key { grant, .. } => Some(grant.id.clone()),
+        };
+        if request.access == TokenAccess::ReadWrite && !principal.access().may_write() {
+            return Err(CoreError::new(
+                ErrorCode::Forbidden,
+                "this key is read-only: it may mint read_only tokens only",
+            ));
+        }
+        let text = request
+            .expires_in
+            .as_deref()
+            .unwrap_or(DEFAULT_TOKEN_LIFETIME);
+        let lifetime = humantime::parse_duration(text.trim()).map_err(|e| {
+            CoreError::invalid_request(format!(
+                "expires_in: {e}; use a duration such as \"90s\", \"15m\", \"1h\" or \"7d\""
+            ))
+        })?;
+        let max = self.0.token_max_lifetime;
+        if lifetime < Duration::from_secs(1) || lifetime > max {
+            return Err(CoreError::invalid_request(format!(
+                "expires_in: {text} is outside 1s to {} (--token-max-lifetime)",
+                humantime::format_duration(max)
+            )));
+        }
+        let now = now_ms();
+        let expires_ms =
+            now.saturating_add(i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX));
+        if let Principal::Key { .. } = principal
+            && let Some(key_expires) = minted_by
+                .as_deref()
+                .and_then(|id| self.0.keys.find_by_id(id))
+                .and_then(|k| k.expires_at_ms)
+            && expires_ms > key_expires
+        {
+            return Err(CoreError::invalid_request(format!(
+                "expires_in: the token would outlive the key minting it (the key expires at {}); \
+                 ask for a shorter lifetime",
+                rfc3339(key_expires)
+            )));
+        }
+        let now_s = u64::try_from(now / 1000).unwrap_or(0);
+        let minted = self.0.tokens.mint(
+            name,
+            entry.created_at_ms,
+            request.access,
+            lifetime,
+            minted_by,
+            now_s,
+        )?;
+        tracing::info!(database = %name, token = %minted.grant.id, access = ?request.access, "token minted");
+        Ok(MintedToken {
+            token: minted.token,
+            id: minted.grant.id.clone(),
+            database: name.to_string(),
+            access: request.access,
+            expires_at: rfc3339(
+                i64::try_from(minted.grant.expires_at_s.saturating_mul(1000)).unwrap_or(i64::MAX),
+            ),
+        })
+    }
+
+    /// Revokes every token of `name` minted so far: admins, and keys that may delete it.
+    pub async fn revoke_database_tokens(
+        &self,
+        principal: &Principal,
+        name: &DatabaseName,
+    ) -> CoreResult<TokensRevoked> {
+        self.visible_entry(principal, name)?;
+        if !principal.may_create(name) {
+            return Err(CoreError::new(
+                ErrorCode::Forbidden,
+                format!("this key may not revoke the tokens of {name}"),
+            ));
+        }
+        let inner = Arc::clone(&self.0);
+        let revoked = name.clone();
+        let epoch = blocking(move || inner.tokens.revoke_database(&revoked)).await?;
+        tracing::info!(database = %name, epoch, "tokens of a database revoked");
+        Ok(TokensRevoked {
+            database: Some(name.to_string()),
+            epoch,
+        })
+    }
+
+    /// Revokes every token of the server minted so far (admins only).
+    pub async fn revoke_all_tokens(&self, principal: &Principal) -> CoreResult<TokensRevoked> {
+        principal.require_admin()?;
+        let inner = Arc::clone(&self.0);
+        let epoch = blocking(move || inner.tokens.revoke_all()).await?;
+        tracing::info!(epoch, "every token revoked");
+        Ok(TokensRevoked {
+            database: None,
+            epoch,
+        })
+    }
+
+    /// The public keys that verify tokens (public: `/.well-known/jwks.json`).
+    pub fn jwks(&self) -> Jwks {
+        self.0.tokens.jwks()
+    }
+
+    /// The catalog entry of `name` if the caller may see it, else `database_not_found`.
+    fn visible_entry(
+        &self,
+        principal: &Principal,
+        name: &DatabaseName,
+    ) -> CoreResult<CatalogEntry> {
+        self.0
+            .catalog
+            .get(name)
+            .filter(|entry| principal.may_see(name, entry))
+            .ok_or_else(|| CoreError::database_not_found(name.as_str()))
     }
 
     /// Creates a scoped API key (admins only); answers it with its secret, shown this once.
@@ -267,11 +411,7 @@ impl Core {
         name: &DatabaseName,
     ) -> CoreResult<DatabaseHandle> {
         let inner = &self.0;
-        let entry = inner
-            .catalog
-            .get(name)
-            .filter(|_| principal.may_see(name))
-            .ok_or_else(|| CoreError::database_not_found(name.as_str()))?;
+        let entry = self.visible_entry(principal, name)?;
         let access = principal.access();
         if let Some(db) = inner.engine.cached(name) {
             return Ok(DatabaseHandle {
@@ -336,9 +476,7 @@ impl Core {
         principal: &Principal,
         name: &DatabaseName,
     ) -> CoreResult<()> {
-        if !principal.may_see(name) {
-            return Err(CoreError::database_not_found(name.as_str()));
-        }
+        self.visible_entry(principal, name)?;
         if !principal.may_create(name) {
             return Err(CoreError::new(
                 ErrorCode::Forbidden,
@@ -367,12 +505,7 @@ impl Core {
         principal: &Principal,
         name: &DatabaseName,
     ) -> CoreResult<DatabaseInfo> {
-        let entry = self
-            .0
-            .catalog
-            .get(name)
-            .filter(|_| principal.may_see(name))
-            .ok_or_else(|| CoreError::database_not_found(name.as_str()))?;
+        let entry = self.visible_entry(principal, name)?;
         Ok(self.0.info(name.clone(), &entry))
     }
 

@@ -16,6 +16,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::keys::KeyStore;
 use crate::stats::{DiskSizes, Stats};
 use crate::streams::Streams;
+use crate::tokens::Tokens;
 
 /// How old the per-database sizes behind the size order (and the gateway's total) may be
 /// before one blocking task measures them again.
@@ -26,6 +27,9 @@ pub(crate) struct Inner {
     pub(crate) catalog: Arc<Catalog>,
     pub(crate) auth: Auth,
     pub(crate) keys: KeyStore,
+    pub(crate) tokens: Tokens,
+    /// The longest lifetime a minted token may have (`--token-max-lifetime`).
+    pub(crate) token_max_lifetime: Duration,
     pub(crate) stats: Stats,
     pub(crate) streams: Arc<Streams>,
 }

@@ -61,10 +61,17 @@ impl FromRef<AppState> for Arc<Ops> {
     }
 }
 
-/// Whether a matched route answers without a key: the server's open routes, and the libSQL
-/// version probes clients send before they authenticate.
-pub fn is_public_route(route: &str) -> bool {
-    guard::is_open_route(route) || hrana::is_public_route(route)
+/// Whether a matched route answers without a key: the server's open routes, the libSQL
+/// version probes clients send before they authenticate, the public keys that verify tokens,
+/// and `/metrics` when the operator opened it (`--metrics-public`) for a Prometheus without a
+/// key.
+pub fn public_routes(metrics_public: bool) -> impl Fn(&str) -> bool + Send + Sync {
+    move |route| {
+        guard::is_open_route(route)
+            || hrana::is_public_route(route)
+            || route == rest::JWKS_ROUTE
+            || (metrics_public && route == "/metrics")
+    }
 }
 
 /// The 401 of a request without a valid key, in the protocol of its route.
@@ -87,6 +94,7 @@ pub fn refuse(route: &str, failure: AuthFailure) -> Response {
     tags(
         (name = "admin", description = "Create, list, inspect and delete databases"),
         (name = "keys", description = "Scoped API keys (admins only)"),
+        (name = "tokens", description = "Per-database tokens for drivers (JWT, EdDSA)"),
         (name = "data", description = "Run SQL"),
         (name = "tables", description = "Tables and rows as resources"),
         (name = "ops", description = "Health, readiness and metrics"),

@@ -200,6 +200,15 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_READ_TRANSACTION_TIMEOUT", value_parser = parse_duration, default_value = "30s")]
     pub read_transaction_timeout: Duration,
 
+    /// Serve `/metrics` without a key (for a Prometheus that scrapes without one). Off by
+    /// default: the metrics name databases and tell traffic, so they need an admin key.
+    #[arg(long, env = "DBFORGE_METRICS_PUBLIC")]
+    pub metrics_public: bool,
+
+    /// The longest lifetime a per-database token may be minted with (`expires_in`).
+    #[arg(long, env = "DBFORGE_TOKEN_MAX_LIFETIME", value_parser = parse_duration, default_value = "90d")]
+    pub token_max_lifetime: Duration,
+
     /// Bytes of SQL one libSQL stream may keep with `store_sql`.
     #[arg(long, env = "DBFORGE_MAX_STORED_SQL_PER_STREAM", value_parser = parse_size_usize, default_value = "2MiB")]
     pub max_stored_sql_per_stream: usize,
@@ -315,6 +324,7 @@ impl ServeConfig {
             admin_key: self.admin_key.clone(),
             dev: self.dev,
             streams: self.stream_limits(),
+            token_max_lifetime: self.token_max_lifetime,
         }
     }
 

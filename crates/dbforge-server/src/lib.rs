@@ -48,7 +48,7 @@ impl Gateway {
                 request_timeout: config.request_timeout,
                 body_read_timeout: config.body_read_timeout,
                 body_memory: Arc::new(guard::BodyMemory::new(config.max_body_memory)),
-                is_public: app::is_public_route,
+                is_public: Box::new(app::public_routes(config.metrics_public)),
                 refuse: app::refuse,
             }),
             ops: Arc::new(Ops {

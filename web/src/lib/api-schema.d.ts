@@ -2,6 +2,23 @@
 // `npm test` fails when this file is out of date.
 
 export interface paths {
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public keys that verify the server's tokens (JWKS), for other services. No key needed. */
+        get: operations["jwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/activity": {
         parameters: {
             query?: never;
@@ -116,6 +133,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/databases/{name}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mint a token for one database (JWT, EdDSA): read-only or read-write, for a lifetime. Works
+         *     as `authToken` in libSQL's clients and as a key on REST. Admins, and keys that see the
+         *     database (at most their own access and expiry).
+         */
+        post: operations["mint_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases/{name}/tokens/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke every token of a database minted so far (admins, and keys that may delete it). */
+        post: operations["revoke_database_tokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/gateway/stats": {
         parameters: {
             query?: never;
@@ -199,6 +254,23 @@ export interface paths {
         put?: never;
         /** Give a key a new secret with the same grants; the old secret stops working. */
         post: operations["rotate_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/tokens/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke every token of the server minted so far (admins only). */
+        post: operations["revoke_all_tokens"];
         delete?: never;
         options?: never;
         head?: never;
@@ -304,7 +376,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics in the text exposition format. */
+        /**
+         * Prometheus metrics in the text exposition format. Admins only, unless the server runs
+         *     with `--metrics-public`.
+         */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -579,6 +654,24 @@ export interface components {
             /** @description The rowid of each inserted row, in order (absent values for WITHOUT ROWID tables). */
             rowids: (number | null)[];
         };
+        /** @description One Ed25519 public key (RFC 8037: `kty` `OKP`, `crv` `Ed25519`). */
+        Jwk: {
+            kty: string;
+            crv: string;
+            /** @description The public key, base64url without padding. */
+            x: string;
+            /** @description The key's id, as tokens name it in their header. */
+            kid: string;
+            alg: string;
+            use: string;
+        };
+        /**
+         * @description `GET /.well-known/jwks.json`: the public keys that verify the server's tokens (RFC 7517), so
+         *     other services can check a token without asking the server.
+         */
+        Jwks: {
+            keys: components["schemas"]["Jwk"][];
+        };
         /** @description A key as the server tells it. */
         KeyInfo: {
             /** @description The key's id, for `DELETE /admin/keys/{id}` and rotation. */
@@ -610,6 +703,29 @@ export interface components {
             p99_ms: number;
             /** Format: double */
             max_ms: number;
+        };
+        /** @description `POST /admin/databases/{name}/tokens`. */
+        MintTokenRequest: {
+            access: components["schemas"]["TokenAccess"];
+            /**
+             * @description How long the token works: `90s`, `15m`, `1h`, `7d` (default `1h`; at most the server's
+             *     `--token-max-lifetime`, and never past the expiry of the key that mints it).
+             */
+            expires_in?: string | null;
+        };
+        /** @description A minted token: the token itself is answered only here (the server keeps no copy). */
+        MintedToken: {
+            /**
+             * @description An EdDSA-signed JWT. Send it as `Authorization: Bearer` or `X-API-Key`, or give it to a
+             *     libSQL client as `authToken`.
+             */
+            token: string;
+            /** @description The token's id (its `jti`), as the server's logs name it. */
+            id: string;
+            database: string;
+            access: components["schemas"]["TokenAccess"];
+            /** @description RFC 3339, UTC. */
+            expires_at: string;
         };
         Params: (null | number | string | boolean | {
             base64: string;
@@ -871,6 +987,24 @@ export interface components {
             /** @description The databases with the most requests among the recent activity, busiest first. */
             busiest: components["schemas"]["BusyDatabase"][];
         };
+        /**
+         * @description What a token may do to its one database.
+         * @enum {string}
+         */
+        TokenAccess: "read_only" | "read_write";
+        /**
+         * @description `POST /admin/databases/{name}/tokens/revoke` and `POST /admin/tokens/revoke`: every token
+         *     minted before is refused from now on.
+         */
+        TokensRevoked: {
+            /** @description The database whose tokens were revoked; null when every token of the server was. */
+            database?: string | null;
+            /**
+             * Format: int64
+             * @description The revocation epoch now in force (tokens carry the epoch they were minted in).
+             */
+            epoch: number;
+        };
         /** @description One interval of traffic. */
         TrafficPoint: {
             /**
@@ -922,6 +1056,25 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    jwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Jwks"];
+                };
+            };
+        };
+    };
     list_activity: {
         parameters: {
             query?: {
@@ -1205,6 +1358,108 @@ export interface operations {
             };
         };
     };
+    mint_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MintTokenRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MintedToken"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    revoke_database_tokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokensRevoked"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     gateway_stats: {
         parameters: {
             query?: never;
@@ -1436,6 +1691,41 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    revoke_all_tokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokensRevoked"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1767,6 +2057,22 @@ export interface operations {
                 };
                 content: {
                     "text/plain": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };

@@ -44,6 +44,7 @@ pub fn config(data_dir: &Path) -> CoreConfig {
         admin_key: Some(ADMIN_KEY.to_owned()),
         dev: false,
         streams: stream_limits(),
+        token_max_lifetime: std::time::Duration::from_secs(86_400),
     }
 }
 

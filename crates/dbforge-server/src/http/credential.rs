@@ -138,6 +138,7 @@ mod tests {
                     total: 1,
                 },
             },
+            token_max_lifetime: second,
         };
         let (core, _) = Core::open(config, Vec::new()).expect("core");
         let request = |key: &str| {

@@ -9,7 +9,7 @@ use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dbforge_api::{ErrorBody, ErrorCode, ErrorEnvelope, InvalidDatabaseName};
-use dbforge_core::{AuthFailure, CoreError};
+use dbforge_core::{AuthFailure, CoreError, TokenRefusal};
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -39,13 +39,7 @@ impl ApiError {
 
     /// The 401 of a request whose key was not accepted.
     pub fn unauthenticated(failure: AuthFailure) -> Self {
-        match failure {
-            AuthFailure::Missing => Self::new(
-                ErrorCode::Unauthorized,
-                "an API key is required: send it as `X-API-Key: <key>` or `Authorization: Bearer <key>`",
-            ),
-            AuthFailure::Rejected => Self::new(ErrorCode::Unauthorized, "the API key is not valid"),
-        }
+        Self::new(ErrorCode::Unauthorized, refusal_reason(failure))
     }
 
     /// The 404 of a path no route has.
@@ -54,6 +48,25 @@ impl ApiError {
             ErrorCode::RouteNotFound,
             format!("no route at {path}; the API is described at /docs and /openapi.json"),
         )
+    }
+}
+
+/// Why a credential was not accepted, in words for its bearer (every front says the same).
+pub fn refusal_reason(failure: AuthFailure) -> &'static str {
+    match failure {
+        AuthFailure::Missing => {
+            "an API key is required: send it as `X-API-Key: <key>` or `Authorization: Bearer <key>` \
+             (the auth token of libSQL clients)"
+        }
+        AuthFailure::Rejected => "the API key is not valid",
+        AuthFailure::Token(TokenRefusal::Invalid) => {
+            "the token is not valid: not one this server signed, or altered"
+        }
+        AuthFailure::Token(TokenRefusal::Expired) => "the token has expired; mint a new one",
+        AuthFailure::Token(TokenRefusal::Revoked) => {
+            "the token was revoked (its database's tokens, every token, or the key that minted \
+             it); mint a new one"
+        }
     }
 }
 

@@ -35,23 +35,17 @@ pub struct Guard {
     pub body_read_timeout: Duration,
     pub body_memory: Arc<BodyMemory>,
     /// Whether a matched route pattern answers without a key.
-    pub is_public: fn(&str) -> bool,
+    pub is_public: Box<dyn Fn(&str) -> bool + Send + Sync>,
     /// The 401 for a route whose request has no valid key, in that route's protocol.
     pub refuse: fn(&str, AuthFailure) -> Response,
 }
 
-/// Routes of the server itself anyone may call: health, readiness, metrics, the API
-/// documentation, and whatever no route matched (dashboard pages and files, or a 404). Every
-/// other route needs a valid key before its body is read, unless its front says otherwise.
+/// Routes of the server itself anyone may call: health, readiness, the API documentation,
+/// and whatever no route matched (dashboard pages and files, or a 404). Every other route
+/// needs a valid key before its body is read, unless its front (or `--metrics-public`) says
+/// otherwise.
 pub fn is_open_route(route: &str) -> bool {
-    const PUBLIC: &[&str] = &[
-        "/health",
-        "/ready",
-        "/metrics",
-        "/openapi.json",
-        "/",
-        "unmatched",
-    ];
+    const PUBLIC: &[&str] = &["/health", "/ready", "/openapi.json", "/", "unmatched"];
     PUBLIC.contains(&route) || route == "/docs" || route.starts_with("/docs/")
 }
 
@@ -292,13 +286,7 @@ mod tests {
 
     #[test]
     fn only_the_servers_open_routes_skip_the_key() {
-        for public in [
-            "/health",
-            "/metrics",
-            "/docs/",
-            "/docs/swagger-ui.css",
-            "unmatched",
-        ] {
+        for public in ["/health", "/docs/", "/docs/swagger-ui.css", "unmatched"] {
             assert!(is_open_route(public), "{public}");
         }
         for protected in [
@@ -307,6 +295,7 @@ mod tests {
             "/hrana/{name}/v3/pipeline",
             "/v2/pipeline",
             "/documents",
+            "/metrics",
         ] {
             assert!(!is_open_route(protected), "{protected}");
         }

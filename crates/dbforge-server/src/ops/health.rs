@@ -1,13 +1,18 @@
-//! Operations routes (no API key): liveness, readiness, Prometheus metrics.
+//! Operations routes: liveness and readiness (no API key), Prometheus metrics (an admin key,
+//! unless `--metrics-public`).
 
+use std::sync::Arc;
+
+use axum::Extension;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use dbforge_api::{ErrorCode, HealthStatus};
+use dbforge_api::{ErrorCode, ErrorEnvelope, HealthStatus};
 
 use dbforge_core::Core;
 
-use super::telemetry;
+use super::{Ops, telemetry};
+use crate::http::credential::Authentication;
 use crate::http::error::{ApiError, ApiJson};
 
 /// Liveness: the process is up and serving HTTP.
@@ -57,10 +62,26 @@ pub async fn ready(State(core): State<Core>) -> Result<ApiJson<HealthStatus>, Ap
     }))
 }
 
-/// Prometheus metrics in the text exposition format.
+/// Prometheus metrics in the text exposition format. Admins only, unless the server runs
+/// with `--metrics-public`.
 #[utoipa::path(get, path = "/metrics", tag = "ops",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(State(core): State<Core>) -> Response {
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)),
+    security((), ("api_key" = []), ("bearer" = [])))]
+pub async fn metrics(
+    State(core): State<Core>,
+    State(ops): State<Arc<Ops>>,
+    Extension(authentication): Extension<Authentication>,
+) -> Response {
+    if !ops.config.metrics_public {
+        let allowed = match &authentication.0 {
+            Ok(principal) => principal.require_admin().map_err(ApiError::from),
+            Err(failure) => Err(ApiError::unauthenticated(*failure)),
+        };
+        if let Err(refused) = allowed {
+            return refused.into_response();
+        }
+    }
     let stats = match core.gateway_stats().await {
         Ok(stats) => stats,
         Err(e) => return ApiError::from(e).into_response(),

@@ -140,6 +140,7 @@ async fn the_libsql_rust_driver_works_unchanged() {
     let metrics = server
         .client
         .get(server.url("/metrics"))
+        .header("x-api-key", KEY)
         .send()
         .await
         .expect("metrics")

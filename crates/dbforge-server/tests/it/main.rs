@@ -13,3 +13,4 @@ mod roles;
 mod sandbox;
 mod support;
 mod tables;
+mod tokens;

@@ -42,6 +42,7 @@ async fn metrics_expose_requests_queries_commits_and_databases() {
     let response = srv
         .client
         .get(srv.url("/metrics"))
+        .header("x-api-key", crate::support::KEY)
         .send()
         .await
         .expect("sent");
@@ -176,4 +177,42 @@ async fn the_openapi_document_matches_the_committed_copy() {
         committed == pretty,
         "the API changed: review the difference and run UPDATE_OPENAPI=1 ./scripts/test to accept it"
     );
+}
+
+#[tokio::test]
+async fn metrics_need_an_admin_key_unless_opened() {
+    let srv = TestServer::start().await;
+    srv.spawn_db("app").await;
+    let get = |key: Option<&str>| {
+        let mut request = srv.client.get(srv.url("/metrics"));
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        async move {
+            let response = request.send().await.expect("sent");
+            let status = response.status();
+            let text = response.text().await.expect("body");
+            (status, text)
+        }
+    };
+    let (status, body) = get(None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(!body.contains("http_requests_total"), "{body}");
+    let (_, key) = srv
+        .create_key(json!({"name": "app", "role": "read_write", "databases": ["app"]}))
+        .await;
+    let (status, body) = get(Some(&key)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = get(Some(crate::support::KEY)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("http_requests_total"), "{body}");
+
+    let open = TestServer::with(&["--metrics-public"]).await;
+    let response = open
+        .client
+        .get(open.url("/metrics"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
 }

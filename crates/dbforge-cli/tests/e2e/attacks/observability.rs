@@ -27,6 +27,7 @@ async fn made_up_methods_cannot_blow_up_the_metrics() {
     watch.assert_unharmed("methods");
     let metrics = client
         .get(format!("{}/metrics", siege.url()))
+        .header("x-api-key", crate::support::ADMIN_KEY)
         .send()
         .await
         .expect("metrics")

@@ -27,7 +27,7 @@ use self::proto::{
 };
 use self::requests::hrana_error;
 use crate::http::credential::Authentication;
-use crate::http::error::ErrorDetail;
+use crate::http::error::{ErrorDetail, refusal_reason};
 use crate::http::guard::RequestDeadline;
 
 /// The Hrana routes, at `/hrana/{name}/...` and at the root (database from the header or Host).
@@ -69,18 +69,14 @@ pub fn is_public_route(route: &str) -> bool {
 }
 
 /// The 401 of a Hrana request without a valid key, in Hrana's error shape.
-pub fn unauthorized(_: AuthFailure) -> Response {
-    unauthorized_failure().into_response()
+pub fn unauthorized(failure: AuthFailure) -> Response {
+    unauthorized_failure(failure).into_response()
 }
 
-fn unauthorized_failure() -> Failure {
+fn unauthorized_failure(reason: AuthFailure) -> Failure {
     failure(
         StatusCode::UNAUTHORIZED,
-        Error::new(
-            "UNAUTHORIZED",
-            "a valid API key is required: send it as `Authorization: Bearer <key>` \
-             (the auth token of libSQL clients)",
-        ),
+        Error::new("UNAUTHORIZED", refusal_reason(reason)),
     )
 }
 

@@ -7,6 +7,7 @@ mod encode;
 mod keys;
 mod query;
 mod tables;
+mod tokens;
 
 use axum::extract::{FromRef, FromRequestParts, Path};
 use axum::http::request::Parts;
@@ -17,6 +18,9 @@ use utoipa_axum::routes;
 
 use crate::http::credential::Caller;
 use crate::http::error::ApiError;
+
+/// The public keys that verify tokens: the well-known address other services look at.
+pub const JWKS_ROUTE: &str = "/.well-known/jwks.json";
 
 /// The REST routes, documented in the OpenAPI document.
 pub fn routes<S>() -> OpenApiRouter<S>
@@ -33,6 +37,10 @@ where
         .routes(routes!(keys::create_key, keys::list_keys))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(keys::rotate_key))
+        .routes(routes!(tokens::mint_token))
+        .routes(routes!(tokens::revoke_database_tokens))
+        .routes(routes!(tokens::revoke_all_tokens))
+        .routes(routes!(tokens::jwks))
         .routes(routes!(query::run_query))
         .routes(routes!(tables::list_tables, tables::create_table))
         .routes(routes!(tables::get_table))

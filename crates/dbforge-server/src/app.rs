@@ -118,13 +118,48 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The REST and ops routes with the OpenAPI document their registration produces.
+fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    utoipa_axum::router::OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .merge(rest::routes())
+        .merge(ops::routes())
+        .split_for_parts()
+}
+
+/// Every API route the router serves, as (method, path pattern): the REST and ops routes
+/// from the document their registration produces, the Hrana routes from their table. Tests
+/// walk it (the cross-tenant matrix), so a route added later is covered without being named.
+pub fn route_list() -> Vec<(String, String)> {
+    let (_, openapi) = documented_routes();
+    let mut routes: Vec<(String, String)> = openapi
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            methods
+                .into_iter()
+                .filter(|(_, served)| *served)
+                .map(move |(method, _)| (method.to_owned(), path.clone()))
+        })
+        .collect();
+    routes.extend(
+        hrana::route_list()
+            .into_iter()
+            .map(|(method, path)| (method.to_owned(), path)),
+    );
+    routes
+}
+
 /// The gateway's router with its OpenAPI document.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) =
-        utoipa_axum::router::OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-            .merge(rest::routes())
-            .merge(ops::routes())
-            .split_for_parts();
+    let (api, openapi) = documented_routes();
     let body_limit = state.ops.config.max_body_bytes;
     api.route(
         "/",

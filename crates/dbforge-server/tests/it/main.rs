@@ -13,4 +13,5 @@ mod roles;
 mod sandbox;
 mod support;
 mod tables;
+mod tenants;
 mod tokens;

@@ -30,27 +30,62 @@ use crate::http::credential::Authentication;
 use crate::http::error::{ErrorDetail, refusal_reason};
 use crate::http::guard::RequestDeadline;
 
+/// Where the Hrana routes are mounted: under `/hrana/{name}`, and at the root (the database
+/// from the `x-namespace` header or the Host's first label).
+pub const PREFIXES: [&str; 2] = ["/hrana/{name}", ""];
+
+/// What a Hrana route does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    VersionProbe,
+    Pipeline,
+    Cursor,
+    ProtobufProbe,
+    Protobuf,
+}
+
+/// Every Hrana route under a prefix: method, path after the prefix, and what it does. The
+/// router is built from this table, and so is the list of routes the cross-tenant tests walk.
+const ROUTES: [(&str, &str, Kind); 7] = [
+    ("GET", "/v2", Kind::VersionProbe),
+    ("GET", "/v3", Kind::VersionProbe),
+    ("POST", "/v2/pipeline", Kind::Pipeline),
+    ("POST", "/v3/pipeline", Kind::Pipeline),
+    ("POST", "/v3/cursor", Kind::Cursor),
+    ("GET", "/v3-protobuf", Kind::ProtobufProbe),
+    ("POST", "/v3-protobuf/{*rest}", Kind::Protobuf),
+];
+
+/// Every Hrana route as (method, path pattern), at every prefix.
+pub fn route_list() -> Vec<(&'static str, String)> {
+    PREFIXES
+        .iter()
+        .flat_map(|prefix| {
+            ROUTES
+                .iter()
+                .map(move |(method, path, _)| (*method, format!("{prefix}{path}")))
+        })
+        .collect()
+}
+
 /// The Hrana routes, at `/hrana/{name}/...` and at the root (database from the header or Host).
 pub fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Core: FromRef<S>,
 {
-    ["/hrana/{name}", ""]
-        .into_iter()
-        .fold(Router::new(), |router, prefix| {
-            router
-                .route(&format!("{prefix}/v2"), get(version_supported))
-                .route(&format!("{prefix}/v3"), get(version_supported))
-                .route(&format!("{prefix}/v2/pipeline"), post(pipeline))
-                .route(&format!("{prefix}/v3/pipeline"), post(pipeline))
-                .route(&format!("{prefix}/v3/cursor"), post(cursor))
-                .route(&format!("{prefix}/v3-protobuf"), get(protobuf_unsupported))
-                .route(
-                    &format!("{prefix}/v3-protobuf/{{*rest}}"),
-                    post(protobuf_unsupported),
-                )
+    PREFIXES.into_iter().fold(Router::new(), |router, prefix| {
+        ROUTES.iter().fold(router, |router, (_, path, kind)| {
+            let handler = match kind {
+                Kind::VersionProbe => get(version_supported),
+                Kind::Pipeline => post(pipeline),
+                Kind::Cursor => post(cursor),
+                Kind::ProtobufProbe => get(protobuf_unsupported),
+                Kind::Protobuf => post(protobuf_unsupported),
+            };
+            router.route(&format!("{prefix}{path}"), handler)
         })
+    })
 }
 
 /// Whether `route` (a matched route pattern) is one of the Hrana routes.

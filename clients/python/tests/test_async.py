@@ -63,9 +63,11 @@ async def test_async_ops_and_stats(url, aclient):
     async with dbforge.AsyncClient(url) as anon:
         assert (await anon.health()).status == "ok"
         assert await anon.ready() is True
-        assert "dbforge_commits_total" in await anon.metrics()
+        with pytest.raises(dbforge.AuthError):
+            await anon.metrics()
         with pytest.raises(dbforge.AuthError):
             await anon.list_databases()
+    assert "dbforge_commits_total" in await aclient.metrics()
     s = await aclient.stats()
     assert s.requests_total >= 1 and s.version
 

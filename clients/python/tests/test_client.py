@@ -60,14 +60,16 @@ def test_stats(client, db):
     assert s.version == client.health().version
 
 
-def test_health_ready_metrics(url):
-    # the operational endpoints need no key
+def test_health_ready_metrics(url, client):
+    # health and readiness need no key; metrics need an admin key (unless --metrics-public)
     with dbforge.Client(url) as anon:
         h = anon.health()
         assert h.status == "ok" and h.version
         assert anon.ready() is True
-        text = anon.metrics()
-        assert isinstance(text, str) and "# TYPE" in text and "dbforge_commits_total" in text
+        with pytest.raises(dbforge.AuthError):
+            anon.metrics()
+    text = client.metrics()
+    assert isinstance(text, str) and "# TYPE" in text and "dbforge_commits_total" in text
 
 
 # ---- query / batch ------------------------------------------------------------------------

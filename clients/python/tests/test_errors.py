@@ -123,3 +123,17 @@ def test_transport_error(tmp_path):
         with pytest.raises(dbforge.TransportError) as ei:
             c.health()
     assert isinstance(ei.value, dbforge.OperationalError)
+
+
+def test_forbidden_and_key_not_found_have_their_classes():
+    e = error_from_response(403, {"error": {"code": "forbidden", "message": "read-only"}})
+    assert type(e) is dbforge.ForbiddenError and isinstance(e, dbforge.OperationalError)
+    e = error_from_response(404, {"error": {"code": "key_not_found", "message": "no key"}})
+    assert type(e) is dbforge.NotFoundError
+
+
+def test_rate_limited_is_an_unavailable_error_to_retry():
+    error = error_from_response(429, {"error": {"code": "rate_limited", "message": "retry in 1 s"}})
+    assert isinstance(error, dbforge.RateLimitedError)
+    assert isinstance(error, dbforge.UnavailableError)
+    assert error.code == "rate_limited" and error.status == 429

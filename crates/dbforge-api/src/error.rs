@@ -69,6 +69,7 @@ error_codes! {
     BatonReused = ("baton_reused", 400, "The libSQL baton was already used: send each request with the previous response's baton."),
     StreamExpired = ("stream_expired", 400, "The libSQL stream is closed or expired (idle too long, or its database was deleted); open a new one."),
     DatabaseBusy = ("database_busy", 503, "The database's write queue is full; retry after a short wait."),
+    RateLimited = ("rate_limited", 429, "Too many requests from this credential or address, too many wrong credentials from this address, or too many requests in flight on this database; retry after the Retry-After header's seconds."),
     ServerBusy = ("server_busy", 503, "The server holds as many request bodies, results or streams as its limits allow; retry after a short wait."),
     BodyTimeout = ("body_timeout", 408, "The request body did not arrive within the body read timeout."),
     RequestTimeout = ("request_timeout", 504, "The request took longer than the request timeout; its statements were stopped."),

@@ -164,7 +164,7 @@ impl From<dbforge_client::Error> for Failure {
     }
 }
 
-fn usage(message: impl Into<String>) -> Failure {
+pub(crate) fn usage(message: impl Into<String>) -> Failure {
     Failure {
         message: message.into(),
         code: 2,

@@ -3,6 +3,7 @@
 
 mod commands;
 mod import;
+mod keys;
 mod output;
 mod shell;
 mod tui;
@@ -49,6 +50,14 @@ enum Command {
     },
     /// Show the gateway's statistics.
     Stats,
+    /// Manage scoped API keys: create, list, revoke, rotate (admins only).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Mint a token for one database and print it, or revoke tokens with --revoke.
+    ///
+    /// `TOKEN=$(dbforge token shop)`; a token works wherever a key does: `dbforge --api-key
+    /// "$TOKEN" sql shop ...`, libSQL's `authToken`, the Rust and Python clients.
+    Token(keys::TokenArgs),
     /// Read a table's rows: paging, ordering and equality filters.
     Rows(commands::RowsArgs),
     /// Insert rows from a JSON-lines or CSV file, in batches, with a progress bar.
@@ -120,6 +129,8 @@ fn main() -> ExitCode {
                 commands::tables(&connection, &database, format).await
             }
             Command::Stats => commands::stats(&connection).await,
+            Command::Keys(command) => keys::keys(&connection, command).await,
+            Command::Token(args) => keys::token(&connection, args).await,
             Command::Shell { database } => shell::shell(&connection, database).await,
             Command::Tui => tui::run(connection.client()?)
                 .await

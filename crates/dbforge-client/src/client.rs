@@ -3,9 +3,11 @@
 use std::time::Duration;
 
 use dbforge_api::{
-    BatchResult, CreateTableRequest, DatabaseInfo, DatabaseLimits, DatabaseList, Deleted,
-    ErrorEnvelope, GatewayStats, HealthStatus, InsertRowsResponse, Params, QueryRequest,
-    QueryResponse, RowsPage, SpawnRequest, StatementRequest, StatementResult, TableInfo, TableList,
+    BatchResult, CreateKeyRequest, CreateTableRequest, CreatedKey, DatabaseInfo, DatabaseLimits,
+    DatabaseList, Deleted, ErrorEnvelope, GatewayStats, HealthStatus, InsertRowsResponse, Jwks,
+    KeyList, MintTokenRequest, MintedToken, Params, QueryRequest, QueryResponse, RowsPage,
+    SpawnRequest, StatementRequest, StatementResult, TableInfo, TableList, TokenAccess,
+    TokensRevoked,
 };
 use reqwest::{Method, RequestBuilder, Url};
 use serde::de::DeserializeOwned;
@@ -23,7 +25,8 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The API key, sent as `Authorization: Bearer <key>`.
+    /// The API key, sent as `Authorization: Bearer <key>`: the admin key, a scoped key, or a
+    /// per-database token from [`Client::mint_token`] (a token works wherever a key does).
     ///
     /// ```no_run
     /// let client = dbforge_client::Client::builder("http://127.0.0.1:8081").api_key("k").build();
@@ -215,6 +218,17 @@ impl Client {
         }
     }
 
+    /// Sends a request whose success has no body (`204 No Content`); never retried.
+    async fn send_for_no_content(&self, request: RequestBuilder) -> Result<(), Error> {
+        let response = request.send().await?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = response.bytes().await?;
+        Err(Self::error_of(status, &body))
+    }
+
     async fn answer<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, Error> {
         let response = request.send().await?;
         let status = response.status();
@@ -222,16 +236,22 @@ impl Client {
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| Error::Decode(e.to_string()));
         }
-        match serde_json::from_slice::<ErrorEnvelope>(&body) {
-            Ok(envelope) => Err(Error::Api {
+        Err(Self::error_of(status, &body))
+    }
+
+    /// The error an unsuccessful answer stands for: the server's envelope, else a decoding
+    /// failure quoting the body.
+    fn error_of(status: reqwest::StatusCode, body: &[u8]) -> Error {
+        match serde_json::from_slice::<ErrorEnvelope>(body) {
+            Ok(envelope) => Error::Api {
                 status: status.as_u16(),
                 code: envelope.error.code,
                 message: envelope.error.message,
-            }),
-            Err(_) => Err(Error::Decode(format!(
+            },
+            Err(_) => Error::Decode(format!(
                 "HTTP {status} without an error envelope: {}",
-                String::from_utf8_lossy(&body)
-            ))),
+                String::from_utf8_lossy(body)
+            )),
         }
     }
 
@@ -544,6 +564,149 @@ impl Client {
     ) -> Result<RowsPage, Error> {
         let mut url = self.url(&["api", "db", db, "tables", table, "rows"])?;
         url.query_pairs_mut().extend_pairs(query.pairs());
+        self.send(true, || self.request(Method::GET, url.clone()))
+            .await
+    }
+
+    /// `POST /admin/keys`: creates a scoped API key (admins only). The answer holds its
+    /// secret, which the server never shows again.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: dbforge_client::Client) -> Result<(), dbforge_client::Error> {
+    /// use dbforge_client::api::{CreateKeyRequest, Role};
+    /// let request = CreateKeyRequest {
+    ///     name: "ci runner".into(),
+    ///     role: Role::ReadWrite,
+    ///     databases: vec!["ci-*".into()],
+    ///     can_create: true,
+    ///     expires_at: Some("2027-01-31T00:00:00Z".into()),
+    /// };
+    /// let created = client.create_key(&request).await?;
+    /// println!("{} = {}", created.key.id, created.secret);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_key(&self, request: &CreateKeyRequest) -> Result<CreatedKey, Error> {
+        let url = self.url(&["admin", "keys"])?;
+        self.send(false, || {
+            self.request(Method::POST, url.clone()).json(request)
+        })
+        .await
+    }
+
+    /// `GET /admin/keys`: every scoped key, by name (admins only; never a secret).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: dbforge_client::Client) -> Result<(), dbforge_client::Error> {
+    /// for key in client.list_keys().await?.keys {
+    ///     println!("{} {} {:?} last used {:?}", key.id, key.name, key.role, key.last_used_at);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_keys(&self) -> Result<KeyList, Error> {
+        let url = self.url(&["admin", "keys"])?;
+        self.send(true, || self.request(Method::GET, url.clone()))
+            .await
+    }
+
+    /// `DELETE /admin/keys/{id}`: revokes a key at once (admins only); an unknown id is
+    /// `key_not_found`. Not retried: a retry of a revocation that did arrive would report
+    /// `key_not_found`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: dbforge_client::Client) -> Result<(), dbforge_client::Error> {
+    /// client.revoke_key("key_0123456789abcdef").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn revoke_key(&self, id: &str) -> Result<(), Error> {
+        let url = self.url(&["admin", "keys", id])?;
+        self.send_for_no_content(self.request(Method::DELETE, url))
+            .await
+    }
+
+    /// `POST /admin/keys/{id}/rotate`: gives a key a new secret with the same grants (admins
+    /// only); the old secret stops working at once.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: dbforge_client::Client) -> Result<(), dbforge_client::Error> {
+    /// let rotated = client.rotate_key("key_0123456789abcdef").await?;
+    /// println!("new secret {}", rotated.secret);
+    /// # Ok(()) }
+    /// ```
+    pub async fn rotate_key(&self, id: &str) -> Result<CreatedKey, Error> {
+        let url = self.url(&["admin", "keys", id, "rotate"])?;
+        self.send(false, || self.request(Method::POST, url.clone()))
+            .await
+    }
+
+    /// `POST /admin/databases/{name}/tokens`: mints a token (a JWT) for one database, with
+    /// `access` for `expires_in` (`"90s"`, `"15m"`, `"1h"`, `"7d"`; the server's default,
+    /// one hour, when `None`). The token works wherever a key does, this client's
+    /// [`ClientBuilder::api_key`] included.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: dbforge_client::Client) -> Result<(), dbforge_client::Error> {
+    /// use dbforge_client::api::TokenAccess;
+    /// let minted = client.mint_token("shop", TokenAccess::ReadOnly, Some("15m")).await?;
+    /// let reader = dbforge_client::Client::builder("http://127.0.0.1:8081").api_key(minted.token).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn mint_token(
+        &self,
+        db: &str,
+        access: TokenAccess,
+        expires_in: Option<&str>,
+    ) -> Result<MintedToken, Error> {
+        let url = self.url(&["admin", "databases", db, "tokens"])?;
+        let body = MintTokenRequest {
+            access,
+            expires_in: expires_in.map(str::to_owned),
+        };
+        self.send(false, || {
+            self.request(Method::POST, url.clone()).json(&body)
+        })
+        .await
+    }
+
+    /// `POST /admin/databases/{name}/tokens/revoke`: every token of the database minted so
+    /// far is refused from now on (admins, and keys that may delete the database).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: dbforge_client::Client) -> Result<(), dbforge_client::Error> {
+    /// let revoked = client.revoke_database_tokens("shop").await?;
+    /// println!("tokens of shop revoked (epoch {})", revoked.epoch);
+    /// # Ok(()) }
+    /// ```
+    pub async fn revoke_database_tokens(&self, db: &str) -> Result<TokensRevoked, Error> {
+        let url = self.url(&["admin", "databases", db, "tokens", "revoke"])?;
+        self.send(false, || self.request(Method::POST, url.clone()))
+            .await
+    }
+
+    /// `POST /admin/tokens/revoke`: every token of the server minted so far is refused from
+    /// now on (admins only).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: dbforge_client::Client) -> Result<(), dbforge_client::Error> {
+    /// assert_eq!(client.revoke_all_tokens().await?.database, None);
+    /// # Ok(()) }
+    /// ```
+    pub async fn revoke_all_tokens(&self) -> Result<TokensRevoked, Error> {
+        let url = self.url(&["admin", "tokens", "revoke"])?;
+        self.send(false, || self.request(Method::POST, url.clone()))
+            .await
+    }
+
+    /// `GET /.well-known/jwks.json`: the public keys that verify the server's tokens (no key
+    /// needed), for services that check tokens themselves.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: dbforge_client::Client) -> Result<(), dbforge_client::Error> {
+    /// let jwks = client.jwks().await?;
+    /// assert_eq!(jwks.keys[0].crv, "Ed25519");
+    /// # Ok(()) }
+    /// ```
+    pub async fn jwks(&self) -> Result<Jwks, Error> {
+        let url = self.url(&[".well-known", "jwks.json"])?;
         self.send(true, || self.request(Method::GET, url.clone()))
             .await
     }

@@ -47,11 +47,15 @@ impl Error {
         }
     }
 
-    /// True when retrying the same request may succeed (the server was busy or unreachable).
+    /// True when retrying the same request may succeed (the server was busy, rate-limited
+    /// or unreachable).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api { code, .. } => {
-                matches!(code, ErrorCode::DatabaseBusy | ErrorCode::NotReady)
+                matches!(
+                    code,
+                    ErrorCode::DatabaseBusy | ErrorCode::NotReady | ErrorCode::RateLimited
+                )
             }
             Error::Transport(e) => e.is_connect() || e.is_timeout(),
             _ => false,

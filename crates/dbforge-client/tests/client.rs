@@ -1,7 +1,11 @@
-//! Every client method against a real gateway (in-process, on a random port).
+//! Every client method against a real gateway (in-process, on a random port), scoped keys and
+//! per-database tokens included.
 
 use clap::Parser;
-use dbforge_client::api::{DatabaseLimits, ErrorCode, QueryRequest, QueryResponse};
+use dbforge_client::api::{
+    CreateKeyRequest, DatabaseLimits, ErrorCode, KeyInfo, QueryRequest, QueryResponse, Role,
+    TokenAccess,
+};
 use dbforge_client::{Client, Error, RowsQuery, Value, params};
 use serde_json::json;
 
@@ -296,4 +300,211 @@ async fn an_unreachable_server_is_a_transport_error_after_retries() {
         "one retry with backoff"
     );
     assert!(Client::builder("not a url").build().is_err());
+}
+
+/// A client of the gateway at `url` that sends `key` (a scoped key's secret or a token).
+fn client_with_key(url: &str, key: &str) -> Client {
+    Client::builder(url).api_key(key).build().expect("client")
+}
+
+#[tokio::test]
+async fn scoped_keys_are_created_listed_rotated_and_revoked() {
+    let Gateway { client, url, _dir } = gateway().await;
+    let request = CreateKeyRequest {
+        name: "ci runner".into(),
+        role: Role::ReadWrite,
+        databases: vec!["shop".into(), "ci-*".into()],
+        can_create: true,
+        expires_at: Some("2999-01-31T00:00:00Z".into()),
+    };
+    let created = client.create_key(&request).await.expect("create key");
+    assert_eq!(
+        (created.key.name.as_str(), created.key.role),
+        ("ci runner", Role::ReadWrite)
+    );
+    assert_eq!(created.key.databases, ["shop", "ci-*"]);
+    assert!(created.key.can_create);
+    assert!(created.secret.starts_with(&created.key.prefix));
+
+    let scoped = client_with_key(&url, &created.secret);
+    scoped
+        .create_database("ci-1", None)
+        .await
+        .expect("the key may create what its patterns match");
+    let outside = scoped
+        .create_database("other", None)
+        .await
+        .expect_err("outside the key's patterns");
+    assert_eq!(outside.code(), Some(ErrorCode::Forbidden), "{outside}");
+    let not_admin = scoped.list_keys().await.expect_err("keys are for admins");
+    assert_eq!(not_admin.code(), Some(ErrorCode::Forbidden));
+
+    let keys = client.list_keys().await.expect("list keys").keys;
+    let [listed] = &keys[..] else {
+        panic!("one key: {keys:?}")
+    };
+    assert!(listed.last_used_at.is_some(), "the key was used above");
+    let unused = KeyInfo {
+        last_used_at: None,
+        ..listed.clone()
+    };
+    assert_eq!(unused, created.key, "listed as created");
+
+    let rotated = client.rotate_key(&created.key.id).await.expect("rotate");
+    assert_eq!(rotated.key.id, created.key.id);
+    assert_ne!(rotated.secret, created.secret);
+    let old = scoped.database("ci-1").await.expect_err("the old secret");
+    assert_eq!(old.code(), Some(ErrorCode::Unauthorized));
+    let renewed = client_with_key(&url, &rotated.secret);
+    renewed
+        .database("ci-1")
+        .await
+        .expect("the new secret works");
+
+    client.revoke_key(&created.key.id).await.expect("revoke");
+    let revoked = renewed.database("ci-1").await.expect_err("revoked");
+    assert_eq!(revoked.code(), Some(ErrorCode::Unauthorized));
+    assert!(client.list_keys().await.expect("list").keys.is_empty());
+    let again = client
+        .revoke_key(&created.key.id)
+        .await
+        .expect_err("already gone");
+    assert_eq!(again.code(), Some(ErrorCode::KeyNotFound));
+    assert!(matches!(again, Error::Api { status: 404, .. }));
+    let rotate_missing = client.rotate_key("key_missing").await.expect_err("unknown");
+    assert_eq!(rotate_missing.code(), Some(ErrorCode::KeyNotFound));
+}
+
+#[tokio::test]
+async fn a_read_only_token_reads_and_is_forbidden_to_write() {
+    let Gateway { client, url, _dir } = gateway().await;
+    client.create_database("shop", None).await.expect("create");
+    client
+        .execute("shop", "CREATE TABLE items(name TEXT)", params![])
+        .await
+        .expect("create table");
+    client
+        .execute("shop", "INSERT INTO items VALUES ('tea')", params![])
+        .await
+        .expect("insert");
+
+    let minted = client
+        .mint_token("shop", TokenAccess::ReadOnly, Some("15m"))
+        .await
+        .expect("mint");
+    assert_eq!(
+        (minted.database.as_str(), minted.access),
+        ("shop", TokenAccess::ReadOnly)
+    );
+    assert!(minted.id.starts_with("tok_"), "{}", minted.id);
+    let reader = client_with_key(&url, &minted.token);
+    let rows = reader
+        .execute("shop", "SELECT name FROM items", params![])
+        .await
+        .expect("a read-only token reads");
+    assert_eq!(rows.rows, [json!({"name": "tea"})]);
+    let write = reader
+        .execute("shop", "INSERT INTO items VALUES ('milk')", params![])
+        .await
+        .expect_err("a read-only token may not write");
+    assert_eq!(write.code(), Some(ErrorCode::Forbidden), "{write}");
+    assert!(matches!(write, Error::Api { status: 403, .. }));
+    let minting = reader
+        .mint_token("shop", TokenAccess::ReadOnly, None)
+        .await
+        .expect_err("a token cannot mint tokens");
+    assert_eq!(minting.code(), Some(ErrorCode::Forbidden));
+
+    let writer_token = client
+        .mint_token("shop", TokenAccess::ReadWrite, None)
+        .await
+        .expect("mint read-write")
+        .token;
+    let writer = client_with_key(&url, &writer_token);
+    writer
+        .execute("shop", "INSERT INTO items VALUES ('milk')", params![])
+        .await
+        .expect("a read-write token writes");
+
+    let bad_lifetime = client
+        .mint_token("shop", TokenAccess::ReadOnly, Some("soon"))
+        .await
+        .expect_err("not a duration");
+    assert_eq!(bad_lifetime.code(), Some(ErrorCode::InvalidRequest));
+    let missing = client
+        .mint_token("nope", TokenAccess::ReadOnly, None)
+        .await
+        .expect_err("no such database");
+    assert_eq!(missing.code(), Some(ErrorCode::DatabaseNotFound));
+
+    let revoked = client
+        .revoke_database_tokens("shop")
+        .await
+        .expect("revoke shop's tokens");
+    assert_eq!(revoked.database.as_deref(), Some("shop"));
+    for token_client in [&reader, &writer] {
+        let refused = token_client
+            .execute("shop", "SELECT 1", params![])
+            .await
+            .expect_err("revoked");
+        assert_eq!(refused.code(), Some(ErrorCode::Unauthorized), "{refused}");
+    }
+    let fresh = client
+        .mint_token("shop", TokenAccess::ReadOnly, None)
+        .await
+        .expect("mint after revocation")
+        .token;
+    let fresh_reader = client_with_key(&url, &fresh);
+    fresh_reader
+        .execute("shop", "SELECT 1", params![])
+        .await
+        .expect("a token minted after the revocation works");
+    let everything = client.revoke_all_tokens().await.expect("revoke all");
+    assert_eq!(everything.database, None);
+    let refused = fresh_reader
+        .execute("shop", "SELECT 1", params![])
+        .await
+        .expect_err("revoked with every token");
+    assert_eq!(refused.code(), Some(ErrorCode::Unauthorized));
+}
+
+#[tokio::test]
+async fn a_read_only_key_mints_only_read_only_tokens() {
+    let Gateway { client, url, _dir } = gateway().await;
+    client.create_database("shop", None).await.expect("create");
+    let request = CreateKeyRequest {
+        name: "reader".into(),
+        role: Role::ReadOnly,
+        databases: vec!["shop".into()],
+        can_create: false,
+        expires_at: None,
+    };
+    let secret = client.create_key(&request).await.expect("key").secret;
+    let reader = client_with_key(&url, &secret);
+    reader
+        .mint_token("shop", TokenAccess::ReadOnly, None)
+        .await
+        .expect("read-only tokens");
+    let write = reader
+        .mint_token("shop", TokenAccess::ReadWrite, None)
+        .await
+        .expect_err("beyond the key's own access");
+    assert_eq!(write.code(), Some(ErrorCode::Forbidden));
+    let all = reader.revoke_all_tokens().await.expect_err("admins only");
+    assert_eq!(all.code(), Some(ErrorCode::Forbidden));
+}
+
+#[tokio::test]
+async fn the_token_signing_key_is_public_without_a_key() {
+    let Gateway { url, _dir, .. } = gateway().await;
+    let anonymous = Client::builder(url).build().expect("client");
+    let jwks = anonymous.jwks().await.expect("jwks");
+    let [key] = &jwks.keys[..] else {
+        panic!("one signing key: {jwks:?}")
+    };
+    assert_eq!(
+        (key.kty.as_str(), key.crv.as_str(), key.alg.as_str()),
+        ("OKP", "Ed25519", "EdDSA")
+    );
+    assert!(!key.x.is_empty() && !key.kid.is_empty());
 }

@@ -149,11 +149,12 @@ impl Auth {
             let grant = tokens
                 .verify(key, &given, now_s)
                 .map_err(AuthFailure::Token)?;
-            // Revoking (or the expiry of) the key that minted a token ends the token too.
+            // Revoking, rotating or the expiry of the key that minted a token ends the token.
             if let Some(minter) = &grant.minted_by
-                && !keys
-                    .find_by_id(minter)
-                    .is_some_and(|k| k.expires_at_ms.is_none_or(|at| now_ms < at))
+                && !keys.secret_of(&minter.id).is_some_and(|(key, secret)| {
+                    KeyId::of_digest(&secret) == minter.secret
+                        && key.expires_at_ms.is_none_or(|at| now_ms < at)
+                })
             {
                 return Err(AuthFailure::Token(TokenRefusal::Revoked));
             }
@@ -199,6 +200,25 @@ pub struct KeyId([u8; 6]);
 impl KeyId {
     pub(crate) const fn new(bytes: [u8; 6]) -> Self {
         Self(bytes)
+    }
+
+    /// The id of a secret with this digest.
+    pub(crate) fn of_digest(digest: &Digest) -> Self {
+        let mut id = [0u8; 6];
+        id.copy_from_slice(&digest[..6]);
+        Self(id)
+    }
+
+    /// Parses the 12 hex digits [`KeyId`]'s `Display` writes.
+    pub(crate) fn from_hex(text: &str) -> Option<Self> {
+        if text.len() != 12 || !text.is_ascii() {
+            return None;
+        }
+        let mut id = [0u8; 6];
+        for (i, byte) in id.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Self(id))
     }
 }
 

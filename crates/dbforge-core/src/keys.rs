@@ -216,6 +216,14 @@ impl KeyStore {
         self.read().by_digest.get(key_digest).cloned()
     }
 
+    /// The key with this id and the digest of its current secret, if any.
+    pub(crate) fn secret_of(&self, id: &str) -> Option<(Arc<StoredKey>, Digest)> {
+        let index = self.read();
+        let key_digest = *index.by_id.get(id)?;
+        let key = index.by_digest.get(&key_digest)?;
+        Some((Arc::clone(key), key_digest))
+    }
+
     /// The key with this id, if any.
     pub(crate) fn find_by_id(&self, id: &str) -> Option<Arc<StoredKey>> {
         self.read().by_id(id).cloned()

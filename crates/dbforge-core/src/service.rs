@@ -13,8 +13,8 @@ use dbforge_api::{
     MintTokenRequest, MintedToken, Role, TableInfo, TokenAccess, TokensRevoked,
 };
 use dbforge_engine::{
-    Access, Database, Deadline, DiskGuard, Encoding, Engine, EngineConfig, Limits, NewRow,
-    RowsQuery, RowsRead, Statement, StatementOutput,
+    Access, Admitted, Database, Deadline, DiskGuard, Encoding, Engine, EngineConfig, Limits,
+    NewRow, RowsQuery, RowsRead, Statement, StatementOutput,
 };
 
 use crate::auth::{Auth, AuthFailure, KeySource, Principal};
@@ -26,7 +26,7 @@ use crate::listing::{ListQuery, list};
 use crate::state::{Inner, blocking, settings};
 use crate::stats::{QueryObserver, Stats};
 use crate::streams::{BatonError, Lease, OpenRefusal, StreamLimits, StreamState, Streams};
-use crate::tokens::Tokens;
+use crate::tokens::{Minter, Tokens};
 
 /// A minted token's lifetime when the request names none.
 const DEFAULT_TOKEN_LIFETIME: &str = "1h";
@@ -44,6 +44,8 @@ pub struct CoreConfig {
     pub streams: StreamLimits,
     /// The longest lifetime a minted token may have.
     pub token_max_lifetime: Duration,
+    /// Requests in flight on one database at most (`rate_limited` past it).
+    pub max_requests_per_database: usize,
 }
 
 /// What opening found, to tell the operator once.
@@ -64,6 +66,8 @@ pub struct DatabaseHandle {
     incarnation: u64,
     /// What the caller who opened the handle may do to the data.
     access: Access,
+    /// The request's place among the database's requests in flight.
+    admitted: Admitted,
 }
 
 impl DatabaseHandle {
@@ -137,6 +141,7 @@ impl Core {
             keys,
             tokens,
             token_max_lifetime: config.token_max_lifetime,
+            max_requests_per_database: config.max_requests_per_database.max(1),
             stats: Stats::new(observers),
             streams: Arc::new(Streams::new(config.streams)),
         };
@@ -174,7 +179,10 @@ impl Core {
                 ));
             }
             Principal::Admin { .. } => None,
-            Principal::Key { grant, .. } => Some(grant.id.clone()),
+            Principal::Key { key, grant } => Some(Minter {
+                id: grant.id.clone(),
+                secret: *key,
+            }),
         };
         if request.access == TokenAccess::ReadWrite && !principal.access().may_write() {
             return Err(CoreError::new(
@@ -195,7 +203,7 @@ impl Core {
         if lifetime < Duration::from_secs(1) || lifetime > max {
             return Err(CoreError::invalid_request(format!(
                 "expires_in: {text} is outside 1s to {} (--token-max-lifetime)",
-                humantime::format_duration(max)
+                whole_units(max)
             )));
         }
         let now = now_ms();
@@ -203,8 +211,8 @@ impl Core {
             now.saturating_add(i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX));
         if let Principal::Key { .. } = principal
             && let Some(key_expires) = minted_by
-                .as_deref()
-                .and_then(|id| self.0.keys.find_by_id(id))
+                .as_ref()
+                .and_then(|m| self.0.keys.find_by_id(&m.id))
                 .and_then(|k| k.expires_at_ms)
             && expires_ms > key_expires
         {
@@ -275,6 +283,22 @@ impl Core {
         self.0.tokens.jwks()
     }
 
+    /// Admits a request on `db` unless its limit of requests in flight is reached.
+    fn admit(&self, db: &Arc<Database>) -> CoreResult<Admitted> {
+        let max = self.0.max_requests_per_database;
+        db.admit(max).ok_or_else(|| {
+            metrics::counter!("dbforge_rate_limited_total", "limit" => "database").increment(1);
+            CoreError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "{} has {max} requests in flight, its limit (--max-requests-per-database); \
+                     retry shortly",
+                    db.name()
+                ),
+            )
+        })
+    }
+
     /// The catalog entry of `name` if the caller may see it, else `database_not_found`.
     fn visible_entry(
         &self,
@@ -324,11 +348,17 @@ impl Core {
                 Ok(ms)
             })
             .transpose()?;
+        // An admin key reaches every database whatever it was given: say so.
+        let databases = if request.role == Role::Admin {
+            vec!["*".to_owned()]
+        } else {
+            request.databases
+        };
         let grant = Grant {
             id: new_key_id()?,
             name,
             role: request.role,
-            databases: request.databases,
+            databases,
             can_create: request.can_create,
         };
         let inner = Arc::clone(&self.0);
@@ -415,6 +445,7 @@ impl Core {
         let access = principal.access();
         if let Some(db) = inner.engine.cached(name) {
             return Ok(DatabaseHandle {
+                admitted: self.admit(&db)?,
                 db,
                 incarnation: entry.incarnation,
                 access,
@@ -425,6 +456,7 @@ impl Core {
         let opened = name.clone();
         let db = blocking(move || Ok(engine.open(&opened, settings)?)).await?;
         Ok(DatabaseHandle {
+            admitted: self.admit(&db)?,
             db,
             incarnation: entry.incarnation,
             access,
@@ -655,6 +687,7 @@ impl Core {
                 StreamState {
                     stream,
                     stored_sql: streams.stored_sql(name.clone()),
+                    admitted: Some(handle.admitted),
                 },
             ));
         };
@@ -686,6 +719,7 @@ impl Core {
                 ),
             })?;
         state.stream.resume(handle.db);
+        state.admitted = Some(handle.admitted);
         Ok((lease, state))
     }
 
@@ -716,6 +750,7 @@ impl Core {
             self.0.follow_schema_change(db).await;
         }
         state.stream.park();
+        state.admitted = None;
         if close {
             lease.close();
             None
@@ -734,6 +769,19 @@ impl Core {
     /// Checkpoints and closes every open database (at shutdown). Blocking.
     pub fn close_all(&self) {
         self.0.engine.close_all();
+    }
+}
+
+/// A duration in the largest whole unit that states it exactly (`90d`, `36h`, `90s`), as
+/// durations are written in requests and flags.
+fn whole_units(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0 => format!("{}ms", duration.as_millis()),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
     }
 }
 

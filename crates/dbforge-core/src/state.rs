@@ -30,6 +30,8 @@ pub(crate) struct Inner {
     pub(crate) tokens: Tokens,
     /// The longest lifetime a minted token may have (`--token-max-lifetime`).
     pub(crate) token_max_lifetime: Duration,
+    /// Requests in flight on one database at most (`--max-requests-per-database`).
+    pub(crate) max_requests_per_database: usize,
     pub(crate) stats: Stats,
     pub(crate) streams: Arc<Streams>,
 }

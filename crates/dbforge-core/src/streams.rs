@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dbforge_api::DatabaseName;
-use dbforge_engine::Stream;
+use dbforge_engine::{Admitted, Stream};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -52,6 +52,9 @@ pub struct StreamState {
     pub stream: Stream,
     /// SQL texts stored with `store_sql`, by id (scoped to the stream, as in Hrana over HTTP).
     pub stored_sql: StoredSql,
+    /// The current request's place among its database's requests in flight (none between
+    /// requests).
+    pub(crate) admitted: Option<Admitted>,
 }
 
 /// Why a text could not be stored.

@@ -21,7 +21,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::auth::{Digest, write_private};
+use crate::auth::{Digest, KeyId, write_private};
 use crate::catalog::open_forge_db;
 use crate::error::{CoreError, CoreResult};
 
@@ -60,6 +60,17 @@ struct Claims {
     /// The key that minted the token (`key_...`); absent for the bootstrap admin key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     minted_by: Option<String>,
+    /// Which secret of that key minted it (the key id of the secret, 12 hex digits): a
+    /// rotation ends the tokens the old secret minted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    minter_secret: Option<String>,
+}
+
+/// The stored key, and which of its secrets, that minted a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Minter {
+    pub(crate) id: String,
+    pub(crate) secret: KeyId,
 }
 
 /// What a verified token grants: exactly a read-only or read-write key scoped to one database.
@@ -72,7 +83,7 @@ pub struct TokenGrant {
     pub(crate) generation: i64,
     epoch: u64,
     db_epoch: u64,
-    pub(crate) minted_by: Option<String>,
+    pub(crate) minted_by: Option<Minter>,
     pub(crate) expires_at_s: u64,
 }
 
@@ -192,7 +203,7 @@ impl Tokens {
         generation: i64,
         access: TokenAccess,
         lifetime: Duration,
-        minted_by: Option<String>,
+        minted_by: Option<Minter>,
         now_s: u64,
     ) -> CoreResult<Minted> {
         let mut id = [0u8; 8];
@@ -210,12 +221,13 @@ impl Tokens {
             generation,
             epoch: self.global_epoch.load(Ordering::Acquire),
             db_epoch: self.db_epoch(database.as_str()),
-            minted_by,
+            minter_secret: minted_by.as_ref().map(|m| m.secret.to_string()),
+            minted_by: minted_by.map(|m| m.id),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
         let token = jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(internal)?;
-        let grant = grant_of(claims, database.clone());
+        let grant = grant_of(claims, database.clone()).map_err(|_| internal("minted claims"))?;
         Ok(Minted { token, grant })
     }
 
@@ -268,7 +280,7 @@ impl Tokens {
             })?
             .claims;
         let database = DatabaseName::parse(&claims.sub).map_err(|_| TokenRefusal::Invalid)?;
-        Ok(grant_of(claims, database))
+        grant_of(claims, database)
     }
 
     /// Revokes every token of `database` minted so far. Blocking.
@@ -322,8 +334,16 @@ impl Tokens {
     }
 }
 
-fn grant_of(claims: Claims, database: DatabaseName) -> TokenGrant {
-    TokenGrant {
+fn grant_of(claims: Claims, database: DatabaseName) -> Result<TokenGrant, TokenRefusal> {
+    let minted_by = match (claims.minted_by, claims.minter_secret) {
+        (None, None) => None,
+        (Some(id), Some(secret)) => Some(Minter {
+            id,
+            secret: KeyId::from_hex(&secret).ok_or(TokenRefusal::Invalid)?,
+        }),
+        _ => return Err(TokenRefusal::Invalid),
+    };
+    Ok(TokenGrant {
         id: claims.jti,
         database,
         access: match claims.access {
@@ -333,9 +353,9 @@ fn grant_of(claims: Claims, database: DatabaseName) -> TokenGrant {
         generation: claims.generation,
         epoch: claims.epoch,
         db_epoch: claims.db_epoch,
-        minted_by: claims.minted_by,
+        minted_by,
         expires_at_s: claims.exp,
-    }
+    })
 }
 
 /// The PKCS#8 signing key stored in `path` (PEM), or a new one generated and stored (0600).

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,6 +47,17 @@ pub struct Database {
     /// Whether the schema holds, for reads that run inline (see `inline.rs`).
     schema_epoch: Arc<SchemaEpoch>,
     counters: Arc<EngineCounters>,
+    /// Requests admitted and not yet finished (see [`Database::admit`]).
+    in_flight: AtomicUsize,
+}
+
+/// A request's place among the requests in flight on a database; given back when dropped.
+pub struct Admitted(Arc<Database>);
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// SQL texts that SQLite reported as not read-only. Routing only: a text not in it is
@@ -161,7 +172,20 @@ impl Database {
             disk,
             schema_epoch,
             counters,
+            in_flight: AtomicUsize::new(0),
         })
+    }
+
+    /// Admits one more request on this database unless `max` are in flight already: one
+    /// tenant's flood must not take every thread and every byte the server shares.
+    pub fn admit(self: &Arc<Self>, max: usize) -> Option<Admitted> {
+        let admitted = self
+            .in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok();
+        admitted.then(|| Admitted(Arc::clone(self)))
     }
 
     pub fn name(&self) -> &DatabaseName {

@@ -22,7 +22,7 @@ mod writer;
 
 pub use access::Access;
 pub use config::{DatabaseSettings, Durability, EngineConfig, Limits};
-pub use database::Database;
+pub use database::{Admitted, Database};
 pub use deadline::{CancelOnDrop, Deadline};
 pub use disk::DiskGuard;
 pub use engine::{Engine, EngineCounters, StoredDatabase};

@@ -21,6 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::fronts::{hrana, rest};
 use crate::http::error::{ApiError, method_not_allowed};
+use crate::http::throttle::{Limit, Refusal};
 use crate::http::{credential, guard};
 use crate::ops::{self, Ops, dashboard, telemetry};
 
@@ -72,6 +73,35 @@ pub fn public_routes(metrics_public: bool) -> impl Fn(&str) -> bool + Send + Syn
             || route == rest::JWKS_ROUTE
             || (metrics_public && route == "/metrics")
     }
+}
+
+/// The 429 of a request a rate limit refused, in the protocol of its route, with
+/// `Retry-After` in whole seconds (at least 1).
+pub fn refuse_limited(route: &str, refusal: Refusal) -> Response {
+    let seconds = refusal.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    let message = match refusal.limit {
+        Limit::Credential => format!(
+            "this key or token made more requests than its rate allows (--rate-limit); retry in \
+             {seconds} s"
+        ),
+        Limit::Address => format!(
+            "this client address made more requests than its rate allows \
+             (--rate-limit-per-address); retry in {seconds} s"
+        ),
+        Limit::FailedAuth => format!(
+            "too many wrong keys or tokens from this client address (--failed-auth-limit); \
+             retry in {seconds} s"
+        ),
+    };
+    let mut response = if hrana::is_hrana_route(route) {
+        hrana::rate_limited(message)
+    } else {
+        ApiError::new(dbforge_api::ErrorCode::RateLimited, message).into_response()
+    };
+    response
+        .headers_mut()
+        .insert(axum::http::header::RETRY_AFTER, seconds.into());
+    response
 }
 
 /// The 401 of a request without a valid key, in the protocol of its route.
@@ -179,7 +209,10 @@ pub fn router(state: AppState) -> Router {
         telemetry::track_requests,
     ))
     .layer(middleware::from_fn_with_state(
-        state.core.clone(),
+        credential::CredentialStep {
+            core: state.core.clone(),
+            throttle: Arc::clone(&state.guard.throttle),
+        },
         credential::authenticate,
     ))
     .layer(CatchPanicLayer::custom(|_| {

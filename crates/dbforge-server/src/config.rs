@@ -4,11 +4,14 @@
 //! everything.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use dbforge_engine::{Durability, EngineConfig, Limits};
+
+use crate::http::throttle::{Rate, ThrottleConfig, parse_rate};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DurabilityArg {
@@ -205,6 +208,35 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_METRICS_PUBLIC")]
     pub metrics_public: bool,
 
+    /// Requests one scoped credential (a key that is not an admin's, or a token) may make:
+    /// `N/s`, `N/m`, `N/h` or `off`. Past it: `429 rate_limited` with `Retry-After`.
+    #[arg(long, env = "DBFORGE_RATE_LIMIT", value_parser = parse_rate, default_value = "1000/s")]
+    pub rate_limit: Rate,
+
+    /// Requests a scoped credential may make at once above its rate (its bucket's size).
+    #[arg(long, env = "DBFORGE_RATE_LIMIT_BURST", default_value_t = NonZeroU32::new(2_000).unwrap_or(NonZeroU32::MIN))]
+    pub rate_limit_burst: NonZeroU32,
+
+    /// Requests one client address may make, with any credential or none (a backstop;
+    /// behind a proxy every client shares its address: raise it or turn it `off`).
+    #[arg(long, env = "DBFORGE_RATE_LIMIT_PER_ADDRESS", value_parser = parse_rate, default_value = "100000/s")]
+    pub rate_limit_per_address: Rate,
+
+    /// Wrong keys or tokens one client address may present, refilled at this rate; past
+    /// the burst the address is refused (`429`) before its credentials are checked.
+    #[arg(long, env = "DBFORGE_FAILED_AUTH_LIMIT", value_parser = parse_rate, default_value = "1/s")]
+    pub failed_auth_limit: Rate,
+
+    /// Wrong credentials one address may present in a row before the limit applies.
+    #[arg(long, env = "DBFORGE_FAILED_AUTH_BURST", default_value_t = NonZeroU32::new(300).unwrap_or(NonZeroU32::MIN))]
+    pub failed_auth_burst: NonZeroU32,
+
+    /// Requests in flight on one database at once (REST requests, libSQL requests); past it
+    /// `429 rate_limited`, so one tenant's flood cannot hold every thread the server shares
+    /// (half of tokio's 512 blocking threads at most).
+    #[arg(long, env = "DBFORGE_MAX_REQUESTS_PER_DATABASE", default_value_t = 256)]
+    pub max_requests_per_database: usize,
+
     /// The longest lifetime a per-database token may be minted with (`expires_in`).
     #[arg(long, env = "DBFORGE_TOKEN_MAX_LIFETIME", value_parser = parse_duration, default_value = "90d")]
     pub token_max_lifetime: Duration,
@@ -300,6 +332,16 @@ impl ServeConfig {
         config
     }
 
+    pub fn throttle_config(&self) -> ThrottleConfig {
+        ThrottleConfig {
+            per_credential: self.rate_limit,
+            credential_burst: Some(self.rate_limit_burst),
+            per_address: self.rate_limit_per_address,
+            failed_auth: self.failed_auth_limit,
+            failed_auth_burst: Some(self.failed_auth_burst),
+        }
+    }
+
     pub fn stream_limits(&self) -> dbforge_core::StreamLimits {
         dbforge_core::StreamLimits {
             idle_timeout: self.stream_idle_timeout,
@@ -325,6 +367,7 @@ impl ServeConfig {
             dev: self.dev,
             streams: self.stream_limits(),
             token_max_lifetime: self.token_max_lifetime,
+            max_requests_per_database: self.max_requests_per_database,
         }
     }
 

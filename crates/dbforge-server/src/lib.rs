@@ -25,6 +25,10 @@ pub use dbforge_engine::SQL_THREAD_STACK_BYTES;
 use crate::http::{guard, listener};
 use crate::ops::{Ops, telemetry};
 
+/// How often full rate-limit buckets are forgotten (their stores grow with every client
+/// address and credential seen).
+const THROTTLE_UPKEEP_INTERVAL: Duration = Duration::from_secs(30);
+
 /// An opened data directory, ready to serve.
 pub struct Gateway {
     pub state: AppState,
@@ -50,6 +54,8 @@ impl Gateway {
                 body_memory: Arc::new(guard::BodyMemory::new(config.max_body_memory)),
                 is_public: Box::new(app::public_routes(config.metrics_public)),
                 refuse: app::refuse,
+                refuse_limited: app::refuse_limited,
+                throttle: Arc::new(http::throttle::Throttle::new(config.throttle_config())),
             }),
             ops: Arc::new(Ops {
                 core,
@@ -181,6 +187,8 @@ pub async fn serve_with(
     background.every(Duration::from_secs(1), || {
         telemetry::prometheus().run_upkeep();
     });
+    let throttle = Arc::clone(&state.guard.throttle);
+    background.every(THROTTLE_UPKEEP_INTERVAL, move || throttle.forget_idle());
     let descriptors = listener::raise_descriptor_limit();
     let limits = state.ops.config.connection_limits(descriptors);
     tracing::info!(

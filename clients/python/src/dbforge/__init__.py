@@ -1,6 +1,7 @@
 """Python client for DB-Forge: SQLite databases over HTTP.
 
-- :class:`Client` / :class:`AsyncClient`: every endpoint of the gateway.
+- :class:`Client` / :class:`AsyncClient`: every endpoint of the gateway, scoped API keys and
+  per-database tokens included (a token works as ``api_key``).
 - :func:`connect`: a DB-API 2.0 (PEP 249) connection to one database (autocommit).
 """
 
@@ -11,14 +12,15 @@ from .dbapi import (
 )
 from .errors import (
     AuthError, BadRequestError, ConflictError, ConstraintError, DatabaseError, DatabaseExistsError,
-    DatabaseFullError, DataError, DBForgeError, Error, IntegrityError, InterfaceError, InternalError,
-    InvalidParamsError, NotFoundError, NotSupportedError, OperationalError, ProgrammingError,
-    QueryTimeoutError, ServerError, SQLError, StatementNotAllowedError, TooLargeError,
+    DatabaseFullError, DataError, DBForgeError, Error, ForbiddenError, IntegrityError, InterfaceError,
+    InternalError, InvalidParamsError, NotFoundError, NotSupportedError, OperationalError, ProgrammingError,
+    QueryTimeoutError, RateLimitedError, ServerError, SQLError, StatementNotAllowedError, TooLargeError,
     TransactionOpenError, TransportError, UnavailableError, UnsupportedValueError, Warning,
 )
 from .models import (
-    ColumnInfo, DatabaseInfo, DatabaseList, ForeignKeyInfo, GatewayStats, Health, IndexInfo,
-    InsertResult, LatencyPercentiles, QueryResult, RowsPage, TableInfo,
+    ColumnInfo, CreatedKey, DatabaseInfo, DatabaseList, ForeignKeyInfo, GatewayStats, Health, IndexInfo,
+    InsertResult, Jwk, Jwks, KeyInfo, LatencyPercentiles, MintedToken, QueryResult, RowsPage, TableInfo,
+    TokensRevoked,
 )
 
 __version__ = "0.1.0"
@@ -28,11 +30,13 @@ __all__ = [
     "BINARY", "DATETIME", "NUMBER", "ROWID", "STRING", "Binary", "Date", "DateFromTicks", "Time",
     "TimeFromTicks", "Timestamp", "TimestampFromTicks",
     "AuthError", "BadRequestError", "ConflictError", "ConstraintError", "DatabaseError",
-    "DatabaseExistsError", "DatabaseFullError", "DataError", "DBForgeError", "Error", "IntegrityError",
+    "DatabaseExistsError", "DatabaseFullError", "DataError", "DBForgeError", "Error", "ForbiddenError",
+    "IntegrityError",
     "InterfaceError", "InternalError", "InvalidParamsError", "NotFoundError", "NotSupportedError",
-    "OperationalError", "ProgrammingError", "QueryTimeoutError", "ServerError", "SQLError",
+    "OperationalError", "ProgrammingError", "QueryTimeoutError", "RateLimitedError", "ServerError", "SQLError",
     "StatementNotAllowedError", "TooLargeError", "TransactionOpenError", "TransportError",
     "UnavailableError", "UnsupportedValueError", "Warning",
-    "ColumnInfo", "DatabaseInfo", "DatabaseList", "ForeignKeyInfo", "GatewayStats", "Health", "IndexInfo",
-    "InsertResult", "LatencyPercentiles", "QueryResult", "RowsPage", "TableInfo",
+    "ColumnInfo", "CreatedKey", "DatabaseInfo", "DatabaseList", "ForeignKeyInfo", "GatewayStats", "Health",
+    "IndexInfo", "InsertResult", "Jwk", "Jwks", "KeyInfo", "LatencyPercentiles", "MintedToken", "QueryResult",
+    "RowsPage", "TableInfo", "TokensRevoked",
 ]

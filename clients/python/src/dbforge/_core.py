@@ -10,7 +10,8 @@ from urllib.parse import quote
 from ._values import Params, encode_params, query_string_value
 from .errors import DBForgeError, error_from_response
 from .models import (
-    DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, QueryResult, RowsPage, TableInfo,
+    CreatedKey, DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, Jwks, KeyInfo, MintedToken,
+    QueryResult, RowsPage, TableInfo, TokensRevoked,
 )
 
 Statement = Union[str, Tuple[str], Tuple[str, Params], Mapping[str, Any]]
@@ -27,6 +28,7 @@ class Call:
     body: Any = None
     text: bool = False  # the answer is text, not JSON
     ok_statuses: Tuple[int, ...] = (200, 201)
+    no_content: bool = False  # success has no body (204): ``parse`` gets None
 
 
 def seg(name: str) -> str:
@@ -49,6 +51,8 @@ def handle(call: Call, status: int, content: bytes, resp_headers: Mapping[str, s
         except ValueError:
             body = None
         raise error_from_response(status, body, request_id)
+    if call.no_content:
+        return call.parse(None)
     if call.text:
         return call.parse(content.decode("utf-8"))
     try:
@@ -176,6 +180,50 @@ def read_rows(
     for col, val in (where or {}).items():
         q.append((f"where.{col}", query_string_value(val)))
     return Call("GET", f"/api/db/{seg(db)}/tables/{seg(table)}/rows", RowsPage.from_json, query=q)
+
+
+def create_key(
+    name: str, role: str, databases: Sequence[str], can_create: bool, expires_at: Optional[str]
+) -> Call:
+    if isinstance(databases, str):  # one pattern, not its characters
+        databases = [databases]
+    body: Dict[str, Any] = {"name": name, "role": role, "databases": list(databases)}
+    if can_create:
+        body["can_create"] = True
+    if expires_at is not None:
+        body["expires_at"] = expires_at
+    return Call("POST", "/admin/keys", CreatedKey.from_json, body=body)
+
+
+def list_keys() -> Call:
+    return Call("GET", "/admin/keys", lambda b: [KeyInfo.from_json(k) for k in b["keys"]])
+
+
+def revoke_key(key_id: str) -> Call:
+    return Call("DELETE", f"/admin/keys/{seg(key_id)}", lambda _: None, ok_statuses=(204,), no_content=True)
+
+
+def rotate_key(key_id: str) -> Call:
+    return Call("POST", f"/admin/keys/{seg(key_id)}/rotate", CreatedKey.from_json)
+
+
+def mint_token(db: str, access: str, expires_in: Optional[str]) -> Call:
+    body: Dict[str, Any] = {"access": access}
+    if expires_in is not None:
+        body["expires_in"] = expires_in
+    return Call("POST", f"/admin/databases/{seg(db)}/tokens", MintedToken.from_json, body=body)
+
+
+def revoke_database_tokens(db: str) -> Call:
+    return Call("POST", f"/admin/databases/{seg(db)}/tokens/revoke", TokensRevoked.from_json)
+
+
+def revoke_all_tokens() -> Call:
+    return Call("POST", "/admin/tokens/revoke", TokensRevoked.from_json)
+
+
+def jwks() -> Call:
+    return Call("GET", "/.well-known/jwks.json", Jwks.from_json)
 
 
 def health() -> Call:

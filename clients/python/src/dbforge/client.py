@@ -14,7 +14,8 @@ from ._core import Call, Statement
 from ._values import Params
 from .errors import TransportError
 from .models import (
-    DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, QueryResult, RowsPage, TableInfo,
+    CreatedKey, DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, Jwks, KeyInfo, MintedToken,
+    QueryResult, RowsPage, TableInfo, TokensRevoked,
 )
 
 Rows = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
@@ -31,6 +32,9 @@ def _request_kwargs(call: Call) -> Dict[str, Any]:
 
 class Client:
     """Blocking client for every DB-Forge endpoint.
+
+    ``api_key`` is the admin key, a scoped key's secret or a per-database token from
+    :meth:`mint_token` (a token works wherever a key does).
 
     >>> with Client("http://127.0.0.1:8080", api_key="secret") as db:
     ...     db.query("shop", "SELECT 1 AS one").rows
@@ -148,6 +152,46 @@ class Client:
             if page.next_after is None:
                 return
             after = page.next_after
+
+    # -- keys and tokens
+    def create_key(
+        self, name: str, role: str, databases: Sequence[str] = (), *, can_create: bool = False,
+        expires_at: Optional[str] = None,
+    ) -> CreatedKey:
+        """Create a scoped API key (admins only). ``role``: ``"admin"``, ``"read_write"`` or
+        ``"read_only"``; ``databases``: names and prefixes ending in ``*`` (``"ci-*"``);
+        ``expires_at``: RFC 3339 in UTC. The answer's ``secret`` is shown only this once."""
+        return self._run(_core.create_key(name, role, databases, can_create, expires_at))
+
+    def list_keys(self) -> List[KeyInfo]:
+        """Every scoped key, by name (admins only; never a secret)."""
+        return self._run(_core.list_keys())
+
+    def revoke_key(self, key_id: str) -> None:
+        """Revoke a key at once; an unknown id raises :class:`NotFoundError` (``key_not_found``)."""
+        return self._run(_core.revoke_key(key_id))
+
+    def rotate_key(self, key_id: str) -> CreatedKey:
+        """A new secret with the same grants; the old secret stops working at once."""
+        return self._run(_core.rotate_key(key_id))
+
+    def mint_token(self, db: str, access: str = "read_only", expires_in: Optional[str] = None) -> MintedToken:
+        """A token (JWT) for one database: ``access`` ``"read_only"`` or ``"read_write"``,
+        working for ``expires_in`` (``"90s"``, ``"15m"``, ``"1h"``, ``"7d"``; the server's
+        default is one hour). Pass ``.token`` as ``api_key`` to any client."""
+        return self._run(_core.mint_token(db, access, expires_in))
+
+    def revoke_database_tokens(self, db: str) -> TokensRevoked:
+        """Every token of ``db`` minted so far is refused from now on."""
+        return self._run(_core.revoke_database_tokens(db))
+
+    def revoke_all_tokens(self) -> TokensRevoked:
+        """Every token of the server minted so far is refused from now on (admins only)."""
+        return self._run(_core.revoke_all_tokens())
+
+    def jwks(self) -> Jwks:
+        """The public keys that verify the server's tokens (no key needed)."""
+        return self._run(_core.jwks())
 
     # -- operations
     def health(self) -> Health:
@@ -267,6 +311,35 @@ class AsyncClient:
             if page.next_after is None:
                 return
             after = page.next_after
+
+    async def create_key(
+        self, name: str, role: str, databases: Sequence[str] = (), *, can_create: bool = False,
+        expires_at: Optional[str] = None,
+    ) -> CreatedKey:
+        return await self._run(_core.create_key(name, role, databases, can_create, expires_at))
+
+    async def list_keys(self) -> List[KeyInfo]:
+        return await self._run(_core.list_keys())
+
+    async def revoke_key(self, key_id: str) -> None:
+        return await self._run(_core.revoke_key(key_id))
+
+    async def rotate_key(self, key_id: str) -> CreatedKey:
+        return await self._run(_core.rotate_key(key_id))
+
+    async def mint_token(
+        self, db: str, access: str = "read_only", expires_in: Optional[str] = None
+    ) -> MintedToken:
+        return await self._run(_core.mint_token(db, access, expires_in))
+
+    async def revoke_database_tokens(self, db: str) -> TokensRevoked:
+        return await self._run(_core.revoke_database_tokens(db))
+
+    async def revoke_all_tokens(self) -> TokensRevoked:
+        return await self._run(_core.revoke_all_tokens())
+
+    async def jwks(self) -> Jwks:
+        return await self._run(_core.jwks())
 
     async def health(self) -> Health:
         return await self._run(_core.health())

@@ -87,8 +87,13 @@ class AuthError(DBForgeError, OperationalError):
     """``unauthorized`` (401): the API key is missing or wrong."""
 
 
+class ForbiddenError(DBForgeError, OperationalError):
+    """``forbidden`` (403): the key or token may not do this (a write with a read-only
+    credential, a key outside its role or scope, a token minting tokens...)."""
+
+
 class NotFoundError(DBForgeError, ProgrammingError):
-    """``database_not_found``, ``table_not_found`` or ``route_not_found`` (404)."""
+    """``database_not_found``, ``table_not_found``, ``key_not_found`` or ``route_not_found`` (404)."""
 
 
 class ConflictError(DBForgeError):
@@ -140,13 +145,20 @@ class UnavailableError(DBForgeError, OperationalError):
     """``database_busy`` or ``not_ready`` (503): retry after a short wait."""
 
 
+class RateLimitedError(UnavailableError):
+    """``rate_limited`` (429): a rate limit of the key, token, address or database; retry after
+    the ``Retry-After`` seconds."""
+
+
 class ServerError(DBForgeError, InternalError):
     """``internal_error`` (500); the server log has the detail under ``request_id``."""
 
 
 ERROR_CLASSES: Dict[str, Type[DBForgeError]] = {
     "unauthorized": AuthError,
+    "forbidden": ForbiddenError,
     "database_not_found": NotFoundError,
+    "key_not_found": NotFoundError,
     "table_not_found": NotFoundError,
     "route_not_found": NotFoundError,
     "database_exists": DatabaseExistsError,
@@ -169,6 +181,7 @@ ERROR_CLASSES: Dict[str, Type[DBForgeError]] = {
     "database_full": DatabaseFullError,
     "database_busy": UnavailableError,
     "not_ready": UnavailableError,
+    "rate_limited": RateLimitedError,
     "internal_error": ServerError,
 }
 

@@ -188,3 +188,98 @@ class RowsPage:
 class Health:
     status: str
     version: str
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A scoped API key as the server tells it (never its secret)."""
+
+    id: str
+    name: str
+    prefix: str  # the secret's first characters, to tell keys apart
+    role: str  # "admin", "read_write" or "read_only"
+    databases: List[str]
+    can_create: bool
+    created_at: str
+    expires_at: Optional[str]
+    last_used_at: Optional[str]  # since the server started
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "KeyInfo":
+        return cls(
+            d["id"], d["name"], d["prefix"], d["role"], list(d["databases"]), d["can_create"], d["created_at"],
+            d.get("expires_at"), d.get("last_used_at"),
+        )
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    """A created or rotated key with its secret, which the server shows only this once.
+
+    The secret is left out of ``repr()`` so that logging the object does not leak it.
+    """
+
+    key: KeyInfo
+    secret: str = field(repr=False)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "CreatedKey":
+        return cls(KeyInfo.from_json(d["key"]), d["secret"])
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    """A per-database token (a JWT) and what it grants; use ``token`` as an ``api_key``.
+
+    The token is left out of ``repr()`` so that logging the object does not leak it.
+    """
+
+    token: str = field(repr=False)
+    id: str
+    database: str
+    access: str  # "read_only" or "read_write"
+    expires_at: str
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "MintedToken":
+        return cls(d["token"], d["id"], d["database"], d["access"], d["expires_at"])
+
+
+@dataclass(frozen=True)
+class TokensRevoked:
+    """Every token minted before is refused from now on: of ``database``, or of the whole
+    server when ``database`` is None."""
+
+    database: Optional[str]
+    epoch: int
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "TokensRevoked":
+        return cls(d.get("database"), d["epoch"])
+
+
+@dataclass(frozen=True)
+class Jwk:
+    """One Ed25519 public key (``kty`` OKP, ``crv`` Ed25519)."""
+
+    kty: str
+    crv: str
+    x: str
+    kid: str
+    alg: str
+    use: str
+
+
+@dataclass(frozen=True)
+class Jwks:
+    """The public keys that verify the server's tokens; ``to_dict()`` is the JWKS document
+    (e.g. for ``jwt.PyJWKSet.from_dict``)."""
+
+    keys: List[Jwk]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"keys": [dict(kty=k.kty, crv=k.crv, x=k.x, kid=k.kid, alg=k.alg, use=k.use) for k in self.keys]}
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Jwks":
+        return cls([Jwk(k["kty"], k["crv"], k["x"], k["kid"], k["alg"], k["use"]) for k in d["keys"]])

@@ -1,5 +1,6 @@
-//! End-to-end tests of the real `dbforge` binary: crashes, signals, configuration, keys,
-//! start-up reconciliation and query results, each test against server processes of its own
+//! End-to-end tests of the real `dbforge` binary: crashes, signals, configuration, keys (the
+//! admin key, scoped keys and per-database tokens from the command line), start-up
+//! reconciliation and query results, each test against server processes of its own
 //! in a temporary directory.
 
 mod attacks;
@@ -9,5 +10,7 @@ mod crashes;
 mod keys;
 mod lifecycle;
 mod queries;
+mod scoped_keys;
 mod support;
+mod tokens;
 mod tui;

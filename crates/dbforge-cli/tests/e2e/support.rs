@@ -615,11 +615,22 @@ pub fn assert_integrity(conn: &rusqlite::Connection, what: &str) {
 
 /// Runs `dbforge <args>` as a client of `url` with the admin key, feeding `stdin`.
 pub fn run_client(url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    run_client_with_key(url, ADMIN_KEY, args, stdin)
+}
+
+/// Runs `dbforge <args>` as a client of `url` with `key` (a scoped key's secret or a token) in
+/// `DBFORGE_API_KEY`, feeding `stdin`.
+pub fn run_client_with_key(
+    url: &str,
+    key: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
     use std::io::Write as _;
     let mut child = Command::new(env!("CARGO_BIN_EXE_dbforge"))
         .args(args)
         .env("DBFORGE_URL", url)
-        .env("DBFORGE_API_KEY", ADMIN_KEY)
+        .env("DBFORGE_API_KEY", key)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -641,6 +652,19 @@ pub fn client_stdout(output: &std::process::Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The exit code and standard error of a client run that must have failed.
+pub fn client_failure(output: &std::process::Output) -> (Option<i32>, String) {
+    assert!(
+        !output.status.success(),
+        "succeeded: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// A program running in a real terminal (a detached tmux session, 120x30), driven with keys

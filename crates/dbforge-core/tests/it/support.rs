@@ -45,6 +45,7 @@ pub fn config(data_dir: &Path) -> CoreConfig {
         dev: false,
         streams: stream_limits(),
         token_max_lifetime: std::time::Duration::from_secs(86_400),
+        max_requests_per_database: 64,
     }
 }
 

@@ -3,6 +3,8 @@
 //! request's extensions as an [`Authentication`]. Everything after it (the guard, the
 //! activity log, every front's extractor) reads that result; nothing hashes a key again.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRef, FromRequestParts, Request, State};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
@@ -11,6 +13,7 @@ use axum::response::Response;
 use dbforge_core::{AuthFailure, Core, Principal};
 
 use super::error::ApiError;
+use super::throttle::{LimitedBeforeAuth, Throttle, client_address};
 
 /// What the request's credential proved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,9 +77,26 @@ where
     }
 }
 
-/// The middleware that checks every request's credential first.
-pub async fn authenticate(State(core): State<Core>, mut request: Request, next: Next) -> Response {
-    let done = Authentication(core.authenticate(presented_key(request.headers())));
+/// What the credential step needs: the core that checks credentials, and the limits that
+/// may refuse an address before its credential is checked.
+#[derive(Clone)]
+pub struct CredentialStep {
+    pub core: Core,
+    pub throttle: Arc<Throttle>,
+}
+
+/// The middleware that checks every request's credential first, unless the client address
+/// is over a limit (then the guard answers 429 and no credential is checked).
+pub async fn authenticate(
+    State(step): State<CredentialStep>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Err(refusal) = step.throttle.before_auth(client_address(&request)) {
+        request.extensions_mut().insert(LimitedBeforeAuth(refusal));
+        return next.run(request).await;
+    }
+    let done = Authentication(step.core.authenticate(presented_key(request.headers())));
     request.extensions_mut().insert(done);
     next.run(request).await
 }
@@ -139,6 +159,7 @@ mod tests {
                 },
             },
             token_max_lifetime: second,
+            max_requests_per_database: 1,
         };
         let (core, _) = Core::open(config, Vec::new()).expect("core");
         let request = |key: &str| {

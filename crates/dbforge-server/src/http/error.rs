@@ -126,7 +126,13 @@ impl IntoResponse for ApiError {
         if let Some(detail) = detail {
             response.extensions_mut().insert(detail);
         }
-        if matches!(self.code, ErrorCode::DatabaseBusy | ErrorCode::ServerBusy) {
+        if matches!(
+            self.code,
+            ErrorCode::DatabaseBusy | ErrorCode::ServerBusy | ErrorCode::RateLimited
+        ) && !response
+            .headers()
+            .contains_key(axum::http::header::RETRY_AFTER)
+        {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static("1"),

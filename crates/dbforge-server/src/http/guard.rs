@@ -27,6 +27,7 @@ use tokio::time::Sleep;
 use super::UiResponse;
 use super::credential::Authentication;
 use super::error::{ApiError, BodyFailure};
+use super::throttle::{Limit, LimitedBeforeAuth, Refusal, Throttle, client_address};
 
 /// What the guard enforces, and how the routes it guards are told apart (given by whoever
 /// composes the fronts, so the guard knows no protocol).
@@ -38,6 +39,9 @@ pub struct Guard {
     pub is_public: Box<dyn Fn(&str) -> bool + Send + Sync>,
     /// The 401 for a route whose request has no valid key, in that route's protocol.
     pub refuse: fn(&str, AuthFailure) -> Response,
+    /// The 429 for a route whose request a rate limit refused, in that route's protocol.
+    pub refuse_limited: fn(&str, Refusal) -> Response,
+    pub throttle: Arc<Throttle>,
 }
 
 /// Routes of the server itself anyone may call: health, readiness, the API documentation,
@@ -63,17 +67,31 @@ pub async fn guard_request(
         .extensions()
         .get::<MatchedPath>()
         .map_or("unmatched", MatchedPath::as_str);
+    let public = (guard.is_public)(route);
+    if let Some(LimitedBeforeAuth(refusal)) = request.extensions().get().copied() {
+        // An address blocked for wrong credentials still gets what needs none (a load
+        // balancer sharing it keeps its health checks); its request rate counts everywhere.
+        if !(public && refusal.limit == Limit::FailedAuth) {
+            return with_security_headers((guard.refuse_limited)(route, refusal));
+        }
+    }
     // Open routes run no SQL and read no body: they only get the headers.
-    if (guard.is_public)(route) {
+    if public {
         return with_security_headers(next.run(request).await);
     }
     // The credential step checked the key already (once per request).
     let authentication = request
         .extensions()
         .get::<Authentication>()
-        .map_or(Err(AuthFailure::Missing), |a| {
-            a.0.as_ref().map(|_| ()).map_err(|f| *f)
-        });
+        .map_or(Err(AuthFailure::Missing), |a| a.0.as_ref().map_err(|f| *f));
+    let limited = match authentication {
+        Err(AuthFailure::Missing) => Ok(()),
+        Err(_) => guard.throttle.after_failed_auth(client_address(&request)),
+        Ok(principal) => guard.throttle.after_auth(principal),
+    };
+    if let Err(refusal) = limited {
+        return with_security_headers((guard.refuse_limited)(route, refusal));
+    }
     if let Err(failure) = authentication {
         return with_security_headers((guard.refuse)(route, failure));
     }

@@ -22,6 +22,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tower::ServiceExt as _;
 
 /// How connections are bounded.
 #[derive(Debug, Clone, Copy)]
@@ -117,7 +118,16 @@ pub async fn serve(
             _permit: permit,
             _place: place,
         });
-        let service = TowerToHyperService::new(router.clone());
+        // Each request carries its client's address (rate limits, logs), as axum's
+        // `ConnectInfo` so its extractor works.
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                request
+            },
+        ));
         let stopped = stopped(stop_signal.clone());
         tokio::spawn(async move {
             let connection = http1::Builder::new()

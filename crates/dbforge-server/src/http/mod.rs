@@ -9,6 +9,7 @@ pub mod credential;
 pub mod error;
 pub mod guard;
 pub mod listener;
+pub mod throttle;
 
 /// Marks a response as one of the dashboard's pages or files: it keeps its own cache policy,
 /// gets the page security headers, and is not API traffic for the activity log.

@@ -66,10 +66,10 @@ pub fn note_request(ops: &Ops, facts: RequestFacts, response: &Response, elapsed
     }
     let status = response.status().as_u16();
     ops.timeline.record_request(status);
-    // Requests refused for want of a valid key are counted (timeline, metrics) but not
-    // logged: anyone can send them, and a flood of them would push the real traffic out of
-    // the ring.
-    if status != 401 {
+    // Requests no accepted credential made (refused keys, addresses over a limit before their
+    // key was checked) are counted (timeline, metrics) but not logged: anyone can send them,
+    // and a flood of them would push the real traffic out of the ring.
+    if status != 401 && facts.key_id.is_some() {
         ops.activity.record(facts, status, elapsed);
     }
 }

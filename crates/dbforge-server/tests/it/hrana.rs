@@ -137,16 +137,7 @@ async fn the_libsql_rust_driver_works_unchanged() {
     assert_eq!(row.get::<i64>(0).expect("n"), 2);
 
     // The driver used both v3 endpoints.
-    let metrics = server
-        .client
-        .get(server.url("/metrics"))
-        .header("x-api-key", KEY)
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = server.metrics_text().await;
     for route in ["/hrana/{name}/v3/pipeline", "/hrana/{name}/v3/cursor"] {
         assert!(
             metrics.contains(&format!("route=\"{route}\"")),

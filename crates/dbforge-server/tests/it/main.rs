@@ -6,6 +6,7 @@ mod dashboard;
 mod dashboard_pages;
 mod hrana;
 mod keys;
+mod limits;
 mod observe;
 mod ops;
 mod query;

@@ -175,6 +175,19 @@ impl TestServer {
         self.send(request).await
     }
 
+    /// `GET /metrics` with the admin key: the Prometheus text.
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .header("x-api-key", KEY)
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    }
+
     /// Runs one statement that must succeed and returns its result.
     pub async fn sql(&self, db: &str, sql: &str, params: Value) -> Value {
         let (status, body) = self

@@ -22,6 +22,17 @@ async fn mint(srv: &TestServer, db: &str, body: Value) -> String {
     minted["token"].as_str().expect("a token").to_owned()
 }
 
+/// Mints a token for `db` with `key` (a scoped key, say); the raw answer.
+async fn mint_with(srv: &TestServer, key: &str, db: &str, access: &str) -> (StatusCode, Value) {
+    srv.with_key(
+        key,
+        Method::POST,
+        &format!("/admin/databases/{db}/tokens"),
+        Some(json!({"access": access})),
+    )
+    .await
+}
+
 async fn query(srv: &TestServer, credential: &str, db: &str, sql: &str) -> (StatusCode, Value) {
     srv.with_key(
         credential,
@@ -276,14 +287,29 @@ async fn revocation_per_database_globally_and_with_the_minting_key() {
     let (key_id, key) = srv
         .create_key(json!({"name": "ci", "role": "read_only", "databases": ["app"]}))
         .await;
-    let by_key = srv
-        .with_key(
-            &key,
-            Method::POST,
-            "/admin/databases/app/tokens",
-            Some(json!({"access": "read_only"})),
-        )
+    let by_key = mint_with(&srv, &key, "app", "read_only").await;
+    assert_eq!(by_key.0, StatusCode::CREATED, "{:?}", by_key);
+    let token = by_key.1["token"].as_str().expect("token").to_owned();
+    assert_eq!(
+        query(&srv, &token, "app", "SELECT 1").await.0,
+        StatusCode::OK
+    );
+    // Rotating the key (its secret was stolen, say) ends what the old secret minted; the new
+    // secret mints tokens that work.
+    let (status, rotated) = srv
+        .post_empty(&format!("/admin/keys/{key_id}/rotate"))
         .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    assert_error(
+        &query(&srv, &token, "app", "SELECT 1").await,
+        401,
+        "unauthorized",
+    );
+    let key = rotated["secret"]
+        .as_str()
+        .expect("the new secret")
+        .to_owned();
+    let by_key = mint_with(&srv, &key, "app", "read_only").await;
     assert_eq!(by_key.0, StatusCode::CREATED, "{:?}", by_key);
     let token = by_key.1["token"].as_str().expect("token").to_owned();
     assert_eq!(
@@ -291,23 +317,9 @@ async fn revocation_per_database_globally_and_with_the_minting_key() {
         StatusCode::OK
     );
     // A read-only key cannot mint write access, nor reach another database.
-    let upgrade = srv
-        .with_key(
-            &key,
-            Method::POST,
-            "/admin/databases/app/tokens",
-            Some(json!({"access": "read_write"})),
-        )
-        .await;
+    let upgrade = mint_with(&srv, &key, "app", "read_write").await;
     assert_error(&upgrade, 403, "forbidden");
-    let elsewhere = srv
-        .with_key(
-            &key,
-            Method::POST,
-            "/admin/databases/other/tokens",
-            Some(json!({"access": "read_only"})),
-        )
-        .await;
+    let elsewhere = mint_with(&srv, &key, "other", "read_only").await;
     assert_error(&elsewhere, 404, "database_not_found");
     let deleted = srv
         .send(
@@ -351,7 +363,7 @@ async fn bad_mint_requests_say_what_to_fix() {
         (json!({"access": "read_only", "expires_in": "0s"}), "1s"),
         (
             json!({"access": "read_only", "expires_in": "400d"}),
-            "--token-max-lifetime",
+            "1s to 90d (--token-max-lifetime)",
         ),
     ] {
         let answer = srv.post("/admin/databases/app/tokens", body.clone()).await;

@@ -58,16 +58,30 @@ async fn refused_keys_cannot_flush_the_activity_log() {
         .await;
     let anonymous = siege.api.with_key(Some("not-the-key-0123456789"));
     let attack = async {
+        let mut limited = 0;
         for _ in 0..3_000 {
-            let _ = anonymous
+            let answer = anonymous
                 .try_send(reqwest::Method::GET, "/admin/databases", None)
                 .await;
+            if answer.is_ok_and(|(status, _)| status == StatusCode::TOO_MANY_REQUESTS) {
+                limited += 1;
+            }
         }
+        limited
     };
-    let ((), watch) = siege.during(attack).await;
+    let (limited, watch) = siege.during(attack).await;
     watch.assert_unharmed("refused keys");
-    let (status, body) = siege
-        .api
+    assert!(
+        limited > 2_000,
+        "past the failed-credential burst the address is refused: {limited} of 3,000"
+    );
+    // The attacking address is blocked now: the operator looks from another one.
+    let operator = crate::support::Api::connecting_from(
+        siege.url(),
+        Some(crate::support::ADMIN_KEY),
+        Some(super::PROBE_ADDRESS.into()),
+    );
+    let (status, body) = operator
         .get("/admin/activity?route=/api/db/&limit=2000")
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -76,12 +90,16 @@ async fn refused_keys_cannot_flush_the_activity_log() {
         entries.iter().any(|e| e["database"] == super::BYSTANDER),
         "the real traffic is still in the log"
     );
-    let (_, refused) = siege.api.get("/admin/activity?status=401").await;
-    assert_eq!(
-        refused["entries"].as_array().map(Vec::len),
-        Some(0),
-        "{refused}"
-    );
+    for status in [401, 429] {
+        let (_, refused) = operator
+            .get(&format!("/admin/activity?status={status}"))
+            .await;
+        assert_eq!(
+            refused["entries"].as_array().map(Vec::len),
+            Some(0),
+            "{refused}"
+        );
+    }
 }
 
 #[tokio::test]

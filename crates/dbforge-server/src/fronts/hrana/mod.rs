@@ -108,6 +108,15 @@ pub fn unauthorized(failure: AuthFailure) -> Response {
     unauthorized_failure(failure).into_response()
 }
 
+/// The 429 of a Hrana request a rate limit refused, in Hrana's error shape.
+pub fn rate_limited(message: String) -> Response {
+    failure(
+        StatusCode::TOO_MANY_REQUESTS,
+        Error::new("RATE_LIMITED", message),
+    )
+    .into_response()
+}
+
 fn unauthorized_failure(reason: AuthFailure) -> Failure {
     failure(
         StatusCode::UNAUTHORIZED,

@@ -41,6 +41,8 @@ enum Scenario {
     Writes,
     /// Sequential database creation latency.
     Spawn,
+    /// Point reads with the admin key vs a scoped key vs a token (what authentication costs).
+    Auth,
     /// Thousands of databases: creation time, listing, stats, bounded memory.
     Scale,
     /// Every scenario, in the order above.
@@ -176,6 +178,7 @@ async fn run(cli: &Cli) -> Result<()> {
     let chosen: &[Scenario] = match cli.scenario {
         Scenario::All => &[
             Scenario::Reads,
+            Scenario::Auth,
             Scenario::Writes,
             Scenario::Spawn,
             Scenario::Scale,
@@ -188,6 +191,7 @@ async fn run(cli: &Cli) -> Result<()> {
             Scenario::Reads => scenarios::reads(&settings).await,
             Scenario::Writes => scenarios::writes(&settings).await,
             Scenario::Spawn => scenarios::spawn(&settings).await,
+            Scenario::Auth => scenarios::auth(&settings).await,
             Scenario::Scale => scenarios::scale(&settings).await,
             Scenario::All => continue,
         };

@@ -2,6 +2,7 @@
 //! stops them, and returns a report section; none depends on another having run.
 
 mod admin;
+mod auth;
 mod reads;
 mod writes;
 
@@ -12,6 +13,7 @@ use crate::load::{Phase, Pool, Workload};
 use crate::server::Launcher;
 
 pub use admin::{scale, spawn};
+pub use auth::auth;
 pub use reads::reads;
 pub use writes::writes;
 

@@ -33,15 +33,16 @@ pub async fn reads(settings: &Settings) -> Result<Section> {
     section
 }
 
-async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
-    let rows = settings.rows;
+/// Creates `db` with table `t` holding `rows` rows, checks one, and answers how long the fill
+/// took.
+pub(super) async fn fill_t(server: &Server, db: &str, rows: u64) -> Result<std::time::Duration> {
     let mut conn = Conn::connect(server.addr(), server.key()).await?;
-    create_table_t(&mut conn, DB).await?;
-    progress!("reads: filling {} rows", report::thousands(rows));
+    create_table_t(&mut conn, db).await?;
+    progress!("filling {} rows", report::thousands(rows));
     let started = Instant::now();
     // One statement generates every row inside SQLite: far faster than shipping them as JSON.
     conn.query(
-        DB,
+        db,
         "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) \
          INSERT INTO t SELECT i, 'name-' || i, i * 7 FROM c",
         json!([rows]),
@@ -49,7 +50,7 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
     .await?;
     let fill = started.elapsed();
     let count = conn
-        .query(DB, "SELECT count(*) AS n FROM t", json!([]))
+        .query(db, "SELECT count(*) AS n FROM t", json!([]))
         .await?;
     let counted = count["rows"][0]["n"].as_u64();
     if counted != Some(rows) {
@@ -57,12 +58,30 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
     }
     // One read checked in full, so that the load below is known to fetch the right thing.
     let probe = conn
-        .query(DB, "SELECT * FROM t WHERE id = ?", json!([rows / 2]))
+        .query(db, "SELECT * FROM t WHERE id = ?", json!([rows / 2]))
         .await?;
     if probe["rows"][0]["value"].as_u64() != Some(rows / 2 * 7) {
         bail!("unexpected point read result: {probe}");
     }
-    drop(conn);
+    Ok(fill)
+}
+
+/// Point reads by a random primary key of `t` in `db`, over REST.
+pub(super) fn point_reads(db: &str, rows: u64) -> Result<Workload> {
+    let query_uri: hyper::Uri = format!("/api/db/{db}/query").parse().context("query URI")?;
+    Ok(Arc::new(move |rng| Job {
+        method: Method::POST,
+        uri: query_uri.clone(),
+        body: Some(Bytes::from(format!(
+            r#"{{"sql":"SELECT * FROM t WHERE id = ?","params":[{}]}}"#,
+            rng.one_to(rows)
+        ))),
+    }))
+}
+
+async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
+    let rows = settings.rows;
+    let fill = fill_t(server, DB, rows).await?;
 
     let health_uri: hyper::Uri = "/health".parse().context("health URI")?;
     let health: Workload = Arc::new(move |_| Job {
@@ -70,15 +89,7 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
         uri: health_uri.clone(),
         body: None,
     });
-    let query_uri: hyper::Uri = format!("/api/db/{DB}/query").parse().context("query URI")?;
-    let read: Workload = Arc::new(move |rng| Job {
-        method: Method::POST,
-        uri: query_uri.clone(),
-        body: Some(Bytes::from(format!(
-            r#"{{"sql":"SELECT * FROM t WHERE id = ?","params":[{}]}}"#,
-            rng.one_to(rows)
-        ))),
-    });
+    let read = point_reads(DB, rows)?;
 
     let hrana_uri: hyper::Uri = format!("/hrana/{DB}/v2/pipeline")
         .parse()

@@ -95,6 +95,39 @@ pub struct KeyList {
     pub keys: Vec<KeyInfo>,
 }
 
+/// What kind of credential a request presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// The bootstrap admin key (configured, stored or generated at first start).
+    BootstrapAdmin,
+    /// A scoped API key (`POST /admin/keys`).
+    Key,
+    /// A per-database token.
+    Token,
+}
+
+/// `GET /api/me`: who the caller is and what it may do, so a client (the dashboard) shows only
+/// what the credential allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    pub kind: CredentialKind,
+    /// The key's id (`key_...`), the token's id (`tok_...`), or null for the bootstrap key.
+    pub id: Option<String>,
+    /// The key's name; null for the bootstrap key and tokens.
+    pub name: Option<String>,
+    /// `admin`, `read_write` or `read_only` (a token's access as a role).
+    pub role: Role,
+    /// The databases it reaches: names and prefixes (`*` for every database).
+    pub databases: Vec<String>,
+    /// Whether it may create (and delete) databases its patterns match.
+    pub can_create: bool,
+    /// Whether it may manage the gateway: keys, tokens of every database, statistics, activity.
+    pub is_admin: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ pub use admin::{
     LatencyPercentiles, SortKey, SortOrder, SpawnRequest,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
-pub use keys::{CreateKeyRequest, CreatedKey, KeyInfo, KeyList, Role};
+pub use keys::{CreateKeyRequest, CreatedKey, CredentialKind, KeyInfo, KeyList, Me, Role};
 pub use name::{DatabaseName, InvalidDatabaseName};
 pub use observe::{
     ActivityEntry, ActivityList, BusyDatabase, ServerConfig, ServerLimits, Timeseries, TrafficPoint,

@@ -8,9 +8,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use dbforge_api::{
-    CreateKeyRequest, CreateTableRequest, CreatedKey, DatabaseInfo, DatabaseLimits, DatabaseList,
-    DatabaseName, ErrorCode, GatewayStats, InsertRowsResponse, Jwks, KeyInfo, KeyList,
-    MintTokenRequest, MintedToken, Role, TableInfo, TokenAccess, TokensRevoked,
+    CreateKeyRequest, CreateTableRequest, CreatedKey, CredentialKind, DatabaseInfo, DatabaseLimits,
+    DatabaseList, DatabaseName, ErrorCode, GatewayStats, InsertRowsResponse, Jwks, KeyInfo,
+    KeyList, Me, MintTokenRequest, MintedToken, Role, TableInfo, TokenAccess, TokensRevoked,
 };
 use dbforge_engine::{
     Access, Admitted, Database, Deadline, DiskGuard, Encoding, Engine, EngineConfig, Limits,
@@ -371,6 +371,43 @@ impl Core {
             })
         })
         .await
+    }
+
+    /// Who the caller is and what it may do (any caller, about itself).
+    pub fn me(&self, principal: &Principal) -> Me {
+        match principal {
+            Principal::Admin { .. } => Me {
+                kind: CredentialKind::BootstrapAdmin,
+                id: None,
+                name: None,
+                role: Role::Admin,
+                databases: vec!["*".to_owned()],
+                can_create: true,
+                is_admin: true,
+            },
+            Principal::Key { grant, .. } => Me {
+                kind: CredentialKind::Key,
+                id: Some(grant.id.clone()),
+                name: Some(grant.name.clone()),
+                role: grant.role,
+                databases: grant.databases.clone(),
+                can_create: grant.role == Role::Admin || grant.can_create,
+                is_admin: grant.role == Role::Admin,
+            },
+            Principal::Token { grant, .. } => Me {
+                kind: CredentialKind::Token,
+                id: Some(grant.id.clone()),
+                name: None,
+                role: if grant.access.may_write() {
+                    Role::ReadWrite
+                } else {
+                    Role::ReadOnly
+                },
+                databases: vec![grant.database.to_string()],
+                can_create: false,
+                is_admin: false,
+            },
+        }
     }
 
     /// Every stored key (admins only), never their secrets.

@@ -352,6 +352,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who the caller is and what it may do: the kind of credential, its role and reach. Any
+         *     credential may ask about itself.
+         */
+        get: operations["me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -528,6 +548,11 @@ export interface components {
             /** @description Send it as `X-API-Key` or `Authorization: Bearer`; it is stored only as a hash. */
             secret: string;
         };
+        /**
+         * @description What kind of credential a request presented.
+         * @enum {string}
+         */
+        CredentialKind: "bootstrap_admin" | "key" | "token";
         /** @description One database as the gateway knows it. */
         DatabaseInfo: {
             name: components["schemas"]["DatabaseName"];
@@ -703,6 +728,25 @@ export interface components {
             p99_ms: number;
             /** Format: double */
             max_ms: number;
+        };
+        /**
+         * @description `GET /api/me`: who the caller is and what it may do, so a client (the dashboard) shows only
+         *     what the credential allows.
+         */
+        Me: {
+            kind: components["schemas"]["CredentialKind"];
+            /** @description The key's id (`key_...`), the token's id (`tok_...`), or null for the bootstrap key. */
+            id?: string | null;
+            /** @description The key's name; null for the bootstrap key and tokens. */
+            name?: string | null;
+            /** @description `admin`, `read_write` or `read_only` (a token's access as a role). */
+            role: components["schemas"]["Role"];
+            /** @description The databases it reaches: names and prefixes (`*` for every database). */
+            databases: string[];
+            /** @description Whether it may create (and delete) databases its patterns match. */
+            can_create: boolean;
+            /** @description Whether it may manage the gateway: keys, tokens of every database, statistics, activity. */
+            is_admin: boolean;
         };
         /** @description `POST /admin/databases/{name}/tokens`. */
         MintTokenRequest: {
@@ -2013,6 +2057,33 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

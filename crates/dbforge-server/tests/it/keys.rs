@@ -270,3 +270,66 @@ async fn an_expired_key_is_refused() {
         "refused only once expired"
     );
 }
+
+#[tokio::test]
+async fn every_credential_can_ask_who_it_is() {
+    let srv = TestServer::start().await;
+    srv.spawn_db("app").await;
+    let (status, me) = srv.get("/api/me").await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(
+        (&me["kind"], &me["role"], &me["is_admin"], &me["databases"]),
+        (
+            &json!("bootstrap_admin"),
+            &json!("admin"),
+            &json!(true),
+            &json!(["*"])
+        )
+    );
+    let (id, key) = srv
+        .create_key(json!({"name": "ci", "role": "read_only", "databases": ["app", "ci-*"]}))
+        .await;
+    let (_, me) = srv
+        .with_key(&key, reqwest::Method::GET, "/api/me", None)
+        .await;
+    assert_eq!(
+        (
+            &me["kind"],
+            &me["id"],
+            &me["name"],
+            &me["role"],
+            &me["is_admin"],
+            &me["can_create"]
+        ),
+        (
+            &json!("key"),
+            &json!(id),
+            &json!("ci"),
+            &json!("read_only"),
+            &json!(false),
+            &json!(false)
+        )
+    );
+    assert_eq!(me["databases"], json!(["app", "ci-*"]));
+    let (_, minted) = srv
+        .post(
+            "/admin/databases/app/tokens",
+            json!({"access": "read_write"}),
+        )
+        .await;
+    let token = minted["token"].as_str().expect("token");
+    let (_, me) = srv
+        .with_key(token, reqwest::Method::GET, "/api/me", None)
+        .await;
+    assert_eq!(
+        (&me["kind"], &me["id"], &me["role"], &me["databases"]),
+        (
+            &json!("token"),
+            &minted["id"],
+            &json!("read_write"),
+            &json!(["app"])
+        )
+    );
+    let (status, _) = srv.get_public("/api/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -2,10 +2,10 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use dbforge_api::{CreateKeyRequest, CreatedKey, ErrorEnvelope, KeyList};
+use dbforge_api::{CreateKeyRequest, CreatedKey, ErrorEnvelope, KeyList, Me};
 use dbforge_core::Core;
 
-use crate::http::credential::AdminCaller;
+use crate::http::credential::{AdminCaller, Caller};
 use crate::http::error::{ApiJson, ApiResult};
 
 /// Create a key scoped to databases and a role. The secret is in this answer only.
@@ -21,6 +21,15 @@ pub async fn create_key(
 ) -> ApiResult<(StatusCode, ApiJson<CreatedKey>)> {
     let created = core.create_key(&principal, request).await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
+}
+
+/// Who the caller is and what it may do: the kind of credential, its role and reach. Any
+/// credential may ask about itself.
+#[utoipa::path(get, path = "/api/me", tag = "keys",
+    responses((status = 200, body = Me), (status = 401, body = ErrorEnvelope)),
+    security(("api_key" = []), ("bearer" = [])))]
+pub async fn me(Caller(principal): Caller, State(core): State<Core>) -> ApiJson<Me> {
+    ApiJson(core.me(&principal))
 }
 
 /// Every key: name, prefix, role, scope, created, expires, last used (never the secret).

@@ -35,6 +35,7 @@ where
         .routes(routes!(admin::delete_database))
         .routes(routes!(admin::gateway_stats))
         .routes(routes!(keys::create_key, keys::list_keys))
+        .routes(routes!(keys::me))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(keys::rotate_key))
         .routes(routes!(tokens::mint_token))

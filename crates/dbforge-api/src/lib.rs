@@ -2,6 +2,7 @@
 //! responses and the error-code table. Serde only: no HTTP, no async runtime.
 
 mod admin;
+mod audit;
 mod error;
 mod keys;
 mod name;
@@ -15,6 +16,7 @@ pub use admin::{
     DatabaseInfo, DatabaseLimits, DatabaseList, Deleted, GatewayStats, HealthStatus,
     LatencyPercentiles, SortKey, SortOrder, SpawnRequest,
 };
+pub use audit::{AuditEntry, AuditPage};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use keys::{CreateKeyRequest, CreatedKey, CredentialKind, KeyInfo, KeyList, Me, Role};
 pub use name::{DatabaseName, InvalidDatabaseName};

@@ -4,6 +4,7 @@
 //! bookkeeping after each (stats, observers), and the background work with one lifecycle.
 //! Every front (REST, Hrana, later WebSocket, MCP) is a thin translation onto [`Core`].
 
+mod audit;
 mod auth;
 mod background;
 mod catalog;
@@ -17,6 +18,7 @@ mod stats;
 mod streams;
 mod tokens;
 
+pub use audit::{AUDIT_QUEUE, AuditConfig, AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
 pub use auth::{AuthFailure, DEV_KEY, KeyId, KeySource, MIN_ADMIN_KEY_CHARS, Principal};
 pub use background::Background;
 pub use catalog::Reconciled;

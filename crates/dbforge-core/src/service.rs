@@ -8,15 +8,17 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use dbforge_api::{
-    CreateKeyRequest, CreateTableRequest, CreatedKey, CredentialKind, DatabaseInfo, DatabaseLimits,
-    DatabaseList, DatabaseName, ErrorCode, GatewayStats, InsertRowsResponse, Jwks, KeyInfo,
-    KeyList, Me, MintTokenRequest, MintedToken, Role, TableInfo, TokenAccess, TokensRevoked,
+    AuditPage, CreateKeyRequest, CreateTableRequest, CreatedKey, CredentialKind, DatabaseInfo,
+    DatabaseLimits, DatabaseList, DatabaseName, ErrorCode, GatewayStats, InsertRowsResponse, Jwks,
+    KeyInfo, KeyList, Me, MintTokenRequest, MintedToken, Role, TableInfo, TokenAccess,
+    TokensRevoked,
 };
 use dbforge_engine::{
     Access, Admitted, Database, Deadline, DiskGuard, Encoding, Engine, EngineConfig, Limits,
     NewRow, RowsQuery, RowsRead, Statement, StatementOutput,
 };
 
+use crate::audit::{AuditConfig, AuditLog, AuditQuery, AuditRecord};
 use crate::auth::{Auth, AuthFailure, KeySource, Principal};
 use crate::catalog::{Catalog, CatalogEntry, Reconciled};
 use crate::clock::{millis, now_ms, rfc3339};
@@ -46,6 +48,7 @@ pub struct CoreConfig {
     pub token_max_lifetime: Duration,
     /// Requests in flight on one database at most (`rate_limited` past it).
     pub max_requests_per_database: usize,
+    pub audit: AuditConfig,
 }
 
 /// What opening found, to tell the operator once.
@@ -134,12 +137,14 @@ impl Core {
                 .map_err(|e| format!("admin key in {}: {e}", config.forge_dir.display()))?;
         let keys = KeyStore::open(&config.forge_dir).map_err(|e| e.message)?;
         let tokens = Tokens::open(&config.forge_dir).map_err(|e| e.message)?;
+        let audit = AuditLog::open(&config.forge_dir, config.audit).map_err(|e| e.message)?;
         let inner = Inner {
             engine,
             catalog,
             auth,
             keys,
             tokens,
+            audit,
             token_max_lifetime: config.token_max_lifetime,
             max_requests_per_database: config.max_requests_per_database.max(1),
             stats: Stats::new(observers),
@@ -408,6 +413,22 @@ impl Core {
                 is_admin: false,
             },
         }
+    }
+
+    /// Appends an entry to the audit log (queued: never waits on the disk).
+    pub fn record_audit(&self, record: AuditRecord) {
+        self.0.audit.record(record);
+    }
+
+    /// A page of the audit log, newest first (admins only).
+    pub async fn audit_log(
+        &self,
+        principal: &Principal,
+        query: AuditQuery,
+    ) -> CoreResult<AuditPage> {
+        principal.require_admin()?;
+        let inner = Arc::clone(&self.0);
+        blocking(move || inner.audit.query(&query)).await
     }
 
     /// Every stored key (admins only), never their secrets.
@@ -803,8 +824,10 @@ impl Core {
         blocking(move || Ok(inner.gateway_stats())).await
     }
 
-    /// Checkpoints and closes every open database (at shutdown). Blocking.
+    /// Checkpoints and closes every open database, and stores what the audit log still has
+    /// queued (at shutdown). Blocking.
     pub fn close_all(&self) {
+        self.0.audit.flush(Duration::from_secs(5));
         self.0.engine.close_all();
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use dbforge_api::{DatabaseInfo, DatabaseName, GatewayStats};
 use dbforge_engine::{Database, DatabaseSettings, Engine};
 
+use crate::audit::AuditLog;
 use crate::auth::Auth;
 use crate::catalog::{Catalog, CatalogEntry};
 use crate::clock::rfc3339;
@@ -28,6 +29,7 @@ pub(crate) struct Inner {
     pub(crate) auth: Auth,
     pub(crate) keys: KeyStore,
     pub(crate) tokens: Tokens,
+    pub(crate) audit: AuditLog,
     /// The longest lifetime a minted token may have (`--token-max-lifetime`).
     pub(crate) token_max_lifetime: Duration,
     /// Requests in flight on one database at most (`--max-requests-per-database`).

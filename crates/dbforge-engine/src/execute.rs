@@ -58,6 +58,9 @@ pub struct StatementOutput {
     pub rows_affected: u64,
     pub last_insert_rowid: Option<i64>,
     pub truncated: bool,
+    /// When SQLite reported the statement as one that may write (`sqlite3_stmt_readonly`
+    /// false): its kind (see [`crate::statement_kind`]), what the audit log records.
+    pub wrote: Option<String>,
     /// The rows' share of the server's result memory, held until this result (or what a
     /// front made of it, see [`ResultCharge`]) is dropped.
     pub memory: ResultCharge,
@@ -189,7 +192,14 @@ pub(crate) fn run_statement(
     };
     drop(running);
     match outcome {
-        Ok(result) => result.map_err(|e| explain_stop(e, deadline)),
+        Ok(result) => result
+            .map(|mut output| {
+                if output.wrote.is_some() {
+                    output.wrote = Some(crate::statement_kind(&statement.sql));
+                }
+                output
+            })
+            .map_err(|e| explain_stop(e, deadline)),
         Err(e) => Err(explain_stop(sandbox.error(e), deadline)),
     }
 }
@@ -260,6 +270,9 @@ fn step_statement(
     let mut output = StatementOutput {
         columns,
         column_types,
+        // Its kind is filled in by the caller, which has the SQL text (an empty string does
+        // not allocate).
+        wrote: (!read_only).then(String::new),
         ..StatementOutput::default()
     };
     let width = output.columns.len();

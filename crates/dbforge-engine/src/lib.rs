@@ -35,4 +35,4 @@ pub use split::split_statements;
 /// Stack of a thread that runs SQL: some of SQLite's work recurses deeply (pattern matching,
 /// nested expressions, JSON), and the default 2 MiB is close to what the limits allow.
 pub const SQL_THREAD_STACK_BYTES: usize = 8 << 20;
-pub use stream::{Description, Stream};
+pub use stream::{Description, Stream, statement_kind};

@@ -476,6 +476,18 @@ fn classify(sql: &str) -> Verb {
     }
 }
 
+/// What kind of statement `sql` is, by its first word (`INSERT`, `CREATE`, `WITH`, ...),
+/// upper-cased and at most 16 characters; `?` when it starts with no word. A label for logs
+/// (the audit log), never a basis for a decision.
+pub fn statement_kind(sql: &str) -> String {
+    match leading_tokens(sql, 1).pop() {
+        Some(word) if word.chars().all(|c| c.is_ascii_alphabetic()) => {
+            word.chars().take(16).collect()
+        }
+        _ => "?".to_owned(),
+    }
+}
+
 /// The first `n` tokens of `sql`, upper-cased: words and numbers whole, any other character
 /// alone; whitespace and comments skipped.
 fn leading_tokens(sql: &str, n: usize) -> Vec<String> {

@@ -30,6 +30,29 @@ pub enum LogFormat {
     Json,
 }
 
+/// A web origin as browsers send it (`scheme://host[:port]`, no path), or `*`.
+fn parse_origin(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s == "*" {
+        return Ok(s.to_owned());
+    }
+    let (scheme, rest) = s.split_once("://").ok_or_else(|| {
+        format!("{s:?}: an origin is scheme://host[:port], e.g. https://app.example.com")
+    })?;
+    let valid = matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains('/')
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !valid {
+        return Err(format!(
+            "{s:?}: an origin is http(s)://host[:port] with no path, e.g. https://app.example.com"
+        ));
+    }
+    Ok(s.to_owned())
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 5s, 2m)"))
 }
@@ -203,6 +226,12 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_READ_TRANSACTION_TIMEOUT", value_parser = parse_duration, default_value = "30s")]
     pub read_transaction_timeout: Duration,
 
+    /// Web origins allowed to call the API from a browser (CORS), e.g.
+    /// `https://app.example.com`; comma-separated or repeated; `*` for any. None by default:
+    /// browsers refuse cross-origin calls, and only the server's own dashboard calls it.
+    #[arg(long = "cors-origin", env = "DBFORGE_CORS_ORIGIN", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
+
     /// Serve `/metrics` without a key (for a Prometheus that scrapes without one). Off by
     /// default: the metrics name databases and tell traffic, so they need an admin key.
     #[arg(long, env = "DBFORGE_METRICS_PUBLIC")]
@@ -236,6 +265,14 @@ pub struct ServeConfig {
     /// (half of tokio's 512 blocking threads at most).
     #[arg(long, env = "DBFORGE_MAX_REQUESTS_PER_DATABASE", default_value_t = 256)]
     pub max_requests_per_database: usize,
+
+    /// How long the audit log keeps an entry (`_forge/audit.db`).
+    #[arg(long, env = "DBFORGE_AUDIT_RETENTION", value_parser = parse_duration, default_value = "90d")]
+    pub audit_retention: Duration,
+
+    /// Entries the audit log keeps at most (the oldest go first).
+    #[arg(long, env = "DBFORGE_AUDIT_MAX_ENTRIES", default_value_t = 1_000_000)]
+    pub audit_max_entries: u64,
 
     /// The longest lifetime a per-database token may be minted with (`expires_in`).
     #[arg(long, env = "DBFORGE_TOKEN_MAX_LIFETIME", value_parser = parse_duration, default_value = "90d")]
@@ -368,6 +405,10 @@ impl ServeConfig {
             streams: self.stream_limits(),
             token_max_lifetime: self.token_max_lifetime,
             max_requests_per_database: self.max_requests_per_database,
+            audit: dbforge_core::AuditConfig {
+                retention: self.audit_retention,
+                max_entries: self.audit_max_entries,
+            },
         }
     }
 

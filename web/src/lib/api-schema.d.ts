@@ -40,6 +40,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log: every admin action and every request that wrote (who, what, when, from
+         *     where, outcome), newest first. Never SQL, parameters or secrets.
+         */
+        get: operations["list_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/config": {
         parameters: {
             query?: never;
@@ -467,6 +487,47 @@ export interface components {
              * @description Pass as `before` to get the next (older) page; null when there is none.
              */
             next_before?: number | null;
+        };
+        /**
+         * @description One audited request: who, what, when, from where, and how it ended. Never the SQL, its
+         *     parameters, or a secret.
+         */
+        AuditEntry: {
+            /**
+             * Format: int64
+             * @description Increasing with time; the cursor of the next page is the last entry's id.
+             */
+            id: number;
+            /** @description RFC 3339, UTC, to the millisecond. */
+            at: string;
+            credential: components["schemas"]["CredentialKind"];
+            /** @description The key's id (`key_...`) or the token's (`tok_...`); null for the bootstrap key. */
+            credential_id?: string | null;
+            /** @description The key's name, when a named key made the request. */
+            credential_name?: string | null;
+            /** @description The client's IP address. */
+            client?: string | null;
+            /** @description The method and route, e.g. `POST /admin/keys` or `POST /api/db/{name}/query`. */
+            action: string;
+            database?: string | null;
+            /** @description The kinds of the statements that wrote (their first keyword: `INSERT`, `CREATE`, ...). */
+            statements: string[];
+            /**
+             * Format: int32
+             * @description The HTTP status of the answer.
+             */
+            status: number;
+            /** @description The error code of the answer, if it was an error. */
+            error?: string | null;
+        };
+        /** @description `GET /admin/audit`. */
+        AuditPage: {
+            entries: components["schemas"]["AuditEntry"][];
+            /**
+             * Format: int64
+             * @description Pass as `before` for the next (older) page; null on the last page.
+             */
+            next_cursor?: number | null;
         };
         /** @description The result of a batch: one entry per statement, in order. */
         BatchResult: {
@@ -1149,6 +1210,66 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ActivityList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_audit: {
+        parameters: {
+            query?: {
+                /** @description Only requests made with this key or token id (`key_...`, `tok_...`). */
+                key?: string;
+                /** @description Only requests on this database. */
+                database?: string;
+                /** @description Only this action: method and route, e.g. `POST /admin/keys`. */
+                action?: string;
+                /** @description `ok` (answers under 400) or `error`. */
+                outcome?: string;
+                /** @description From this time on (RFC 3339). */
+                since?: string;
+                /** @description Before this time (RFC 3339). */
+                until?: string;
+                /** @description The `next_cursor` of the previous page: entries older than it. */
+                before?: number;
+                /** @description Entries per page (1-1000, default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
                 };
             };
             400: {

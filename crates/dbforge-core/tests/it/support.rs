@@ -46,6 +46,10 @@ pub fn config(data_dir: &Path) -> CoreConfig {
         streams: stream_limits(),
         token_max_lifetime: std::time::Duration::from_secs(86_400),
         max_requests_per_database: 64,
+        audit: dbforge_core::AuditConfig {
+            retention: std::time::Duration::from_secs(86_400),
+            max_entries: 10_000,
+        },
     }
 }
 

@@ -160,6 +160,10 @@ mod tests {
             },
             token_max_lifetime: second,
             max_requests_per_database: 1,
+            audit: dbforge_core::AuditConfig {
+                retention: second,
+                max_entries: 1,
+            },
         };
         let (core, _) = Core::open(config, Vec::new()).expect("core");
         let request = |key: &str| {

@@ -123,6 +123,9 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        response
+            .extensions_mut()
+            .insert(super::AnsweredError(self.code));
         if let Some(detail) = detail {
             response.extensions_mut().insert(detail);
         }

@@ -16,6 +16,44 @@ pub mod throttle;
 #[derive(Debug, Clone, Copy)]
 pub struct UiResponse;
 
+/// On a response: the kinds of the statements that wrote (see `dbforge_engine::statement_kind`),
+/// noted by the fronts for the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct Writes(pub Vec<String>);
+
+/// Kinds of written statements one response notes at most (a batch may hold thousands).
+const MAX_NOTED_KINDS: usize = 16;
+
+impl Writes {
+    /// Notes a statement that wrote, by its kind (each kind once).
+    pub fn note(&mut self, kind: &str) {
+        if self.0.len() < MAX_NOTED_KINDS && !self.0.iter().any(|k| k == kind) {
+            self.0.push(kind.to_owned());
+        }
+    }
+
+    /// The writes among a request's results.
+    pub fn of(outputs: &[dbforge_engine::StatementOutput]) -> Self {
+        let mut writes = Self::default();
+        for kind in outputs.iter().filter_map(|o| o.wrote.as_deref()) {
+            writes.note(kind);
+        }
+        writes
+    }
+
+    /// Puts the kinds on `response`, if any statement wrote.
+    pub fn attach(self, mut response: axum::response::Response) -> axum::response::Response {
+        if !self.0.is_empty() {
+            response.extensions_mut().insert(self);
+        }
+        response
+    }
+}
+
+/// On an error response: its code, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct AnsweredError(pub dbforge_api::ErrorCode);
+
 /// The method as a metric label or log field: the standard methods by name, anything else
 /// (a client may send any token, of any length) as `OTHER`, so label values stay few.
 pub fn method_label(method: &axum::http::Method) -> &'static str {

@@ -4,6 +4,7 @@
 //! embedded dashboard (`dashboard`). Ops never imports a front.
 
 pub mod activity;
+pub mod audit;
 pub mod dashboard;
 pub mod health;
 pub mod observe;

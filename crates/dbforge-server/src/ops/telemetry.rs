@@ -13,6 +13,7 @@ use tracing_subscriber::EnvFilter;
 
 use super::Ops;
 use super::activity::{RequestFacts, note_request};
+use super::audit::AuditFacts;
 use crate::config::LogFormat;
 use crate::http::error::ErrorDetail;
 
@@ -104,7 +105,11 @@ pub async fn track_requests(State(ops): State<Arc<Ops>>, request: Request, next:
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let facts = RequestFacts::observe(&request, &route);
+    let audited = AuditFacts::observe(&request, &route);
     let response = next.run(request).await;
+    if let Some(audited) = audited {
+        audited.record(&ops.core, &response);
+    }
     let elapsed = started.elapsed();
     ops.core.count_request();
     let status = response.status();

@@ -2,6 +2,7 @@
 //! data directory and talks to it over real HTTP.
 
 mod admin;
+mod audit;
 mod dashboard;
 mod dashboard_pages;
 mod hrana;

@@ -216,3 +216,57 @@ async fn metrics_need_an_admin_key_unless_opened() {
         .expect("sent");
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn cross_origin_calls_are_allowed_only_from_configured_origins() {
+    let preflight = |srv: &TestServer, origin: &str| {
+        srv.client
+            .request(reqwest::Method::OPTIONS, srv.url("/api/db/app/query"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "x-api-key, content-type")
+            .send()
+    };
+    let allowed = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let closed = TestServer::start().await;
+    let answer = preflight(&closed, "https://app.example.com")
+        .await
+        .expect("sent");
+    assert_eq!(allowed(&answer), None, "no origin is allowed by default");
+
+    let open = TestServer::with(&["--cors-origin", "https://app.example.com"]).await;
+    open.spawn_db("app").await;
+    let answer = preflight(&open, "https://app.example.com")
+        .await
+        .expect("sent");
+    assert!(answer.status().is_success(), "{:?}", answer.status());
+    assert_eq!(allowed(&answer).as_deref(), Some("https://app.example.com"));
+    let headers = answer
+        .headers()
+        .get("access-control-allow-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(headers.contains("x-api-key"), "{headers}");
+    let other = preflight(&open, "https://evil.example")
+        .await
+        .expect("sent");
+    assert_eq!(allowed(&other), None);
+    // The actual call still needs a key.
+    let call = open
+        .client
+        .post(open.url("/api/db/app/query"))
+        .header("origin", "https://app.example.com")
+        .json(&json!({"sql": "SELECT 1"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(call.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(allowed(&call).as_deref(), Some("https://app.example.com"));
+}

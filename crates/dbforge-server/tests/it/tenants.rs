@@ -18,7 +18,7 @@ const B_SECRET: &str = "b-secret-7f3a";
 
 /// Routes a scoped credential may call successfully without naming a database: they answer
 /// about the caller's own reach, and must not mention B.
-const CALLER_FILTERED: &[(&str, &str)] = &[("GET", "/admin/databases")];
+const CALLER_FILTERED: &[(&str, &str)] = &[("GET", "/admin/databases"), ("GET", "/api/me")];
 
 /// How a request names its database.
 #[derive(Debug, Clone, Copy)]

@@ -14,6 +14,7 @@ use super::proto::{
     Batch, BatchCond, BatchResult, Col, CursorEntry, DescribeCol, DescribeParam, DescribeResult,
     Error, HranaValue, Stmt, StmtResult, StreamRequest, StreamResponse,
 };
+use crate::http::Writes;
 use crate::http::body::holding;
 use crate::http::error::ErrorDetail;
 
@@ -27,6 +28,8 @@ pub struct ResponseBudget {
     charges: Vec<ResultCharge>,
     /// Details of internal faults in the response's results, for the log only.
     faults: Vec<String>,
+    /// The kinds of the statements that wrote, for the audit log.
+    writes: Writes,
 }
 
 impl ResponseBudget {
@@ -36,6 +39,7 @@ impl ResponseBudget {
             deadline,
             charges: Vec::new(),
             faults: Vec::new(),
+            writes: Writes::default(),
         }
     }
 
@@ -50,7 +54,7 @@ impl ResponseBudget {
     /// `response`, holding the results' memory until it is sent, and carrying the detail of
     /// internal faults for the request log (which writes it under the request id).
     pub fn answer(self, response: Response) -> Response {
-        let mut response = holding(response, self.charges);
+        let mut response = self.writes.attach(holding(response, self.charges));
         if !self.faults.is_empty() {
             response
                 .extensions_mut()
@@ -338,6 +342,9 @@ async fn execute(
     let bytes_left = budget.bytes_left;
     let mut output = run_statement(core, stream, budget, statement, bytes_left).await?;
     budget.bytes_left = budget.bytes_left.saturating_sub(output.result_bytes());
+    if let Some(kind) = &output.wrote {
+        budget.writes.note(kind);
+    }
     budget.charges.push(std::mem::take(&mut output.memory));
     Ok(stmt_result(output, want_rows))
 }

@@ -302,6 +302,7 @@ mod tests {
             rows_affected: 3,
             last_insert_rowid: Some(7),
             truncated: true,
+            wrote: None,
             memory: ResultCharge::default(),
         }
     }

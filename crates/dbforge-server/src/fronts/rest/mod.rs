@@ -3,6 +3,7 @@
 //! description; its errors are the envelope of `http::error`.
 
 mod admin;
+mod audit;
 mod encode;
 mod keys;
 mod query;
@@ -36,6 +37,7 @@ where
         .routes(routes!(admin::gateway_stats))
         .routes(routes!(keys::create_key, keys::list_keys))
         .routes(routes!(keys::me))
+        .routes(routes!(audit::list_audit))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(keys::rotate_key))
         .routes(routes!(tokens::mint_token))

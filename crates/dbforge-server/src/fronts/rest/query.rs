@@ -1,12 +1,14 @@
 //! `POST /api/db/{name}/query`: SQL over HTTP.
 
 use axum::extract::State;
+use axum::response::{IntoResponse as _, Response};
 use dbforge_api::{ErrorEnvelope, QueryRequest, QueryResponse};
 use dbforge_core::Core;
 use dbforge_engine::Statement;
 
 use super::CallerDb;
 use super::encode::{JsonAnswer, encoding};
+use crate::http::Writes;
 use crate::http::error::{ApiError, ApiJson, ApiResult};
 use crate::http::guard::RequestDeadline;
 
@@ -30,7 +32,7 @@ pub async fn run_query(
     CallerDb(db): CallerDb,
     RequestDeadline(deadline): RequestDeadline,
     ApiJson(request): ApiJson<QueryRequest>,
-) -> ApiResult<JsonAnswer> {
+) -> ApiResult<Response> {
     let options = request.options();
     let sent_as = encoding(options);
     let (statements, single) = match (request.sql, request.statements) {
@@ -66,9 +68,12 @@ pub async fn run_query(
         }
     };
     let mut outputs = core.execute(&db, statements, &deadline).await?;
-    if single && outputs.len() == 1 {
+    let writes = Writes::of(&outputs);
+    let answer = if single && outputs.len() == 1 {
         let output = outputs.pop().unwrap_or_default();
-        return Ok(JsonAnswer::statement(output, options));
-    }
-    Ok(JsonAnswer::batch(outputs, options))
+        JsonAnswer::statement(output, options)
+    } else {
+        JsonAnswer::batch(outputs, options)
+    };
+    Ok(writes.attach(answer.into_response()))
 }

@@ -2,6 +2,7 @@
 //! insert rows from JSON objects, read rows with paging, ordering and equality filters.
 //! Identifiers are quoted and values bound; no user string is spliced into SQL.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use dbforge_api::{
@@ -15,6 +16,7 @@ use utoipa::IntoParams;
 
 use super::CallerDb;
 use super::encode::{JsonAnswer, encoding};
+use crate::http::Writes;
 use crate::http::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::http::guard::RequestDeadline;
 
@@ -68,9 +70,16 @@ pub async fn create_table(
     CallerDb(db): CallerDb,
     RequestDeadline(deadline): RequestDeadline,
     ApiJson(request): ApiJson<CreateTableRequest>,
-) -> ApiResult<(StatusCode, ApiJson<TableInfo>)> {
+) -> ApiResult<(StatusCode, Extension<Writes>, ApiJson<TableInfo>)> {
     let created = core.create_table(&db, &request, &deadline).await?;
-    Ok((StatusCode::CREATED, ApiJson(created)))
+    Ok((StatusCode::CREATED, wrote("CREATE"), ApiJson(created)))
+}
+
+/// The audit log's note that the request wrote, by the kind of its statement.
+fn wrote(kind: &str) -> Extension<Writes> {
+    let mut writes = Writes::default();
+    writes.note(kind);
+    Extension(writes)
 }
 
 fn rows_of(body: serde_json::Value) -> ApiResult<Vec<serde_json::Map<String, serde_json::Value>>> {
@@ -111,7 +120,7 @@ pub async fn insert_rows(
     RequestDeadline(deadline): RequestDeadline,
     Path(path): Path<TablePath>,
     ApiJson(body): ApiJson<serde_json::Value>,
-) -> ApiResult<(StatusCode, ApiJson<InsertRowsResponse>)> {
+) -> ApiResult<(StatusCode, Extension<Writes>, ApiJson<InsertRowsResponse>)> {
     // Each value is read here; the engine reports one that is not a value only after it
     // found the table and the column.
     let rows: Vec<NewRow> = rows_of(body)?
@@ -126,7 +135,7 @@ pub async fn insert_rows(
         })
         .collect();
     let inserted = core.insert_rows(&db, &path.table, rows, &deadline).await?;
-    Ok((StatusCode::CREATED, ApiJson(inserted)))
+    Ok((StatusCode::CREATED, wrote("INSERT"), ApiJson(inserted)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,0 +1,83 @@
+//! Which answered requests enter the audit log, and what their entries say: every admin
+//! action (a request other than GET under `/admin/`) and every request that wrote (its
+//! answer carries the fronts' [`Writes`]) or was refused as a write (`403`), by a caller whose
+//! credential was accepted. Requests without one are counted in the metrics only: anyone can
+//! send them, and they must not crowd the log.
+
+use std::net::IpAddr;
+
+use axum::extract::Request;
+use axum::http::Method;
+use axum::response::Response;
+use dbforge_api::DatabaseName;
+use dbforge_core::{AuditRecord, Core, Principal};
+
+use super::activity::database_in_path;
+use crate::http::credential::Authentication;
+use crate::http::throttle::client_address;
+use crate::http::{AnsweredError, Writes};
+
+/// What the log needs of a request, read before it is handled.
+pub struct AuditFacts {
+    principal: Principal,
+    client: Option<IpAddr>,
+    method: &'static str,
+    route: String,
+    database: Option<String>,
+}
+
+impl AuditFacts {
+    /// The facts of a request that may be audited: one with an accepted credential and a
+    /// method other than GET (reads are never audited).
+    pub fn observe(request: &Request, route: &str) -> Option<Self> {
+        if request.method() == Method::GET || request.method() == Method::HEAD {
+            return None;
+        }
+        let principal = request
+            .extensions()
+            .get::<Authentication>()
+            .and_then(Authentication::principal)?
+            .clone();
+        // libSQL's routes at the root name their database in a header.
+        let database = database_in_path(route, request.uri().path()).or_else(|| {
+            request
+                .headers()
+                .get("x-namespace")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| DatabaseName::parse(v).ok())
+                .map(|name| name.to_string())
+        });
+        Some(Self {
+            principal,
+            client: client_address(request),
+            method: crate::http::method_label(request.method()),
+            route: route.to_owned(),
+            database,
+        })
+    }
+
+    /// Records the request if its answer makes it an admin action or a write.
+    pub fn record(self, core: &Core, response: &Response) {
+        let status = response.status().as_u16();
+        let writes = response.extensions().get::<Writes>();
+        let admin_action = self.route.starts_with("/admin/");
+        if !(admin_action || writes.is_some() || status == 403) {
+            return;
+        }
+        let me = core.me(&self.principal);
+        core.record_audit(AuditRecord {
+            credential: me.kind,
+            credential_id: me.id,
+            credential_name: me.name,
+            client: self.client.map(|ip| ip.to_string()),
+            action: format!("{} {}", self.method, self.route),
+            database: self.database,
+            statements: writes.map(|w| w.0.clone()).unwrap_or_default(),
+            status,
+            error: response
+                .extensions()
+                .get::<AnsweredError>()
+                .map(|e| e.0.as_str().to_owned()),
+        });
+    }
+}

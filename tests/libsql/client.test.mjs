@@ -341,6 +341,27 @@ describe("per-database tokens", () => {
   });
 });
 
+describe("over HTTPS", () => {
+  let secure;
+  before(async () => {
+    secure = await startServer([], { tls: true });
+  });
+  after(async () => {
+    await secure?.stop();
+  });
+
+  test("the client works over https:// with a minted token", async () => {
+    assert.match(secure.url, /^https:\/\/localhost:/);
+    await secure.createDatabase("secure");
+    const token = await secure.mintToken("secure", "read_write");
+    const client = createClient({ url: secure.libsqlUrl("secure"), authToken: token });
+    await client.batch(["CREATE TABLE t (x)", "INSERT INTO t VALUES (42)"], "write");
+    const rs = await client.execute("SELECT x FROM t");
+    assert.equal(rs.rows[0].x, 42);
+    client.close();
+  });
+});
+
 describe("stream expiry", () => {
   let idle;
   let held;

@@ -10,4 +10,12 @@ if ! cmp -s package-lock.json "$stamp" 2>/dev/null; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
-exec node --test --test-reporter=spec "$@"
+# A certificate for the HTTPS tests, trusted by Node for this run only (Node reads
+# NODE_EXTRA_CA_CERTS at start).
+tls_dir="$(mktemp -d)"
+trap 'rm -rf "$tls_dir"' EXIT
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+  -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+  -keyout "$tls_dir/key.pem" -out "$tls_dir/cert.pem" 2>/dev/null
+export DBFORGE_TEST_TLS_DIR="$tls_dir" NODE_EXTRA_CA_CERTS="$tls_dir/cert.pem"
+node --test --test-reporter=spec "$@"

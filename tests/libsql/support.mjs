@@ -10,7 +10,13 @@ const BIN =
   process.env.DBFORGE_BIN ??
   join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/dbforge-target"), "debug/dbforge");
 
-export async function startServer(extraArgs = []) {
+/** Starts a server; with `{ tls: true }` it speaks HTTPS with the run's test certificate. */
+export async function startServer(extraArgs = [], { tls = false } = {}) {
+  if (tls) {
+    const dir = process.env.DBFORGE_TEST_TLS_DIR;
+    if (!dir) throw new Error("DBFORGE_TEST_TLS_DIR is unset: run the tests with run-tests.sh");
+    extraArgs = [...extraArgs, "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem")];
+  }
   const dataDir = await mkdtemp(join(tmpdir(), "dbforge-libsql-"));
   const key = `libsql-test-${randomUUID()}`;
   const child = spawn(
@@ -25,10 +31,11 @@ export async function startServer(extraArgs = []) {
     const timer = setTimeout(() => reject(new Error(`no banner in 20 s; stderr: ${stderr}`)), 20_000);
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
-      const match = stdout.match(/listening on (http:\/\/\S+)/);
+      const match = stdout.match(/listening on (https?:\/\/\S+)/);
       if (match) {
         clearTimeout(timer);
-        resolve(match[1]);
+        // The certificate names localhost, not the address.
+        resolve(match[1].replace("https://127.0.0.1", "https://localhost"));
       }
     });
     child.on("exit", (code) => {

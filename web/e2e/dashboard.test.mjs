@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { launchBrowser, screenshot, startServer, watchConsole } from "./harness.mjs";
+import { eventually, launchBrowser, screenshot, startServer, watchConsole } from "./harness.mjs";
 
 const KEY = "e2e-admin-key-0123456789";
 const DB = "e2e-shop";
@@ -13,23 +13,6 @@ let server;
 let browser;
 let page;
 let guard;
-
-/** Polls `check` until it returns a truthy value (or throws the last failure after `ms`). */
-async function eventually(check, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-      last = new Error("condition still false");
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function api(method, path, body) {
   const response = await fetch(server.url + path, {
@@ -116,7 +99,7 @@ describe("DB-Forge dashboard", () => {
     const keyField = page.getByLabel("API key");
     assert.equal(await keyField.getAttribute("type"), "password");
     await screenshot(page, "01-sign-in");
-    guard.expectHttpError(401, "/admin/gateway/stats");
+    guard.expectHttpError(401, "/api/me");
     await keyField.fill("not-the-key");
     await keyField.press("Enter");
     const alert = page.getByRole("alert");
@@ -540,7 +523,7 @@ describe("DB-Forge dashboard", () => {
   });
 
   it("fits a laptop screen, and the narrowest supported width (640 px), without sideways scrolling", async () => {
-    const paths = ["/", "/databases", `/databases/${DB}/tables/items`, `/databases/${DB}/tables/items?tab=schema`, `/databases/${DB}/console`, "/activity", "/server"];
+    const paths = ["/", "/databases", `/databases/${DB}/tables/items`, `/databases/${DB}/tables/items?tab=schema`, `/databases/${DB}/console`, "/activity", "/keys", "/server"];
     // 640 px is the narrowest width docs/DASHBOARD.md promises; below 760 px the layout is one column.
     for (const width of [1024, 640]) {
       await page.setViewportSize({ width, height: 700 });

@@ -125,6 +125,23 @@ export function watchConsole(page, origin) {
   };
 }
 
+/** Polls `check` until it returns a truthy value (or throws the last failure after `ms`). */
+export async function eventually(check, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+      last = new Error("condition still false");
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function screenshot(page, name) {
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });

@@ -353,18 +353,23 @@ impl Core {
                 Ok(ms)
             })
             .transpose()?;
-        // An admin key reaches every database whatever it was given: say so.
-        let databases = if request.role == Role::Admin {
-            vec!["*".to_owned()]
+        if request.role == Role::ReadOnly && request.can_create {
+            return Err(CoreError::invalid_request(
+                "can_create: a read_only key cannot create or delete databases; use read_write",
+            ));
+        }
+        // An admin key reaches and creates every database whatever it was given: say so.
+        let (databases, can_create) = if request.role == Role::Admin {
+            (vec!["*".to_owned()], true)
         } else {
-            request.databases
+            (request.databases, request.can_create)
         };
         let grant = Grant {
             id: new_key_id()?,
             name,
             role: request.role,
             databases,
-            can_create: request.can_create,
+            can_create,
         };
         let inner = Arc::clone(&self.0);
         blocking(move || {

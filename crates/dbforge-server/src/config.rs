@@ -226,6 +226,25 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_READ_TRANSACTION_TIMEOUT", value_parser = parse_duration, default_value = "30s")]
     pub read_transaction_timeout: Duration,
 
+    /// A PEM file with the server's TLS certificate chain: the server speaks HTTPS (with
+    /// `--tls-key`). Reloaded with the key on SIGHUP, without dropping connections.
+    #[arg(
+        long,
+        env = "DBFORGE_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// A PEM file with the private key of `--tls-cert`.
+    #[arg(
+        long,
+        env = "DBFORGE_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
     /// Web origins allowed to call the API from a browser (CORS), e.g.
     /// `https://app.example.com`; comma-separated or repeated; `*` for any. None by default:
     /// browsers refuse cross-origin calls, and only the server's own dashboard calls it.

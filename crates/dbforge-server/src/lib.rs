@@ -120,7 +120,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
             dbforge_core::DEV_KEY
         );
     }
-    announce(address, &gateway.key_source);
+    announce(address, &gateway.key_source, config.tls_cert.is_some());
     serve_with(
         listener,
         gateway.state,
@@ -148,14 +148,15 @@ fn warn_if_shared(data_dir: &std::path::Path) {
 }
 
 /// What a person starting the server needs: where it is and which key to use.
-fn announce(address: std::net::SocketAddr, key: &KeySource) {
+fn announce(address: std::net::SocketAddr, key: &KeySource, tls: bool) {
     let mut out = std::io::stdout().lock();
+    let scheme = if tls { "https" } else { "http" };
     let _ = writeln!(
         out,
-        "DB-Forge {} listening on http://{address}",
+        "DB-Forge {} listening on {scheme}://{address}",
         env!("CARGO_PKG_VERSION")
     );
-    let _ = writeln!(out, "  API docs: http://{address}/docs/");
+    let _ = writeln!(out, "  API docs: {scheme}://{address}/docs/");
     let _ = match key {
         KeySource::Generated { path, key } => writeln!(
             out,
@@ -179,6 +180,18 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     // Installed before the first request, so /metrics counts from the start.
     let _ = telemetry::prometheus();
+    let tls = match (&state.ops.config.tls_cert, &state.ops.config.tls_key) {
+        (Some(cert), Some(key)) => Some(Arc::new(
+            http::tls::Tls::load(cert, key).map_err(std::io::Error::other)?,
+        )),
+        (None, None) => None,
+        _ => {
+            return Err(std::io::Error::other(
+                "--tls-cert and --tls-key go together: give both, or neither",
+            ));
+        }
+    };
+    let reloads = tls.clone().map(|tls| tokio::spawn(reload_on_hangup(tls)));
     if let Ok(address) = listener.local_addr() {
         let _ = state.ops.bound.set(address);
     }
@@ -200,14 +213,34 @@ pub async fn serve_with(
         listener,
         router(state.clone()),
         limits,
+        tls,
         shutdown,
         drain_timeout,
     )
     .await;
+    if let Some(reloads) = reloads {
+        reloads.abort();
+    }
     background.stop();
     let core = state.core.clone();
     let _ = tokio::task::spawn_blocking(move || core.close_all()).await;
     Ok(())
+}
+
+/// Reads the certificate and key again on each SIGHUP (a renewal): new connections get the
+/// new ones, open connections keep theirs.
+async fn reload_on_hangup(tls: Arc<http::tls::Tls>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; the TLS certificate will not be reloaded");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        match tls.reload() {
+            Ok(()) => tracing::info!("SIGHUP: reloaded the TLS certificate and key"),
+            Err(e) => tracing::error!(error = %e, "SIGHUP: kept the old TLS certificate"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

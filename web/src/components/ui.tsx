@@ -1,7 +1,7 @@
 // Small building blocks every screen shares: loading, error and empty states, badges,
-// the modal dialog and the page header.
-import { useEffect, useRef, type ReactNode } from "react";
-import { AlertTriangle, Loader2, RotateCw, X } from "lucide-react";
+// the modal dialog, a confirmation, a copyable secret and the page header.
+import { useEffect, useRef, useState, type ReactNode } from "react";
+import { AlertTriangle, Check, Copy, Loader2, RotateCw, X } from "lucide-react";
 import { ApiError, errorMessage } from "../lib/api";
 import { literal } from "../lib/sql";
 import type { CellValue } from "../lib/types";
@@ -166,5 +166,82 @@ export function SqlPreview({ sql, params }: { sql: string; params: readonly Cell
         </ol>
       )}
     </div>
+  );
+}
+
+/**
+ * Asks before an action that cannot be undone (revoking, rotating), runs it on
+ * confirmation and shows the server's error if it fails.
+ */
+export function Confirm({
+  title,
+  action,
+  onClose,
+  onConfirm,
+  children,
+}: {
+  title: string;
+  action: string;
+  onClose: () => void;
+  onConfirm: () => Promise<unknown>;
+  children: ReactNode;
+}) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onConfirm();
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={title} onClose={onClose} footer={<DialogFooter onCancel={onClose} onAction={() => void run()} label={action} danger busy={busy} />}>
+      {children}
+      {error !== null && <ErrorBox error={error} />}
+    </Dialog>
+  );
+}
+
+/**
+ * Text to copy (a secret, a snippet) in a box with a Copy button. Where the clipboard is not
+ * available the text is selected instead, for Ctrl+C.
+ */
+export function CopyBox({ label, value, testId }: { label: string; value: string; testId?: string }) {
+  const box = useRef<HTMLPreElement>(null);
+  const [copied, setCopied] = useState<"yes" | "select" | null>(null);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied("yes");
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents(box.current!);
+      getSelection()?.removeAllRanges();
+      getSelection()?.addRange(range);
+      setCopied("select");
+    }
+  };
+  return (
+    <div className="copy-box">
+      <pre ref={box} aria-label={label} data-testid={testId} tabIndex={0}>
+        {value}
+      </pre>
+      <button type="button" className="btn small" onClick={() => void copy()} aria-label={`Copy ${label.toLowerCase()}`}>
+        {copied === "yes" ? <Check size={14} aria-hidden /> : <Copy size={14} aria-hidden />} {copied === "yes" ? "Copied" : copied === "select" ? "Press Ctrl+C" : "Copy"}
+      </button>
+    </div>
+  );
+}
+
+/** The warning that goes with a secret the server answers once and never again. */
+export function ShownOnce({ what }: { what: string }) {
+  return (
+    <p className="notice" role="status">
+      <AlertTriangle size={15} aria-hidden /> Copy the {what} now: it is shown only now. The server keeps no copy and cannot show it again.
+    </p>
   );
 }

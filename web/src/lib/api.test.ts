@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { ApiClient, ApiError, keyIsAccepted, NETWORK_ERROR, queryString } from "./api";
+import { ApiClient, ApiError, NETWORK_ERROR, queryString, whoIs } from "./api";
 
 function reply(status: number, body: unknown) {
   return Promise.resolve(new Response(body === undefined ? "" : JSON.stringify(body), { status }));
@@ -32,6 +32,40 @@ describe("API client", () => {
     client.onUnauthorized = signedOut;
     await expect(client.config()).rejects.toBeInstanceOf(ApiError);
     expect(signedOut).toHaveBeenCalledOnce();
+    expect(signedOut.mock.calls[0]![0]).toMatchObject({ status: 401, message: "no" });
+  });
+  it("tells a refusal by role (403) from a refused key, without signing out", async () => {
+    const client = new ApiClient("k", { fetch: () => reply(403, { error: { code: "forbidden", message: "this needs an admin key" } }) });
+    const signedOut = vi.fn();
+    client.onUnauthorized = signedOut;
+    const error = await client.stats().catch((e: unknown) => e);
+    expect(error).toMatchObject({ forbidden: true, unauthorized: false, code: "forbidden" });
+    expect(signedOut).not.toHaveBeenCalled();
+  });
+  it("accepts an empty 204 answer (a revoked key)", async () => {
+    const fetch = vi.fn((_url: string, _init?: RequestInit) => Promise.resolve(new Response(null, { status: 204 })));
+    await expect(new ApiClient("k", { fetch }).revokeKey("key_1")).resolves.toBeUndefined();
+    expect(fetch.mock.calls[0]![0]).toBe("/admin/keys/key_1");
+    expect(fetch.mock.calls[0]![1]?.method).toBe("DELETE");
+  });
+  it("mints tokens and manages keys on their routes", async () => {
+    const fetch = vi.fn((_url: string, _init?: RequestInit) => reply(201, {}));
+    const client = new ApiClient("k", { fetch });
+    await client.mintToken("shop", { access: "read_only", expires_in: "1h" });
+    await client.revokeDatabaseTokens("shop");
+    await client.revokeAllTokens();
+    await client.createKey({ name: "ci", role: "read_write", databases: ["ci-*"], can_create: true });
+    await client.rotateKey("key_1");
+    await client.keys();
+    expect(fetch.mock.calls.map(([url, init]) => `${init?.method} ${url}`)).toEqual([
+      "POST /admin/databases/shop/tokens",
+      "POST /admin/databases/shop/tokens/revoke",
+      "POST /admin/tokens/revoke",
+      "POST /admin/keys",
+      "POST /admin/keys/key_1/rotate",
+      "GET /admin/keys",
+    ]);
+    expect(JSON.parse(String(fetch.mock.calls[0]![1]?.body))).toEqual({ access: "read_only", expires_in: "1h" });
   });
   it("normalizes single and batch query answers to a list, lossless by default", async () => {
     const result = { columns: ["a"], column_types: [null], rows: [[1]], rows_affected: 0, last_insert_rowid: null, truncated: false };
@@ -52,9 +86,14 @@ describe("API client", () => {
     expect(queryString({ limit: 10, search: "", status: undefined, sort: "size" })).toBe("?limit=10&sort=size");
     expect(queryString({})).toBe("");
   });
-  it("checks a key: accepted, refused, or unreachable", async () => {
-    expect(await keyIsAccepted("good", () => reply(200, {}))).toBe(true);
-    expect(await keyIsAccepted("bad", () => reply(401, { error: { code: "unauthorized", message: "no" } }))).toBe(false);
-    await expect(keyIsAccepted("k", () => reply(500, { error: { code: "internal_error", message: "x" } }))).rejects.toBeInstanceOf(ApiError);
+  it("checks a credential with /api/me: who it is, the refusal, or a failure", async () => {
+    const me = { kind: "key", id: "key_1", name: "ci", role: "read_only", databases: ["shop"], can_create: false, is_admin: false };
+    const fetch = vi.fn((_url: string, _init?: RequestInit) => reply(200, me));
+    expect(await whoIs("eyJa.eyJb.c", fetch)).toEqual(me);
+    expect(fetch.mock.calls[0]![0]).toBe("/api/me");
+    const refused = await whoIs("bad", () => reply(401, { error: { code: "unauthorized", message: "the token has expired; mint a new one" } }));
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).message).toMatch(/expired/);
+    await expect(whoIs("k", () => reply(500, { error: { code: "internal_error", message: "x" } }))).rejects.toBeInstanceOf(ApiError);
   });
 });

@@ -4,10 +4,16 @@ import type {
   ActivityList,
   ArrayResult,
   CellValue,
+  CreatedKey,
+  CreateKeyRequest,
   CreateTableRequest,
   DatabaseInfo,
   DatabaseList,
   GatewayStats,
+  KeyList,
+  Me,
+  MintedToken,
+  MintTokenRequest,
   QueryRequest,
   QueryResponse,
   ServerConfig,
@@ -15,6 +21,7 @@ import type {
   TableInfo,
   TableList,
   Timeseries,
+  TokensRevoked,
 } from "./types";
 
 /** A failed request: the server's error code and message, or a network failure. */
@@ -31,6 +38,11 @@ export class ApiError extends Error {
 
   get unauthorized(): boolean {
     return this.status === 401;
+  }
+
+  /** The credential is valid but its role or reach does not allow this (403 `forbidden`). */
+  get forbidden(): boolean {
+    return this.status === 403;
   }
 }
 
@@ -78,8 +90,8 @@ export class ApiClient {
   private readonly key: string;
   private readonly fetcher: FetchLike;
   private readonly baseUrl: string;
-  /** Called when the server rejects the key, so the app can sign out. */
-  onUnauthorized: (() => void) | undefined;
+  /** Called when the server rejects the key (with its reason), so the app can sign out. */
+  onUnauthorized: ((error: ApiError) => void) | undefined;
 
   constructor(key: string, options: { fetch?: FetchLike; baseUrl?: string } = {}) {
     this.key = key;
@@ -118,13 +130,19 @@ export class ApiClient {
         envelope?.error?.code ?? "http_error",
         envelope?.error?.message ?? `The server answered ${response.status} ${response.statusText}`.trim(),
       );
-      if (error.unauthorized) this.onUnauthorized?.();
+      if (error.unauthorized) this.onUnauthorized?.(error);
       throw error;
     }
+    if (response.status === 204) return undefined as T;
     if (json === undefined) {
       throw new ApiError(response.status, "invalid_response", "The server's answer was not JSON");
     }
     return json as T;
+  }
+
+  /** Who the credential is and what it may do. */
+  me(signal?: AbortSignal) {
+    return this.request<Me>("GET", "/api/me", undefined, signal);
   }
 
   stats(signal?: AbortSignal) {
@@ -160,6 +178,34 @@ export class ApiClient {
     return this.request<{ deleted: string }>("DELETE", `/admin/databases/${encodeURIComponent(name)}`);
   }
 
+  keys(signal?: AbortSignal) {
+    return this.request<KeyList>("GET", "/admin/keys", undefined, signal);
+  }
+
+  createKey(request: CreateKeyRequest) {
+    return this.request<CreatedKey>("POST", "/admin/keys", request);
+  }
+
+  revokeKey(id: string) {
+    return this.request<void>("DELETE", `/admin/keys/${encodeURIComponent(id)}`);
+  }
+
+  rotateKey(id: string) {
+    return this.request<CreatedKey>("POST", `/admin/keys/${encodeURIComponent(id)}/rotate`);
+  }
+
+  mintToken(database: string, request: MintTokenRequest) {
+    return this.request<MintedToken>("POST", `/admin/databases/${encodeURIComponent(database)}/tokens`, request);
+  }
+
+  revokeDatabaseTokens(database: string) {
+    return this.request<TokensRevoked>("POST", `/admin/databases/${encodeURIComponent(database)}/tokens/revoke`);
+  }
+
+  revokeAllTokens() {
+    return this.request<TokensRevoked>("POST", "/admin/tokens/revoke");
+  }
+
   tables(database: string, signal?: AbortSignal) {
     return this.request<TableList>("GET", `/api/db/${encodeURIComponent(database)}/tables`, undefined, signal);
   }
@@ -192,13 +238,15 @@ function withArrayRows(result: StatementResult): ArrayResult {
   return { ...result, rows };
 }
 
-/** Checks a key against the server: true when accepted, false when refused. */
-export async function keyIsAccepted(key: string, fetcher?: FetchLike): Promise<boolean> {
+/**
+ * Checks a credential (a key or a token) against the server: who it is when accepted, the
+ * server's refusal (its message says why: wrong, expired, revoked) when not.
+ */
+export async function whoIs(credential: string, fetcher?: FetchLike): Promise<Me | ApiError> {
   try {
-    await new ApiClient(key, { fetch: fetcher }).stats();
-    return true;
+    return await new ApiClient(credential, { fetch: fetcher }).me();
   } catch (e) {
-    if (e instanceof ApiError && e.unauthorized) return false;
+    if (e instanceof ApiError && e.unauthorized) return e;
     throw e;
   }
 }

@@ -9,17 +9,27 @@ export type ActivityEntry = Schemas["ActivityEntry"];
 export type ActivityList = Schemas["ActivityList"];
 export type ColumnDefinition = Schemas["ColumnDefinition"];
 export type ColumnInfo = Schemas["ColumnInfo"];
+export type CreateKeyRequest = Schemas["CreateKeyRequest"];
 export type CreateTableRequest = Schemas["CreateTableRequest"];
+export type CreatedKey = Schemas["CreatedKey"];
 export type DatabaseInfo = Schemas["DatabaseInfo"];
 export type DatabaseList = Schemas["DatabaseList"];
 export type GatewayStats = Schemas["GatewayStats"];
+export type KeyInfo = Schemas["KeyInfo"];
+export type KeyList = Schemas["KeyList"];
+export type Me = Schemas["Me"];
+export type MintTokenRequest = Schemas["MintTokenRequest"];
+export type MintedToken = Schemas["MintedToken"];
 export type QueryRequest = Schemas["QueryRequest"];
 export type QueryResponse = Schemas["QueryResponse"];
+export type Role = Schemas["Role"];
 export type ServerConfig = Schemas["ServerConfig"];
 export type StatementResult = Schemas["StatementResult"];
 export type TableInfo = Schemas["TableInfo"];
 export type TableList = Schemas["TableList"];
 export type Timeseries = Schemas["Timeseries"];
+export type TokenAccess = Schemas["TokenAccess"];
+export type TokensRevoked = Schemas["TokensRevoked"];
 export type TrafficPoint = Schemas["TrafficPoint"];
 
 /**

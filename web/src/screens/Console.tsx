@@ -3,7 +3,9 @@
 // EXPLAIN QUERY PLAN, a per-database history, and CSV/JSON export.
 import { useMemo, useState } from "react";
 import { Braces, Clock, FileDown, History, ListTree, Play, Search, Trash2 } from "lucide-react";
-import { useClient } from "../lib/context";
+import { mayWrite } from "../lib/access";
+import { ApiError } from "../lib/api";
+import { useClient, useMe } from "../lib/context";
 import { download, toCsv, toJson } from "../lib/export";
 import { formatCount, formatMs } from "../lib/format";
 import { QueryHistory, type HistoryEntry } from "../lib/history";
@@ -23,6 +25,7 @@ type Outcome =
 
 export function Console({ database }: { database: string }) {
   const client = useClient();
+  const readOnly = !mayWrite(useMe());
   const history = useMemo(() => new QueryHistory(localStorage, database), [database]);
   const [entries, setEntries] = useState<HistoryEntry[]>(() => history.list());
   const [sql, setSql] = useState(() => entries[0]?.sql ?? "");
@@ -76,6 +79,7 @@ export function Console({ database }: { database: string }) {
             / SQL console
           </>
         }
+        subtitle={readOnly ? "Read-only access: statements that write are refused by the server." : undefined}
         actions={
           <button type="button" className={showHistory ? "btn toggled" : "btn"} aria-pressed={showHistory} onClick={() => setShowHistory(!showHistory)}>
             <History size={16} aria-hidden /> History
@@ -112,7 +116,10 @@ export function Console({ database }: { database: string }) {
             {!outcome ? (
               <Empty>Write SQL above and press Ctrl+Enter (⌘+Enter on a Mac). Several statements separated by ; run together, atomically.</Empty>
             ) : outcome.kind === "error" ? (
-              <ErrorBox error={outcome.error} title="The statement failed" />
+              <ErrorBox
+                error={outcome.error}
+                title={outcome.error instanceof ApiError && outcome.error.forbidden ? "Not allowed: this credential may not do this" : "The statement failed"}
+              />
             ) : outcome.kind === "plan" ? (
               <QueryPlan statements={outcome.statements} results={outcome.results} />
             ) : (

@@ -1,10 +1,12 @@
 // One database: its tables and views with their schema, a data grid with paging, sorting
 // and equality filters, row insert/edit/delete (by primary key or rowid, the SQL shown
-// first), and a form to create a table.
+// first), a form to create a table, and tokens for apps (mint, revoke all). What the
+// signed-in credential may not do is not offered.
 import { useMemo, useState, type FormEvent } from "react";
-import { Eye, KeyRound, Pencil, Plus, SquareTerminal, Table2, Trash2, X, ChevronLeft, ChevronRight, Filter as FilterIcon } from "lucide-react";
+import { Ban, Eye, KeyRound, Pencil, Plus, SquareTerminal, Table2, Ticket, Trash2, X, ChevronLeft, ChevronRight, Filter as FilterIcon } from "lucide-react";
+import { libsqlSnippet, mayCreate, mayMintTokens, mayRevokeTokens, mayWrite, TOKEN_LIFETIMES } from "../lib/access";
 import { errorMessage } from "../lib/api";
-import { useClient } from "../lib/context";
+import { useClient, useMe } from "../lib/context";
 import { useLoad } from "../lib/hooks";
 import { cellToInput, formatBytes, formatCount, formatDateTime } from "../lib/format";
 import { navigate, pathOf, useLocation } from "../lib/router";
@@ -23,18 +25,23 @@ import {
   type RowKey,
   type SqlWithParams,
 } from "../lib/sql";
-import type { CellValue, ColumnDefinition, TableInfo } from "../lib/types";
+import type { CellValue, ColumnDefinition, MintedToken, TableInfo, TokenAccess } from "../lib/types";
 import { DataGrid, type GridSort } from "../components/DataGrid";
 import { Link } from "../components/Link";
-import { Dialog, DialogFooter, Empty, ErrorBox, Loading, PageHeader, Spinner, SqlPreview } from "../components/ui";
+import { Confirm, CopyBox, Dialog, DialogFooter, Empty, ErrorBox, Loading, PageHeader, ShownOnce, Spinner, SqlPreview } from "../components/ui";
 import { DeleteDatabase } from "./Databases";
 
 export function DatabaseView({ database, table }: { database: string; table: string | null }) {
   const client = useClient();
+  const me = useMe();
+  const writer = mayWrite(me);
   const info = useLoad((signal) => client.database(database, signal), [client, database]);
   const tables = useLoad((signal) => client.tables(database, signal), [client, database]);
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState(false);
+  const [minting, setMinting] = useState(false);
+  const [revoking, setRevoking] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   const selected = tables.data?.tables.find((t) => t.name === table) ?? null;
 
   const header = (
@@ -57,12 +64,26 @@ export function DatabaseView({ database, table }: { database: string; table: str
           <Link to={pathOf("databases", database, "console")} className="btn">
             <SquareTerminal size={16} aria-hidden /> SQL console
           </Link>
-          <button type="button" className="btn" onClick={() => setCreating(true)}>
-            <Plus size={16} aria-hidden /> New table
-          </button>
-          <button type="button" className="btn danger-outline" onClick={() => setDeleting(true)}>
-            <Trash2 size={16} aria-hidden /> Delete database
-          </button>
+          {writer && (
+            <button type="button" className="btn" onClick={() => setCreating(true)}>
+              <Plus size={16} aria-hidden /> New table
+            </button>
+          )}
+          {mayMintTokens(me) && (
+            <button type="button" className="btn" onClick={() => setMinting(true)}>
+              <Ticket size={16} aria-hidden /> New token
+            </button>
+          )}
+          {mayRevokeTokens(me, database) && (
+            <button type="button" className="btn danger-outline" onClick={() => setRevoking(true)}>
+              <Ban size={16} aria-hidden /> Revoke tokens
+            </button>
+          )}
+          {mayCreate(me, database) && (
+            <button type="button" className="btn danger-outline" onClick={() => setDeleting(true)}>
+              <Trash2 size={16} aria-hidden /> Delete database
+            </button>
+          )}
         </>
       }
     />
@@ -87,6 +108,16 @@ export function DatabaseView({ database, table }: { database: string; table: str
   return (
     <>
       {header}
+      {!writer && (
+        <p className="notice" data-testid="read-only-notice">
+          Read-only access: you can browse tables and run queries that read; this credential may not change anything.
+        </p>
+      )}
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
       {!tables.data ? (
         <Loading what="tables" />
       ) : (
@@ -112,16 +143,22 @@ export function DatabaseView({ database, table }: { database: string; table: str
           </nav>
           <section className="table-pane">
             {selected ? (
-              <TablePane key={selected.name} database={database} table={selected} />
+              <TablePane key={selected.name} database={database} table={selected} writable={writer} />
             ) : table ? (
               <ErrorBox error={new Error(`There is no table or view named ${table} in ${database}.`)} />
             ) : tables.data.tables.length === 0 ? (
               <Empty>
                 This database is empty.{" "}
-                <button type="button" className="btn link" onClick={() => setCreating(true)}>
-                  Create a table
-                </button>{" "}
-                or use the <Link to={pathOf("databases", database, "console")}>SQL console</Link>.
+                {writer ? (
+                  <>
+                    <button type="button" className="btn link" onClick={() => setCreating(true)}>
+                      Create a table
+                    </button>{" "}
+                    or use the <Link to={pathOf("databases", database, "console")}>SQL console</Link>.
+                  </>
+                ) : (
+                  "This credential may only read it."
+                )}
               </Empty>
             ) : (
               <Empty>Pick a table or view on the left to browse its rows and schema.</Empty>
@@ -142,11 +179,100 @@ export function DatabaseView({ database, table }: { database: string; table: str
         />
       )}
       {deleting && <DeleteDatabase database={database} onClose={() => setDeleting(false)} onDeleted={() => navigate("/databases")} />}
+      {minting && <MintToken database={database} onClose={() => setMinting(false)} />}
+      {revoking && (
+        <Confirm
+          title={`Revoke every token of ${database}?`}
+          action="Revoke all tokens"
+          onClose={() => setRevoking(false)}
+          onConfirm={async () => {
+            await client.revokeDatabaseTokens(database);
+            setRevoking(false);
+            setNotice(`Every token of ${database} minted until now is revoked; new tokens work.`);
+          }}
+        >
+          <p>
+            Every token minted for <strong>{database}</strong> so far stops working at once: apps that use one get <code>401</code> on their next request.
+            API keys are not affected. It cannot be undone.
+          </p>
+        </Confirm>
+      )}
     </>
   );
 }
 
-function TablePane({ database, table }: { database: string; table: TableInfo }) {
+/** Mints a token for one database, then shows it once with a libSQL snippet to paste. */
+function MintToken({ database, onClose }: { database: string; onClose: () => void }) {
+  const client = useClient();
+  const me = useMe();
+  const [access, setAccess] = useState<TokenAccess>("read_only");
+  const [lifetime, setLifetime] = useState("1h");
+  const [minted, setMinted] = useState<MintedToken | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const mint = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setMinted(await client.mintToken(database, { access, expires_in: lifetime }));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (minted) {
+    return (
+      <Dialog
+        wide
+        title={`Token for ${database}`}
+        onClose={onClose}
+        footer={
+          <button type="button" className="btn primary" onClick={onClose}>
+            Done
+          </button>
+        }
+      >
+        <ShownOnce what="token" />
+        <p>
+          A <strong>{minted.access === "read_write" ? "read-write" : "read-only"}</strong> token for <strong>{database}</strong>, valid until{" "}
+          {formatDateTime(minted.expires_at)} <span className="muted">(id {minted.id})</span>.
+        </p>
+        <CopyBox label="Token" value={minted.token} testId="minted-token" />
+        <p className="hint">
+          Use it with <code>@libsql/client</code> (or send it as <code>Authorization: Bearer</code> to the REST API):
+        </p>
+        <CopyBox label="Snippet" value={libsqlSnippet(window.location.origin, database, minted.token)} testId="token-snippet" />
+      </Dialog>
+    );
+  }
+  return (
+    <Dialog title={`New token for ${database}`} onClose={onClose} footer={<DialogFooter onCancel={onClose} form="mint-token" label="Create token" busy={busy} />}>
+      <form id="mint-token" className="form" onSubmit={mint}>
+        <p className="hint">A token reaches this one database only, for apps and libSQL drivers; it works until it expires or is revoked.</p>
+        <label htmlFor="token-access">Access</label>
+        <select id="token-access" value={access} onChange={(e) => setAccess(e.target.value as TokenAccess)}>
+          <option value="read_only">Read-only</option>
+          {mayWrite(me) && <option value="read_write">Read-write</option>}
+        </select>
+        <label htmlFor="token-lifetime">Expires after</label>
+        <select id="token-lifetime" value={lifetime} onChange={(e) => setLifetime(e.target.value)}>
+          {TOKEN_LIFETIMES.map((l) => (
+            <option key={l.value} value={l.value}>
+              {l.label}
+            </option>
+          ))}
+        </select>
+        {error !== null && <ErrorBox error={error} />}
+      </form>
+    </Dialog>
+  );
+}
+
+function TablePane({ database, table, writable }: { database: string; table: TableInfo; writable: boolean }) {
   const { search } = useLocation();
   const tab = search.get("tab") === "schema" ? "schema" : "rows";
   const base = pathOf("databases", database, "tables", table.name);
@@ -167,7 +293,7 @@ function TablePane({ database, table }: { database: string; table: TableInfo }) 
           </Link>
         </div>
       </div>
-      {tab === "rows" ? <RowsPanel database={database} table={table} /> : <SchemaPanel table={table} />}
+      {tab === "rows" ? <RowsPanel database={database} table={table} writable={writable} /> : <SchemaPanel table={table} />}
     </>
   );
 }
@@ -181,9 +307,11 @@ interface RowsPage {
   total: number;
 }
 
-function RowsPanel({ database, table }: { database: string; table: TableInfo }) {
+function RowsPanel({ database, table, writable }: { database: string; table: TableInfo; writable: boolean }) {
   const client = useClient();
-  const key = useMemo(() => rowKeyOf(table), [table]);
+  const rowKey = useMemo(() => rowKeyOf(table), [table]);
+  // Rows are edited by their key; a view has none, and a read-only credential edits nothing.
+  const key = writable ? rowKey : null;
   const [filters, setFilters] = useState<Filter[]>([]);
   const [draft, setDraft] = useState({ column: table.columns[0]?.name ?? "", text: "" });
   const [sort, setSort] = useState<GridSort | null>(null);
@@ -193,14 +321,14 @@ function RowsPanel({ database, table }: { database: string; table: TableInfo }) 
 
   const page = useLoad<RowsPage>(
     async (signal) => {
-      const select = buildSelect({ table: table.name, key, filters, orderBy: sort?.column, descending: sort?.descending, limit: PAGE, offset });
+      const select = buildSelect({ table: table.name, key: rowKey, filters, orderBy: sort?.column, descending: sort?.descending, limit: PAGE, offset });
       const count = buildCount(table.name, filters);
       const { results } = await client.query(database, { statements: [select, count] }, signal);
       const [rows, counted] = results;
       const total = Number(counted?.rows[0]?.[0] ?? 0);
       return { columns: rows?.columns ?? [], types: rows?.column_types ?? [], rows: rows?.rows ?? [], total };
     },
-    [client, database, table.name, filters, sort, offset, key],
+    [client, database, table.name, filters, sort, offset, rowKey],
   );
 
   const declaredType = (name: string) => table.columns.find((c) => c.name === name)?.type ?? null;

@@ -1,10 +1,11 @@
 // Databases: server-side search, sort and paging (smooth at 10,000+ databases), create
-// with optional limits, delete with a typed confirmation.
+// with optional limits, delete with a typed confirmation (both only for credentials that may).
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { ArrowDown, ArrowUp, ChevronLeft, ChevronRight, Plus, Search, Trash2 } from "lucide-react";
 import type { DatabaseQuery } from "../lib/api";
+import { mayCreate, sees } from "../lib/access";
 import { errorMessage } from "../lib/api";
-import { useClient } from "../lib/context";
+import { useClient, useMe } from "../lib/context";
 import { useDebounced, useLoad } from "../lib/hooks";
 import { formatBytes, formatCount, formatDateTime } from "../lib/format";
 import { navigate, pathOf } from "../lib/router";
@@ -25,6 +26,8 @@ const columns: { key: SortKey; label: string; numeric?: boolean }[] = [
 
 export function Databases() {
   const client = useClient();
+  const me = useMe();
+  const creator = mayCreate(me);
   const [search, setSearch] = useState("");
   const [sort, setSort] = useState<{ key: SortKey; order: "asc" | "desc" }>({ key: "name", order: "asc" });
   const [offset, setOffset] = useState(0);
@@ -64,9 +67,11 @@ export function Databases() {
         title="Databases"
         subtitle={list.data ? `${formatCount(total)} ${query ? "matching" : "in total"}` : undefined}
         actions={
-          <button type="button" className="btn primary" onClick={() => setCreating(true)}>
-            <Plus size={16} aria-hidden /> New database
-          </button>
+          creator && (
+            <button type="button" className="btn primary" onClick={() => setCreating(true)}>
+              <Plus size={16} aria-hidden /> New database
+            </button>
+          )
         }
       />
       <div className="toolbar">
@@ -91,13 +96,17 @@ export function Databases() {
         <Empty>
           {query ? (
             <>No database name contains “{query}”.</>
-          ) : (
+          ) : creator ? (
             <>
               No databases yet.{" "}
               <button type="button" className="btn link" onClick={() => setCreating(true)}>
                 Create the first one
               </button>
             </>
+          ) : me.is_admin ? (
+            <>No databases yet.</>
+          ) : (
+            <>No databases yet that this credential reaches ({me.databases.join(", ")}).</>
           )}
         </Empty>
       ) : (
@@ -135,9 +144,11 @@ export function Databases() {
                     <td>{formatDateTime(db.created_at)}</td>
                     <td className="num muted">{formatBytes(db.max_size_bytes)}</td>
                     <td className="num">
-                      <button type="button" className="icon-btn danger" aria-label={`Delete ${db.name}`} onClick={() => setDeleting(db)}>
-                        <Trash2 size={16} aria-hidden />
-                      </button>
+                      {mayCreate(me, db.name) && (
+                        <button type="button" className="icon-btn danger" aria-label={`Delete ${db.name}`} onClick={() => setDeleting(db)}>
+                          <Trash2 size={16} aria-hidden />
+                        </button>
+                      )}
                     </td>
                   </tr>
                 ))}
@@ -182,11 +193,19 @@ export function Databases() {
 
 function CreateDatabase({ onClose, onCreated }: { onClose: () => void; onCreated: (name: string) => void }) {
   const client = useClient();
+  const me = useMe();
   const [name, setName] = useState("");
   const [maxSize, setMaxSize] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const nameProblem = name && !isValidDatabaseName(name) ? "Use 1-64 of a-z, 0-9, - and _, starting with a letter or digit." : null;
+  const reach = me.databases.join(", ");
+  const nameProblem = !name
+    ? null
+    : !isValidDatabaseName(name)
+      ? "Use 1-64 of a-z, 0-9, - and _, starting with a letter or digit."
+      : !sees(me, name)
+        ? `This key may create only databases matching ${reach}.`
+        : null;
   const sizeBytes = maxSize.trim() ? parseSize(maxSize) : undefined;
   const sizeProblem = sizeBytes === null ? "Write a size like 64MiB, 512KiB or 1GiB." : null;
 
@@ -213,7 +232,7 @@ function CreateDatabase({ onClose, onCreated }: { onClose: () => void; onCreated
       <form id="create-db" className="form" onSubmit={submit}>
         <label htmlFor="db-name">Name</label>
         <input id="db-name" autoFocus value={name} onChange={(e) => setName(e.target.value)} placeholder="shop" aria-invalid={nameProblem ? true : undefined} />
-        {nameProblem && <p className="field-error">{nameProblem}</p>}
+        {nameProblem ? <p className="field-error">{nameProblem}</p> : !me.is_admin && <p className="hint">This key may create databases matching {reach}.</p>}
         <label htmlFor="db-max-size">
           Size limit <span className="muted">(optional; the server's default otherwise)</span>
         </label>

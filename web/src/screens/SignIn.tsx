@@ -1,25 +1,30 @@
-// Sign-in: the API key, checked against the server before it is kept.
+// Sign-in: an API key or a per-database token, checked against the server (GET /api/me, which
+// also says who it is and what it may do) before it is kept.
 import { useState, type FormEvent } from "react";
 import { KeyRound } from "lucide-react";
-import { errorMessage, keyIsAccepted } from "../lib/api";
+import { looksLikeToken, normalizeCredential } from "../lib/access";
+import { ApiError, errorMessage, whoIs } from "../lib/api";
+import type { Me } from "../lib/types";
 import { Spinner } from "../components/ui";
 
-export function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (key: string) => void }) {
+export function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (credential: string, me: Me) => void }) {
   const [key, setKey] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [checking, setChecking] = useState(false);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const candidate = key.trim();
+    const candidate = normalizeCredential(key);
     if (!candidate) {
-      setError("Enter the API key the server printed when it started.");
+      setError("Enter the API key the server printed when it started, or a key or token you were given.");
       return;
     }
     setChecking(true);
     setError(null);
     try {
-      if (await keyIsAccepted(candidate)) onSignedIn(candidate);
+      const who = await whoIs(candidate);
+      if (!(who instanceof ApiError)) onSignedIn(candidate, who);
+      else if (looksLikeToken(candidate)) setError(`That token is not accepted: ${who.message}.`);
       else setError("That API key is not valid. Check it and try again.");
     } catch (e) {
       setError(errorMessage(e));
@@ -43,7 +48,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
             {notice}
           </p>
         )}
-        <label htmlFor="api-key">API key</label>
+        <label htmlFor="api-key">API key or token</label>
         <div className="input-icon">
           <KeyRound size={16} aria-hidden />
           <input
@@ -55,7 +60,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
             onChange={(e) => setKey(e.target.value)}
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? "signin-error" : "signin-hint"}
-            placeholder="dbf_…"
+            placeholder="dbf_… or eyJ…"
           />
         </div>
         {error ? (
@@ -64,7 +69,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
           </p>
         ) : (
           <p id="signin-hint" className="hint">
-            Printed by <code>dbforge serve</code> on first start and stored in <code>db-data/_forge/admin.key</code>.
+            The admin key is printed by <code>dbforge serve</code> on first start and stored in <code>db-data/_forge/admin.key</code>; a scoped key (<code>dbf_…</code>) or a database token (<code>eyJ…</code>) works too.
           </p>
         )}
         <button type="submit" className="btn primary block" disabled={checking}>

@@ -24,6 +24,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt as _;
 
+use super::tls::Tls;
+
 /// How connections are bounded.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
@@ -70,12 +72,13 @@ pub fn connections_that_fit(descriptors: u64, wanted: usize) -> usize {
         .max(1)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets open requests finish
-/// for at most `drain_timeout`.
+/// Serves `router` on `listener` (over TLS when `tls` is given) until `shutdown` completes,
+/// then lets open requests finish for at most `drain_timeout`.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    tls: Option<Arc<Tls>>,
     shutdown: impl Future<Output = ()>,
     drain_timeout: Duration,
 ) {
@@ -113,11 +116,11 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Counted {
+        let counted = Counted {
             stream,
             _permit: permit,
             _place: place,
-        });
+        };
         // Each request carries its client's address (rate limits, logs), as axum's
         // `ConnectInfo` so its extractor works.
         let service = TowerToHyperService::new(router.clone().map_request(
@@ -129,23 +132,20 @@ pub async fn serve(
             },
         ));
         let stopped = stopped(stop_signal.clone());
+        let acceptor = tls.as_ref().map(|tls| tls.acceptor());
         tokio::spawn(async move {
-            let connection = http1::Builder::new()
-                // Without a timer hyper silently drops its header timeout.
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout)
-                .keep_alive(true)
-                .max_buf_size(limits.max_head_bytes)
-                .serve_connection(io, service)
-                .with_upgrades();
-            let mut connection = pin!(connection);
-            tokio::select! {
-                result = connection.as_mut() => log_end(remote, result),
-                () = stopped => {
-                    // Finish the request in flight (if any), then close.
-                    connection.as_mut().graceful_shutdown();
-                    log_end(remote, connection.await);
+            let Some(acceptor) = acceptor else {
+                return serve_connection(TokioIo::new(counted), service, limits, stopped, remote)
+                    .await;
+            };
+            // The handshake has the header read time: a client that stalls in it holds a
+            // connection no longer than one that stalls in its request head.
+            match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(counted)).await {
+                Ok(Ok(secured)) => {
+                    serve_connection(TokioIo::new(secured), service, limits, stopped, remote).await;
                 }
+                Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
             }
         });
     }
@@ -157,6 +157,43 @@ pub async fn serve(
         _ = permits.acquire_many(all) => {}
         () = tokio::time::sleep(drain_timeout) => {
             tracing::warn!(?drain_timeout, "requests still open after the drain timeout; closing anyway");
+        }
+    }
+}
+
+/// Serves one connection's HTTP/1.1 requests until it closes, or finishes the request in
+/// flight and closes once the server stops.
+async fn serve_connection<I, S>(
+    io: I,
+    service: S,
+    limits: ConnectionLimits,
+    stopped: impl Future<Output = ()>,
+    remote: SocketAddr,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::HttpService<hyper::body::Incoming> + Send,
+    S::Future: Send + 'static,
+    S::ResBody: Send + 'static,
+    <S::ResBody as http_body::Body>::Data: Send,
+    <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connection = http1::Builder::new()
+        // Without a timer hyper silently drops its header timeout.
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true)
+        .max_buf_size(limits.max_head_bytes)
+        .serve_connection(io, service)
+        .with_upgrades();
+    let mut connection = pin!(connection);
+    let stopped = pin!(stopped);
+    tokio::select! {
+        result = connection.as_mut() => log_end(remote, result),
+        () = stopped => {
+            // Finish the request in flight (if any), then close.
+            connection.as_mut().graceful_shutdown();
+            log_end(remote, connection.await);
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod guard;
 pub mod listener;
 pub mod throttle;
+pub mod tls;
 
 /// Marks a response as one of the dashboard's pages or files: it keeps its own cache policy,
 /// gets the page security headers, and is not API traffic for the activity log.

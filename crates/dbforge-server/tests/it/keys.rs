@@ -69,6 +69,10 @@ async fn bad_key_requests_are_refused_with_what_to_fix() {
         ),
         (json!({"name": " ", "role": "admin"}), "name"),
         (
+            json!({"name": "x", "role": "read_only", "databases": ["a"], "can_create": true}),
+            "can_create",
+        ),
+        (
             json!({"name": "x", "role": "read_write", "databases": ["a"], "expires_at": "soon"}),
             "expires_at",
         ),

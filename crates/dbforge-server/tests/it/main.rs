@@ -16,4 +16,5 @@ mod sandbox;
 mod support;
 mod tables;
 mod tenants;
+mod tls;
 mod tokens;

@@ -93,6 +93,15 @@ impl TestServer {
         std::mem::replace(&mut self.dir, dir)
     }
 
+    /// Waits for a server that failed to start serving to end; its error.
+    pub async fn stopped_with_error(mut self) -> String {
+        let task = self.task.take().expect("a server task");
+        match tokio::time::timeout(std::time::Duration::from_secs(10), task).await {
+            Ok(Ok(Err(e))) => e.to_string(),
+            other => panic!("the server should have stopped with an error: {other:?}"),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }

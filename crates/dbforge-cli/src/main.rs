@@ -1,6 +1,7 @@
 //! The `dbforge` binary: `dbforge serve` runs the gateway; the other subcommands are clients
 //! of a running gateway.
 
+mod audit;
 mod commands;
 mod import;
 mod keys;
@@ -58,6 +59,12 @@ enum Command {
     /// `TOKEN=$(dbforge token shop)`; a token works wherever a key does: `dbforge --api-key
     /// "$TOKEN" sql shop ...`, libSQL's `authToken`, the Rust and Python clients.
     Token(keys::TokenArgs),
+    /// Show the audit log, newest first: admin actions and writes, with who, when, from where
+    /// and how they ended (admins only).
+    ///
+    /// One page (--limit, 100 by default) unless --all; when more entries exist, standard
+    /// error says how to get them (--before).
+    Audit(audit::AuditArgs),
     /// Read a table's rows: paging, ordering and equality filters.
     Rows(commands::RowsArgs),
     /// Insert rows from a JSON-lines or CSV file, in batches, with a progress bar.
@@ -131,6 +138,7 @@ fn main() -> ExitCode {
             Command::Stats => commands::stats(&connection).await,
             Command::Keys(command) => keys::keys(&connection, command).await,
             Command::Token(args) => keys::token(&connection, args).await,
+            Command::Audit(args) => audit::audit(&connection, args).await,
             Command::Shell { database } => shell::shell(&connection, database).await,
             Command::Tui => tui::run(connection.client()?)
                 .await

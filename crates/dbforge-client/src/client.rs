@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use dbforge_api::{
-    BatchResult, CreateKeyRequest, CreateTableRequest, CreatedKey, DatabaseInfo, DatabaseLimits,
-    DatabaseList, Deleted, ErrorEnvelope, GatewayStats, HealthStatus, InsertRowsResponse, Jwks,
-    KeyList, MintTokenRequest, MintedToken, Params, QueryRequest, QueryResponse, RowsPage,
-    SpawnRequest, StatementRequest, StatementResult, TableInfo, TableList, TokenAccess,
-    TokensRevoked,
+    AuditPage, BatchResult, CreateKeyRequest, CreateTableRequest, CreatedKey, DatabaseInfo,
+    DatabaseLimits, DatabaseList, Deleted, ErrorEnvelope, GatewayStats, HealthStatus,
+    InsertRowsResponse, Jwks, KeyList, MintTokenRequest, MintedToken, Params, QueryRequest,
+    QueryResponse, RowsPage, SpawnRequest, StatementRequest, StatementResult, TableInfo, TableList,
+    TokenAccess, TokensRevoked,
 };
 use reqwest::{Method, RequestBuilder, Url};
 use serde::de::DeserializeOwned;
@@ -147,6 +147,87 @@ impl RowsQuery {
         }
         for (column, value) in &self.filters {
             pairs.push((format!("where.{column}"), value.clone()));
+        }
+        pairs
+    }
+}
+
+/// Which entries [`Client::audit`] answers: those of one outcome of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditOutcome {
+    /// Answers under 400.
+    Ok,
+    /// Answers of 400 and above (refusals and failures).
+    Error,
+}
+
+impl AuditOutcome {
+    /// The wire name: `ok` or `error`.
+    ///
+    /// ```
+    /// assert_eq!(dbforge_client::AuditOutcome::Error.as_str(), "error");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Ok => "ok",
+            AuditOutcome::Error => "error",
+        }
+    }
+}
+
+/// Filters and paging of [`Client::audit`]; every filter left `None` keeps every entry.
+///
+/// ```
+/// use dbforge_client::{AuditFilter, AuditOutcome};
+/// let failed_writes = AuditFilter {
+///     database: Some("shop".into()),
+///     outcome: Some(AuditOutcome::Error),
+///     since: Some("2026-01-01T00:00:00Z".into()),
+///     ..Default::default()
+/// };
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only requests made with this key or token id (`key_...`, `tok_...`).
+    pub key: Option<String>,
+    /// Only requests on this database.
+    pub database: Option<String>,
+    /// Only this action: the method and route, e.g. `POST /admin/keys` or
+    /// `POST /api/db/{name}/query`.
+    pub action: Option<String>,
+    /// Only answers of this outcome.
+    pub outcome: Option<AuditOutcome>,
+    /// From this time on (RFC 3339, e.g. `2026-12-01T00:00:00Z`).
+    pub since: Option<String>,
+    /// Before this time (RFC 3339).
+    pub until: Option<String>,
+    /// Entries older than this one: the previous page's `next_cursor`.
+    pub before: Option<i64>,
+    /// Entries per page, 1-1000 (server default 100).
+    pub limit: Option<u32>,
+}
+
+impl AuditFilter {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let texts = [
+            ("key", &self.key),
+            ("database", &self.database),
+            ("action", &self.action),
+            ("since", &self.since),
+            ("until", &self.until),
+        ];
+        let mut pairs: Vec<(&'static str, String)> = texts
+            .into_iter()
+            .filter_map(|(name, value)| value.clone().map(|v| (name, v)))
+            .collect();
+        if let Some(outcome) = self.outcome {
+            pairs.push(("outcome", outcome.as_str().to_owned()));
+        }
+        if let Some(before) = self.before {
+            pairs.push(("before", before.to_string()));
+        }
+        if let Some(limit) = self.limit {
+            pairs.push(("limit", limit.to_string()));
         }
         pairs
     }
@@ -635,6 +716,35 @@ impl Client {
     pub async fn rotate_key(&self, id: &str) -> Result<CreatedKey, Error> {
         let url = self.url(&["admin", "keys", id, "rotate"])?;
         self.send(false, || self.request(Method::POST, url.clone()))
+            .await
+    }
+
+    /// `GET /admin/audit`: one page of the audit log, newest first (admins only): every admin
+    /// action and every request that wrote or was refused as a write, with who, when, from
+    /// where and how it ended (never SQL, parameters or secrets). Pass the page's
+    /// `next_cursor` as [`AuditFilter::before`] for the next, older page; it is `None` on the
+    /// last one.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: dbforge_client::Client) -> Result<(), dbforge_client::Error> {
+    /// use dbforge_client::{AuditFilter, AuditOutcome};
+    /// let mut filter = AuditFilter { outcome: Some(AuditOutcome::Error), ..Default::default() };
+    /// loop {
+    ///     let page = client.audit(&filter).await?;
+    ///     for entry in &page.entries {
+    ///         println!("{} {:?} {} {}", entry.at, entry.credential_id, entry.action, entry.status);
+    ///     }
+    ///     match page.next_cursor {
+    ///         Some(cursor) => filter.before = Some(cursor),
+    ///         None => break,
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn audit(&self, filter: &AuditFilter) -> Result<AuditPage, Error> {
+        let mut url = self.url(&["admin", "audit"])?;
+        url.query_pairs_mut().extend_pairs(filter.pairs());
+        self.send(true, || self.request(Method::GET, url.clone()))
             .await
     }
 

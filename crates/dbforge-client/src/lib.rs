@@ -21,7 +21,7 @@
 mod client;
 mod error;
 
-pub use client::{Client, ClientBuilder, RowsQuery};
+pub use client::{AuditFilter, AuditOutcome, Client, ClientBuilder, RowsQuery};
 pub use dbforge_api as api;
 pub use dbforge_api::{DatabaseName, Params, Value};
 pub use error::Error;

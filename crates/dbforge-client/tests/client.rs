@@ -3,10 +3,10 @@
 
 use clap::Parser;
 use dbforge_client::api::{
-    CreateKeyRequest, DatabaseLimits, ErrorCode, KeyInfo, QueryRequest, QueryResponse, Role,
-    TokenAccess,
+    AuditEntry, CreateKeyRequest, CredentialKind, DatabaseLimits, ErrorCode, KeyInfo, QueryRequest,
+    QueryResponse, Role, TokenAccess,
 };
-use dbforge_client::{Client, Error, RowsQuery, Value, params};
+use dbforge_client::{AuditFilter, AuditOutcome, Client, Error, RowsQuery, Value, params};
 use serde_json::json;
 
 const KEY: &str = "client-test-key-0123456789";
@@ -507,4 +507,205 @@ async fn the_token_signing_key_is_public_without_a_key() {
         ("OKP", "Ed25519", "EdDSA")
     );
     assert!(!key.x.is_empty() && !key.kid.is_empty());
+}
+
+/// A key for `databases` with `role`; its id and secret.
+async fn key(client: &Client, name: &str, role: Role, databases: &[&str]) -> (String, String) {
+    let request = CreateKeyRequest {
+        name: name.into(),
+        role,
+        databases: databases.iter().map(|d| (*d).to_owned()).collect(),
+        can_create: false,
+        expires_at: None,
+    };
+    let created = client.create_key(&request).await.expect("create key");
+    (created.key.id, created.secret)
+}
+
+#[tokio::test]
+async fn the_audit_log_shows_writes_and_admin_actions_filtered_and_paged() {
+    let Gateway { client, url, _dir } = gateway().await;
+    client.create_database("shop", None).await.expect("create");
+    client
+        .execute("shop", "CREATE TABLE items(name TEXT)", params![])
+        .await
+        .expect("create table");
+    let (writer_id, writer_secret) = key(&client, "writer", Role::ReadWrite, &["shop"]).await;
+    let (reader_id, reader_secret) = key(&client, "reader", Role::ReadOnly, &["shop"]).await;
+    let writer = client_with_key(&url, &writer_secret);
+    writer
+        .execute("shop", "INSERT INTO items VALUES ('tea')", params![])
+        .await
+        .expect("the writer writes");
+    let reader = client_with_key(&url, &reader_secret);
+    reader
+        .execute("shop", "SELECT * FROM items", params![])
+        .await
+        .expect("a read is not audited");
+    let refused = reader
+        .execute("shop", "DELETE FROM items", params![])
+        .await
+        .expect_err("a read-only key may not write");
+    assert_eq!(refused.code(), Some(ErrorCode::Forbidden));
+
+    let everything = client.audit(&AuditFilter::default()).await.expect("audit");
+    assert_eq!(everything.next_cursor, None, "one page holds it all");
+    let actions: Vec<(&str, Option<&str>, u16)> = everything
+        .entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.credential_id.as_deref(), e.status))
+        .collect();
+    let query = "POST /api/db/{name}/query";
+    assert_eq!(
+        actions,
+        [
+            (query, Some(reader_id.as_str()), 403),
+            (query, Some(writer_id.as_str()), 200),
+            ("POST /admin/keys", None, 201),
+            ("POST /admin/keys", None, 201),
+            (query, None, 200),
+            ("POST /admin/databases/spawn/{name}", None, 201),
+        ],
+        "newest first, reads left out: {everything:#?}"
+    );
+    let write = &everything.entries[1];
+    assert_eq!(
+        write,
+        &AuditEntry {
+            id: write.id,
+            at: write.at.clone(),
+            credential: CredentialKind::Key,
+            credential_id: Some(writer_id.clone()),
+            credential_name: Some("writer".into()),
+            client: Some("127.0.0.1".into()),
+            action: query.into(),
+            database: Some("shop".into()),
+            statements: vec!["INSERT".into()],
+            status: 200,
+            error: None,
+        }
+    );
+    assert!(
+        write.at.ends_with('Z') && write.at.len() == "2026-01-01T00:00:00.000Z".len(),
+        "RFC 3339 in UTC to the millisecond: {}",
+        write.at
+    );
+    let bootstrap = &everything.entries[4];
+    assert_eq!(
+        (bootstrap.credential, &bootstrap.statements[..]),
+        (CredentialKind::BootstrapAdmin, &["CREATE".to_owned()][..])
+    );
+
+    let failed = client
+        .audit(&AuditFilter {
+            outcome: Some(AuditOutcome::Error),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("errors");
+    let [denied] = &failed.entries[..] else {
+        panic!("one refusal: {failed:#?}")
+    };
+    assert_eq!(
+        (
+            denied.credential_name.as_deref(),
+            denied.status,
+            denied.error.as_deref()
+        ),
+        (Some("reader"), 403, Some("forbidden"))
+    );
+    let succeeded = client
+        .audit(&AuditFilter {
+            outcome: Some(AuditOutcome::Ok),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("successes");
+    assert_eq!(succeeded.entries.len(), 5);
+    assert!(succeeded.entries.iter().all(|e| e.status < 400));
+    let by_writer = client
+        .audit(&AuditFilter {
+            key: Some(writer_id.clone()),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("by key");
+    assert_eq!(by_writer.entries, std::slice::from_ref(write));
+    let key_creations = client
+        .audit(&AuditFilter {
+            action: Some("POST /admin/keys".into()),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("by action");
+    assert_eq!(key_creations.entries.len(), 2);
+    let on_shop = client
+        .audit(&AuditFilter {
+            database: Some("shop".into()),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("by database");
+    assert_eq!(on_shop.entries.len(), 4, "{on_shop:#?}");
+    let future = client
+        .audit(&AuditFilter {
+            since: Some("2999-01-01T00:00:00Z".into()),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("since");
+    assert!(future.entries.is_empty());
+    let past = client
+        .audit(&AuditFilter {
+            until: Some("2000-01-01T00:00:00Z".into()),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("until");
+    assert!(past.entries.is_empty());
+
+    let mut paged = Vec::new();
+    let mut filter = AuditFilter {
+        limit: Some(4),
+        ..AuditFilter::default()
+    };
+    let mut pages = 0;
+    loop {
+        let page = client.audit(&filter).await.expect("page");
+        pages += 1;
+        assert!(page.entries.len() <= 4);
+        paged.extend(page.entries);
+        match page.next_cursor {
+            Some(cursor) => filter.before = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(
+        paged, everything.entries,
+        "the pages add up to the whole log"
+    );
+
+    let bad_time = client
+        .audit(&AuditFilter {
+            since: Some("yesterday".into()),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect_err("not RFC 3339");
+    assert_eq!(bad_time.code(), Some(ErrorCode::InvalidRequest));
+    let too_many = client
+        .audit(&AuditFilter {
+            limit: Some(1001),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect_err("past the page limit");
+    assert_eq!(too_many.code(), Some(ErrorCode::InvalidRequest));
+    let not_admin = writer
+        .audit(&AuditFilter::default())
+        .await
+        .expect_err("admins only");
+    assert_eq!(not_admin.code(), Some(ErrorCode::Forbidden));
+    assert!(matches!(not_admin, Error::Api { status: 403, .. }));
 }

@@ -1,7 +1,7 @@
 """Python client for DB-Forge: SQLite databases over HTTP.
 
-- :class:`Client` / :class:`AsyncClient`: every endpoint of the gateway, scoped API keys and
-  per-database tokens included (a token works as ``api_key``).
+- :class:`Client` / :class:`AsyncClient`: every endpoint of the gateway, scoped API keys,
+  per-database tokens (a token works as ``api_key``) and the audit log included.
 - :func:`connect`: a DB-API 2.0 (PEP 249) connection to one database (autocommit).
 """
 
@@ -18,9 +18,9 @@ from .errors import (
     TransactionOpenError, TransportError, UnavailableError, UnsupportedValueError, Warning,
 )
 from .models import (
-    ColumnInfo, CreatedKey, DatabaseInfo, DatabaseList, ForeignKeyInfo, GatewayStats, Health, IndexInfo,
-    InsertResult, Jwk, Jwks, KeyInfo, LatencyPercentiles, MintedToken, QueryResult, RowsPage, TableInfo,
-    TokensRevoked,
+    AuditEntry, AuditPage, ColumnInfo, CreatedKey, DatabaseInfo, DatabaseList, ForeignKeyInfo, GatewayStats,
+    Health, IndexInfo, InsertResult, Jwk, Jwks, KeyInfo, LatencyPercentiles, MintedToken, QueryResult, RowsPage,
+    TableInfo, TokensRevoked,
 )
 
 __version__ = "0.1.0"
@@ -36,7 +36,7 @@ __all__ = [
     "OperationalError", "ProgrammingError", "QueryTimeoutError", "RateLimitedError", "ServerError", "SQLError",
     "StatementNotAllowedError", "TooLargeError", "TransactionOpenError", "TransportError",
     "UnavailableError", "UnsupportedValueError", "Warning",
-    "ColumnInfo", "CreatedKey", "DatabaseInfo", "DatabaseList", "ForeignKeyInfo", "GatewayStats", "Health",
-    "IndexInfo", "InsertResult", "Jwk", "Jwks", "KeyInfo", "LatencyPercentiles", "MintedToken", "QueryResult",
-    "RowsPage", "TableInfo", "TokensRevoked",
+    "AuditEntry", "AuditPage", "ColumnInfo", "CreatedKey", "DatabaseInfo", "DatabaseList", "ForeignKeyInfo",
+    "GatewayStats", "Health", "IndexInfo", "InsertResult", "Jwk", "Jwks", "KeyInfo", "LatencyPercentiles",
+    "MintedToken", "QueryResult", "RowsPage", "TableInfo", "TokensRevoked",
 ]

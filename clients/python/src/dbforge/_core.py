@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import quote
 
 from ._values import Params, encode_params, query_string_value
 from .errors import DBForgeError, error_from_response
 from .models import (
-    CreatedKey, DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, Jwks, KeyInfo, MintedToken,
-    QueryResult, RowsPage, TableInfo, TokensRevoked,
+    AuditPage, CreatedKey, DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, Jwks, KeyInfo,
+    MintedToken, QueryResult, RowsPage, TableInfo, TokensRevoked,
 )
 
 Statement = Union[str, Tuple[str], Tuple[str, Params], Mapping[str, Any]]
@@ -205,6 +206,35 @@ def revoke_key(key_id: str) -> Call:
 
 def rotate_key(key_id: str) -> Call:
     return Call("POST", f"/admin/keys/{seg(key_id)}/rotate", CreatedKey.from_json)
+
+
+When = Union[str, datetime]
+
+
+def _rfc3339(name: str, t: When) -> str:
+    """A time for the server: text as given; an aware datetime in UTC (the server reads UTC)."""
+    if isinstance(t, str):
+        return t
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise ValueError(f"{name}: a datetime needs a timezone (e.g. datetime.now(timezone.utc))")
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def audit(
+    *, key: Optional[str], database: Optional[str], action: Optional[str], outcome: Optional[str],
+    since: Optional[When], until: Optional[When], before: Optional[int], limit: Optional[int],
+) -> Call:
+    q: List[Tuple[str, str]] = []
+    for k, v in (("key", key), ("database", database), ("action", action), ("outcome", outcome)):
+        if v is not None:
+            q.append((k, v))
+    for k, t in (("since", since), ("until", until)):
+        if t is not None:
+            q.append((k, _rfc3339(k, t)))
+    for k, n in (("before", before), ("limit", limit)):
+        if n is not None:
+            q.append((k, str(n)))
+    return Call("GET", "/admin/audit", AuditPage.from_json, query=q)
 
 
 def mint_token(db: str, access: str, expires_in: Optional[str]) -> Call:

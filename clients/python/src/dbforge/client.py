@@ -10,12 +10,12 @@ from typing import (
 import httpx
 
 from . import _core
-from ._core import Call, Statement
+from ._core import Call, Statement, When
 from ._values import Params
 from .errors import TransportError
 from .models import (
-    CreatedKey, DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, Jwks, KeyInfo, MintedToken,
-    QueryResult, RowsPage, TableInfo, TokensRevoked,
+    AuditEntry, AuditPage, CreatedKey, DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, Jwks,
+    KeyInfo, MintedToken, QueryResult, RowsPage, TableInfo, TokensRevoked,
 )
 
 Rows = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
@@ -175,6 +175,37 @@ class Client:
         """A new secret with the same grants; the old secret stops working at once."""
         return self._run(_core.rotate_key(key_id))
 
+    def audit(
+        self, *, key: Optional[str] = None, database: Optional[str] = None, action: Optional[str] = None,
+        outcome: Optional[str] = None, since: Optional[When] = None, until: Optional[When] = None,
+        before: Optional[int] = None, limit: Optional[int] = None,
+    ) -> AuditPage:
+        """One page of the audit log, newest first (admins only): every admin action and every
+        request that wrote or was refused as a write. Filters: ``key`` (a key's or token's id),
+        ``database``, ``action`` (``"POST /admin/keys"``), ``outcome`` (``"ok"``: under 400, or
+        ``"error"``), ``since`` and ``until`` (RFC 3339 in UTC, or aware datetimes); ``limit``
+        1-1000 (default 100). Pass the page's ``next_cursor`` as ``before`` for the next one."""
+        return self._run(_core.audit(
+            key=key, database=database, action=action, outcome=outcome, since=since, until=until,
+            before=before, limit=limit,
+        ))
+
+    def iter_audit(
+        self, *, key: Optional[str] = None, database: Optional[str] = None, action: Optional[str] = None,
+        outcome: Optional[str] = None, since: Optional[When] = None, until: Optional[When] = None,
+        before: Optional[int] = None, page_size: Optional[int] = None,
+    ) -> Iterator[AuditEntry]:
+        """Every matching audit entry, newest first, following ``next_cursor`` across pages."""
+        while True:
+            page = self.audit(
+                key=key, database=database, action=action, outcome=outcome, since=since, until=until,
+                before=before, limit=page_size,
+            )
+            yield from page.entries
+            if page.next_cursor is None:
+                return
+            before = page.next_cursor
+
     def mint_token(self, db: str, access: str = "read_only", expires_in: Optional[str] = None) -> MintedToken:
         """A token (JWT) for one database: ``access`` ``"read_only"`` or ``"read_write"``,
         working for ``expires_in`` (``"90s"``, ``"15m"``, ``"1h"``, ``"7d"``; the server's
@@ -326,6 +357,32 @@ class AsyncClient:
 
     async def rotate_key(self, key_id: str) -> CreatedKey:
         return await self._run(_core.rotate_key(key_id))
+
+    async def audit(
+        self, *, key: Optional[str] = None, database: Optional[str] = None, action: Optional[str] = None,
+        outcome: Optional[str] = None, since: Optional[When] = None, until: Optional[When] = None,
+        before: Optional[int] = None, limit: Optional[int] = None,
+    ) -> AuditPage:
+        return await self._run(_core.audit(
+            key=key, database=database, action=action, outcome=outcome, since=since, until=until,
+            before=before, limit=limit,
+        ))
+
+    async def iter_audit(
+        self, *, key: Optional[str] = None, database: Optional[str] = None, action: Optional[str] = None,
+        outcome: Optional[str] = None, since: Optional[When] = None, until: Optional[When] = None,
+        before: Optional[int] = None, page_size: Optional[int] = None,
+    ) -> AsyncIterator[AuditEntry]:
+        while True:
+            page = await self.audit(
+                key=key, database=database, action=action, outcome=outcome, since=since, until=until,
+                before=before, limit=page_size,
+            )
+            for e in page.entries:
+                yield e
+            if page.next_cursor is None:
+                return
+            before = page.next_cursor
 
     async def mint_token(
         self, db: str, access: str = "read_only", expires_in: Optional[str] = None

@@ -283,3 +283,41 @@ class Jwks:
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Jwks":
         return cls([Jwk(k["kty"], k["crv"], k["x"], k["kid"], k["alg"], k["use"]) for k in d["keys"]])
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audited request: an admin action, a write, or a write refused. Never SQL, its
+    parameters or a secret."""
+
+    id: int  # increasing with time; the last entry's id is the next page's cursor
+    at: str  # RFC 3339, UTC, to the millisecond
+    credential: str  # "bootstrap_admin", "key" or "token"
+    credential_id: Optional[str]  # "key_..." or "tok_..."; None for the bootstrap key
+    credential_name: Optional[str]  # the key's name
+    client: Optional[str]  # the client's IP address
+    action: str  # method and route, e.g. "POST /admin/keys", "POST /api/db/{name}/query"
+    database: Optional[str]
+    statements: List[str]  # the kinds of the statements that wrote: "INSERT", "CREATE", ...
+    status: int  # the HTTP status of the answer
+    error: Optional[str]  # the error code of the answer, if it was an error
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "AuditEntry":
+        return cls(
+            d["id"], d["at"], d["credential"], d.get("credential_id"), d.get("credential_name"), d.get("client"),
+            d["action"], d.get("database"), list(d["statements"]), d["status"], d.get("error"),
+        )
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """A page of the audit log, newest first; pass ``next_cursor`` as ``before`` for the next
+    (older) page. It is None on the last page."""
+
+    entries: List[AuditEntry]
+    next_cursor: Optional[int]
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "AuditPage":
+        return cls([AuditEntry.from_json(e) for e in d["entries"]], d.get("next_cursor"))

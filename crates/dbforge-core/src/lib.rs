@@ -22,6 +22,7 @@ pub use audit::{AUDIT_QUEUE, AuditConfig, AuditQuery, AuditRecord, MAX_AUDIT_PAG
 pub use auth::{AuthFailure, DEV_KEY, KeyId, KeySource, MIN_ADMIN_KEY_CHARS, Principal};
 pub use background::Background;
 pub use catalog::Reconciled;
+pub use clock::parse_rfc3339_ms;
 pub use error::{CoreError, CoreResult};
 pub use keys::Grant;
 pub use listing::ListQuery;

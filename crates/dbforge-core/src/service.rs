@@ -21,7 +21,7 @@ use dbforge_engine::{
 use crate::audit::{AuditConfig, AuditLog, AuditQuery, AuditRecord};
 use crate::auth::{Auth, AuthFailure, KeySource, Principal};
 use crate::catalog::{Catalog, CatalogEntry, Reconciled};
-use crate::clock::{millis, now_ms, rfc3339};
+use crate::clock::{now_ms, parse_rfc3339_ms, rfc3339};
 use crate::error::{CoreError, CoreResult};
 use crate::keys::{Grant, KeyStore, StoredKey, check_patterns};
 use crate::listing::{ListQuery, list};
@@ -341,12 +341,8 @@ impl Core {
             .expires_at
             .as_deref()
             .map(|text| {
-                let at = humantime::parse_rfc3339_weak(text).map_err(|e| {
-                    CoreError::invalid_request(format!(
-                        "expires_at: {e}; use RFC 3339 in UTC, e.g. 2027-01-31T00:00:00Z"
-                    ))
-                })?;
-                let ms = millis(at);
+                let ms = parse_rfc3339_ms(text)
+                    .map_err(|e| CoreError::invalid_request(format!("expires_at: {e}")))?;
                 if ms <= created_at_ms {
                     return Err(CoreError::invalid_request("expires_at is in the past"));
                 }

@@ -168,6 +168,15 @@ async fn the_log_is_filtered_paged_for_admins_only_and_kept_across_a_restart() {
         400,
         "invalid_request",
     );
+    // Any RFC 3339 offset is read as the instant it names.
+    let all = audit(
+        &srv,
+        "?since=2000-01-01T02:00:00%2B02:00&until=2999-01-01T00:00:00-05:00",
+    )
+    .await;
+    assert_eq!(all["entries"].as_array().map(Vec::len), Some(5), "{all}");
+    let none = audit(&srv, "?until=2000-01-01T00:00:00%2B02:00").await;
+    assert_eq!(none["entries"].as_array().map(Vec::len), Some(0), "{none}");
     assert_error(
         &srv.get("/admin/audit?since=yesterday").await,
         400,

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use dbforge_api::{AuditPage, ErrorEnvelope};
-use dbforge_core::{AuditQuery, Core, MAX_AUDIT_PAGE};
+use dbforge_core::{AuditQuery, Core, MAX_AUDIT_PAGE, parse_rfc3339_ms};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -61,16 +61,7 @@ pub async fn list_audit(
     let time = |name: &str, text: Option<String>| -> ApiResult<Option<i64>> {
         text.filter(|t| !t.is_empty())
             .map(|t| {
-                humantime::parse_rfc3339_weak(&t)
-                    .map(|at| {
-                        at.duration_since(std::time::UNIX_EPOCH)
-                            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-                    })
-                    .map_err(|e| {
-                        ApiError::invalid_request(format!(
-                            "{name}: {e}; use RFC 3339, e.g. 2026-12-01T00:00:00Z"
-                        ))
-                    })
+                parse_rfc3339_ms(&t).map_err(|e| ApiError::invalid_request(format!("{name}: {e}")))
             })
             .transpose()
     };

@@ -21,6 +21,10 @@ pub struct Connection {
     /// The API key [default: the profile's].
     #[arg(long, global = true, env = "DBFORGE_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// A PEM file of certificates to trust for `https://` besides the system's (a server
+    /// with a private or self-signed certificate).
+    #[arg(long, global = true, env = "DBFORGE_CA_CERT", value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
     /// The profile to read from the profile file.
     #[arg(
         long,
@@ -86,7 +90,12 @@ impl Connection {
             .clone()
             .or(profile.url)
             .unwrap_or_else(|| "http://127.0.0.1:8081".into());
-        let builder = Client::builder(url);
+        let mut builder = Client::builder(url);
+        if let Some(path) = &self.ca_cert {
+            let pem = std::fs::read(path)
+                .map_err(|e| usage(format!("--ca-cert {}: {e}", path.display())))?;
+            builder = builder.ca_certificate(pem);
+        }
         let client = match self.api_key.clone().or(profile.api_key) {
             Some(key) => builder.api_key(key).build(),
             None => builder.build(),

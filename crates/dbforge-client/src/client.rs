@@ -22,9 +22,26 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     retries: u32,
+    /// Certificates (PEM) to trust for `https://` besides the system's.
+    ca_certificates: Vec<Vec<u8>>,
 }
 
 impl ClientBuilder {
+    /// Trusts the certificate(s) in this PEM text for `https://` as well as the system's: a
+    /// server with a private or self-signed certificate (`dbforge serve --tls-cert`).
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read("ca.pem")?;
+    /// let client = dbforge_client::Client::builder("https://db.internal:8081")
+    ///     .ca_certificate(pem)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ca_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_certificates.push(pem.into());
+        self
+    }
+
     /// The API key, sent as `Authorization: Bearer <key>`: the admin key, a scoped key, or a
     /// per-database token from [`Client::mint_token`] (a token works wherever a key does).
     ///
@@ -87,10 +104,22 @@ impl ClientBuilder {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .build()?;
+            .connect_timeout(self.connect_timeout);
+        for pem in &self.ca_certificates {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::Url(format!("the CA certificate is not PEM: {e}")))?;
+            if certificates.is_empty() {
+                return Err(Error::Url(
+                    "the CA certificate file holds no certificate".into(),
+                ));
+            }
+            for certificate in certificates {
+                http = http.add_root_certificate(certificate);
+            }
+        }
+        let http = http.build()?;
         Ok(Client {
             http,
             base,
@@ -256,6 +285,7 @@ impl Client {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
             retries: 2,
+            ca_certificates: Vec::new(),
         }
     }
 

@@ -8,6 +8,8 @@ mod audit;
 mod cli;
 mod config;
 mod crashes;
+mod https;
+mod https;
 mod keys;
 mod lifecycle;
 mod queries;

@@ -76,7 +76,7 @@ describe("DB-Forge dashboard: keys, roles and tokens", () => {
   it("an admin creates a key on the Keys page, sees its secret once, rotates and revokes it", async () => {
     await signIn(KEY);
     assert.match(await page.getByTestId("whoami").innerText(), /^Bootstrap admin key\s+admin$/);
-    assert.deepEqual(await navLinks(), ["DB-Forge", "Overview", "Databases", "SQL console", "Activity", "Keys", "Server"]);
+    assert.deepEqual(await navLinks(), ["DB-Forge", "Overview", "Databases", "SQL console", "Activity", "Keys", "Audit", "Server"]);
     await page.getByRole("link", { name: "Keys" }).click();
     await page.getByText("No scoped keys yet").waitFor();
 
@@ -184,7 +184,7 @@ describe("DB-Forge dashboard: keys, roles and tokens", () => {
     await signOut();
     await signIn(created.body.secret);
     assert.match(await page.getByTestId("whoami").innerText(), /Key\s+reader\s+read-only/);
-    assert.deepEqual(await navLinks(), ["DB-Forge", "Databases", "SQL console"], "no overview, activity, keys or server");
+    assert.deepEqual(await navLinks(), ["DB-Forge", "Databases", "SQL console"], "no overview, activity, keys, audit or server");
 
     // The start page is the databases it reaches: no create, no delete, nothing of the others.
     await page.getByRole("table", { name: "Databases" }).waitFor();
@@ -234,7 +234,7 @@ describe("DB-Forge dashboard: keys, roles and tokens", () => {
     assert.equal((await admin("POST", `/api/db/${DB}/query`, { sql: "SELECT count(*) AS n FROM items" })).body.rows[0].n, 2, "nothing was written");
 
     // Gateway pages reached by URL say what is wrong, without asking the server.
-    for (const [path, title] of [["/activity", "Activity"], ["/keys", "Keys"], ["/server", "Server"]]) {
+    for (const [path, title] of [["/activity", "Activity"], ["/keys", "Keys"], ["/audit", "Audit"], ["/server", "Server"]]) {
       await page.goto(server.url + path);
       await page.getByRole("heading", { name: title }).waitFor();
       assert.match(await page.getByRole("alert").innerText(), /This page needs an admin key/);

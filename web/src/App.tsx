@@ -1,7 +1,7 @@
 // The shell: sign-in gate, who is signed in (GET /api/me), sidebar navigation for what that
 // credential may use, theme, and the route table.
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
-import { Activity, Database, Gauge, KeyRound, LogOut, Moon, Server, SquareTerminal, Sun, UserRound } from "lucide-react";
+import { Activity, Database, Gauge, KeyRound, LogOut, Moon, ScrollText, Server, SquareTerminal, Sun, UserRound } from "lucide-react";
 import { describeCredential, looksLikeToken } from "./lib/access";
 import { ApiClient, ApiError } from "./lib/api";
 import { QueryHistory } from "./lib/history";
@@ -18,6 +18,7 @@ import { DatabaseView } from "./screens/DatabaseView";
 import { ActivityScreen } from "./screens/Activity";
 import { ServerScreen } from "./screens/Server";
 import { KeysScreen } from "./screens/Keys";
+import { AuditScreen } from "./screens/Audit";
 import { Empty, ErrorBox, Loading, PageHeader } from "./components/ui";
 import type { Me } from "./lib/types";
 
@@ -107,6 +108,7 @@ const navigation = [
   { to: "/console", label: "SQL console", icon: SquareTerminal, admin: false, match: (p: string) => p === "/console" || p.endsWith("/console") },
   { to: "/activity", label: "Activity", icon: Activity, admin: true, match: (p: string) => p.startsWith("/activity") },
   { to: "/keys", label: "Keys", icon: KeyRound, admin: true, match: (p: string) => p.startsWith("/keys") },
+  { to: "/audit", label: "Audit", icon: ScrollText, admin: true, match: (p: string) => p.startsWith("/audit") },
   { to: "/server", label: "Server", icon: Server, admin: true, match: (p: string) => p.startsWith("/server") },
 ];
 
@@ -129,7 +131,7 @@ function WhoAmI() {
 function Shell({ theme, onToggleTheme, onSignOut }: { theme: Theme; onToggleTheme: () => void; onSignOut: () => void }) {
   const { path } = useLocation();
   const me = useMe();
-  // Stats, activity, configuration and keys answer 403 to anyone but an admin: no links there.
+  // Stats, activity, configuration, keys and the audit log answer 403 to anyone but an admin: no links there.
   const links = navigation.filter((n) => me.is_admin || !n.admin);
   return (
     <div className="shell">
@@ -197,6 +199,7 @@ function Routes({ path, admin }: { path: string; admin: boolean }): ReactNode {
   if (path === "/console") return <ConsolePicker />;
   if (path === "/activity") return admin ? <ActivityScreen /> : <AdminOnly title="Activity" />;
   if (path === "/keys") return admin ? <KeysScreen /> : <AdminOnly title="Keys" />;
+  if (path === "/audit") return admin ? <AuditScreen /> : <AdminOnly title="Audit" />;
   if (path === "/server") return admin ? <ServerScreen /> : <AdminOnly title="Server" />;
   return (
     <>

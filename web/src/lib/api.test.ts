@@ -82,6 +82,14 @@ describe("API client", () => {
     const client = new ApiClient("k", { fetch: () => reply(200, result) });
     await expect(client.query("db", { sql: "select 1 as a" })).rejects.toMatchObject({ code: "invalid_response" });
   });
+  it("asks for a page of the audit log with its filters and cursor", async () => {
+    const page = { entries: [], next_cursor: null };
+    const fetch = vi.fn((_url: string, _init?: RequestInit) => reply(200, page));
+    const client = new ApiClient("k", { fetch });
+    expect(await client.audit({ database: "shop", outcome: "error", key: undefined, limit: 2, before: 41 })).toEqual(page);
+    expect(fetch.mock.calls[0]![0]).toBe("/admin/audit?database=shop&outcome=error&limit=2&before=41");
+    expect(fetch.mock.calls[0]![1]?.method).toBe("GET");
+  });
   it("builds query strings without empty values", () => {
     expect(queryString({ limit: 10, search: "", status: undefined, sort: "size" })).toBe("?limit=10&sort=size");
     expect(queryString({})).toBe("");

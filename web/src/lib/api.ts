@@ -3,6 +3,7 @@
 import type {
   ActivityList,
   ArrayResult,
+  AuditPage,
   CellValue,
   CreatedKey,
   CreateKeyRequest,
@@ -155,6 +156,11 @@ export class ApiClient {
 
   activity(query: ActivityQuery, signal?: AbortSignal) {
     return this.request<ActivityList>("GET", `/admin/activity${queryString({ ...query })}`, undefined, signal);
+  }
+
+  /** A page of the audit log, newest first (`query`: its filters, `limit` and `before`). */
+  audit(query: Query, signal?: AbortSignal) {
+    return this.request<AuditPage>("GET", `/admin/audit${queryString(query)}`, undefined, signal);
   }
 
   config(signal?: AbortSignal) {

@@ -7,11 +7,14 @@ type Schemas = components["schemas"];
 
 export type ActivityEntry = Schemas["ActivityEntry"];
 export type ActivityList = Schemas["ActivityList"];
+export type AuditEntry = Schemas["AuditEntry"];
+export type AuditPage = Schemas["AuditPage"];
 export type ColumnDefinition = Schemas["ColumnDefinition"];
 export type ColumnInfo = Schemas["ColumnInfo"];
 export type CreateKeyRequest = Schemas["CreateKeyRequest"];
 export type CreateTableRequest = Schemas["CreateTableRequest"];
 export type CreatedKey = Schemas["CreatedKey"];
+export type CredentialKind = Schemas["CredentialKind"];
 export type DatabaseInfo = Schemas["DatabaseInfo"];
 export type DatabaseList = Schemas["DatabaseList"];
 export type GatewayStats = Schemas["GatewayStats"];

@@ -24,6 +24,8 @@ pub struct AuditEntry {
     /// The method and route, e.g. `POST /admin/keys` or `POST /api/db/{name}/query`.
     pub action: String,
     pub database: Option<String>,
+    /// The key the action was about (`key_...`: created, revoked or rotated).
+    pub target: Option<String>,
     /// The kinds of the statements that wrote (their first keyword: `INSERT`, `CREATE`, ...).
     pub statements: Vec<String>,
     /// The HTTP status of the answer.

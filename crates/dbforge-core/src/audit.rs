@@ -45,6 +45,7 @@ pub struct AuditRecord {
     pub client: Option<String>,
     pub action: String,
     pub database: Option<String>,
+    pub target: Option<String>,
     pub statements: Vec<String>,
     pub status: u16,
     pub error: Option<String>,
@@ -55,6 +56,10 @@ pub struct AuditRecord {
 pub struct AuditQuery {
     /// A key's or token's id.
     pub credential_id: Option<String>,
+    /// The kind of credential (the bootstrap key has no id).
+    pub credential: Option<CredentialKind>,
+    /// The key an action was about.
+    pub target: Option<String>,
     pub database: Option<String>,
     pub action: Option<String>,
     /// `Some(true)`: answers under 400; `Some(false)`: errors.
@@ -106,6 +111,20 @@ impl AuditLog {
                  CREATE INDEX IF NOT EXISTS audit_at ON audit (at_ms);",
             )
             .map_err(internal)?;
+        // Logs made before entries named the key an action was about.
+        let has_target: bool = writer
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('audit') WHERE name = 'target'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(internal)?;
+        if !has_target {
+            writer
+                .execute_batch("ALTER TABLE audit ADD COLUMN target TEXT")
+                .map_err(internal)?;
+        }
         let reader = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(internal)?;
         let (queue, received) = sync_channel(AUDIT_QUEUE);
@@ -153,6 +172,12 @@ impl AuditLog {
         if let Some(id) = &query.credential_id {
             filter("credential_id = ?", SqlValue::Text(id.clone()));
         }
+        if let Some(kind) = query.credential {
+            filter("credential = ?", SqlValue::Text(kind_name(kind).to_owned()));
+        }
+        if let Some(target) = &query.target {
+            filter("target = ?", SqlValue::Text(target.clone()));
+        }
         if let Some(database) = &query.database {
             filter("database = ?", SqlValue::Text(database.clone()));
         }
@@ -176,7 +201,7 @@ impl AuditLog {
         let limit = query.limit.clamp(1, MAX_AUDIT_PAGE);
         let sql = format!(
             "SELECT id, at_ms, credential, credential_id, credential_name, client, action, \
-             database, statements, status, error FROM audit {} ORDER BY id DESC LIMIT {}",
+             database, statements, status, error, target FROM audit {} ORDER BY id DESC LIMIT {}",
             if conditions.is_empty() {
                 String::new()
             } else {
@@ -209,6 +234,7 @@ impl AuditLog {
                         .collect(),
                     status: r.get(9)?,
                     error: r.get(10)?,
+                    target: r.get(11)?,
                 })
             })
             .map_err(internal)?
@@ -288,8 +314,8 @@ fn append(
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO audit (at_ms, credential, credential_id, credential_name, client, \
-             action, database, statements, status, error) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             action, database, statements, status, error, target) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         for message in batch {
             match message {
@@ -305,6 +331,7 @@ fn append(
                         r.statements.join(" "),
                         r.status,
                         r.error,
+                        r.target,
                     ])?;
                 }
                 Message::Flush(done) => flushes.push(done),
@@ -344,6 +371,7 @@ mod tests {
             client: Some("192.0.2.1".into()),
             action: action.into(),
             database: database.map(str::to_owned),
+            target: None,
             statements: vec!["INSERT".into()],
             status,
             error: (status >= 400).then(|| "forbidden".to_owned()),

@@ -510,6 +510,8 @@ export interface components {
             /** @description The method and route, e.g. `POST /admin/keys` or `POST /api/db/{name}/query`. */
             action: string;
             database?: string | null;
+            /** @description The key the action was about (`key_...`: created, revoked or rotated). */
+            target?: string | null;
             /** @description The kinds of the statements that wrote (their first keyword: `INSERT`, `CREATE`, ...). */
             statements: string[];
             /**
@@ -1243,6 +1245,10 @@ export interface operations {
             query?: {
                 /** @description Only requests made with this key or token id (`key_...`, `tok_...`). */
                 key?: string;
+                /** @description Only requests made with this kind of credential: `bootstrap_admin`, `key` or `token`. */
+                credential?: components["schemas"]["CredentialKind"];
+                /** @description Only actions about this key (created, revoked or rotated). */
+                target?: string;
                 /** @description Only requests on this database. */
                 database?: string;
                 /** @description Only this action: method and route, e.g. `POST /admin/keys`. */

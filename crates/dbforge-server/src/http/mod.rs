@@ -51,6 +51,11 @@ impl Writes {
     }
 }
 
+/// On a response: the key an admin action was about, when the path does not name it (a key
+/// just created), for the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditTarget(pub String);
+
 /// On an error response: its code, for the audit log.
 #[derive(Debug, Clone, Copy)]
 pub struct AnsweredError(pub dbforge_api::ErrorCode);

@@ -15,7 +15,7 @@ use dbforge_core::{AuditRecord, Core, Principal};
 use super::activity::database_in_path;
 use crate::http::credential::Authentication;
 use crate::http::throttle::client_address;
-use crate::http::{AnsweredError, Writes};
+use crate::http::{AnsweredError, AuditTarget, Writes};
 
 /// What the log needs of a request, read before it is handled.
 pub struct AuditFacts {
@@ -24,6 +24,8 @@ pub struct AuditFacts {
     method: &'static str,
     route: String,
     database: Option<String>,
+    /// The key a `/admin/keys/{id}` route is about.
+    target: Option<String>,
 }
 
 impl AuditFacts {
@@ -47,7 +49,15 @@ impl AuditFacts {
                 .and_then(|v| DatabaseName::parse(v).ok())
                 .map(|name| name.to_string())
         });
+        let target = route
+            .strip_prefix("/admin/keys/{id}")
+            .and_then(|_| request.uri().path().split('/').nth(3))
+            .filter(|id| {
+                id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+            .map(str::to_owned);
         Some(Self {
+            target,
             principal,
             client: client_address(request),
             method: crate::http::method_label(request.method()),
@@ -72,6 +82,13 @@ impl AuditFacts {
             client: self.client.map(|ip| ip.to_string()),
             action: format!("{} {}", self.method, self.route),
             database: self.database,
+            // A created key names itself on its answer.
+            target: self.target.or_else(|| {
+                response
+                    .extensions()
+                    .get::<AuditTarget>()
+                    .map(|t| t.0.clone())
+            }),
             statements: writes.map(|w| w.0.clone()).unwrap_or_default(),
             status,
             error: response

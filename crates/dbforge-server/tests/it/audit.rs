@@ -128,6 +128,28 @@ async fn admin_actions_and_writes_are_recorded_and_reads_and_secrets_are_not() {
         insert["at"].as_str().is_some_and(|t| t.ends_with('Z')),
         "{insert}"
     );
+    // Key actions name their key; the bootstrap key's actions are found by kind.
+    assert_eq!(entries[3]["target"], json!(reader_id), "{}", entries[3]);
+    assert_eq!(entries[4]["target"], json!(writer_id), "{}", entries[4]);
+    let revoked = srv
+        .send(
+            srv.client
+                .delete(srv.url(&format!("/admin/keys/{reader_id}")))
+                .header("x-api-key", crate::support::KEY),
+        )
+        .await;
+    assert_eq!(revoked.0, StatusCode::NO_CONTENT);
+    let about_reader = audit(&srv, &format!("?target={reader_id}")).await;
+    assert_eq!(
+        actions(&about_reader),
+        ["DELETE /admin/keys/{id}", "POST /admin/keys"]
+    );
+    let bootstrap = audit(&srv, "?credential=bootstrap_admin").await;
+    assert_eq!(
+        bootstrap["entries"].as_array().map(Vec::len),
+        Some(5),
+        "{bootstrap}"
+    );
     let spawn = &entries[6];
     assert_eq!(
         (&spawn["credential"], &spawn["database"], &spawn["status"]),

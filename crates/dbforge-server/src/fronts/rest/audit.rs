@@ -1,7 +1,7 @@
 //! `GET /admin/audit`: the audit log, newest first, filtered and paged by cursor. Admins only.
 
 use axum::extract::State;
-use dbforge_api::{AuditPage, ErrorEnvelope};
+use dbforge_api::{AuditPage, CredentialKind, ErrorEnvelope};
 use dbforge_core::{AuditQuery, Core, MAX_AUDIT_PAGE, parse_rfc3339_ms};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -15,6 +15,10 @@ use crate::http::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 pub struct AuditParams {
     /// Only requests made with this key or token id (`key_...`, `tok_...`).
     key: Option<String>,
+    /// Only requests made with this kind of credential: `bootstrap_admin`, `key` or `token`.
+    credential: Option<CredentialKind>,
+    /// Only actions about this key (created, revoked or rotated).
+    target: Option<String>,
     /// Only requests on this database.
     database: Option<String>,
     /// Only this action: method and route, e.g. `POST /admin/keys`.
@@ -68,6 +72,8 @@ pub async fn list_audit(
     let non_empty = |s: Option<String>| s.filter(|s| !s.is_empty());
     let query = AuditQuery {
         credential_id: non_empty(params.key),
+        credential: params.credential,
+        target: non_empty(params.target),
         database: non_empty(params.database),
         action: non_empty(params.action),
         succeeded,

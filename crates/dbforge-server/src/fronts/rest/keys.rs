@@ -1,10 +1,12 @@
 //! Scoped API keys: create (the secret is answered once), list, revoke, rotate. Admins only.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use dbforge_api::{CreateKeyRequest, CreatedKey, ErrorEnvelope, KeyList, Me};
 use dbforge_core::Core;
 
+use crate::http::AuditTarget;
 use crate::http::credential::{AdminCaller, Caller};
 use crate::http::error::{ApiJson, ApiResult};
 
@@ -18,9 +20,10 @@ pub async fn create_key(
     AdminCaller(principal): AdminCaller,
     State(core): State<Core>,
     ApiJson(request): ApiJson<CreateKeyRequest>,
-) -> ApiResult<(StatusCode, ApiJson<CreatedKey>)> {
+) -> ApiResult<(StatusCode, Extension<AuditTarget>, ApiJson<CreatedKey>)> {
     let created = core.create_key(&principal, request).await?;
-    Ok((StatusCode::CREATED, ApiJson(created)))
+    let target = Extension(AuditTarget(created.key.id.clone()));
+    Ok((StatusCode::CREATED, target, ApiJson(created)))
 }
 
 /// Who the caller is and what it may do: the kind of credential, its role and reach. Any

@@ -1,7 +1,7 @@
 //! Per-database tokens for drivers: EdDSA (Ed25519) JWTs, signed with a key pair generated at
 //! first start (`_forge/token-signing.pem`, PKCS#8, mode 0600) and published as JWKS. A token
 //! is verified without touching the catalog's file: its signature once (then remembered by
-//! digest), its expiry and revocation epochs on every request, from memory. Tokens are revoked
+//! the token's text), its expiry and revocation epochs on every request, from memory. Tokens are revoked
 //! per database or all at once by bumping an epoch (stored in `_forge/catalog.db`, table
 //! `token_epochs`), and with the key that minted them.
 
@@ -21,7 +21,7 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::auth::{Digest, KeyId, write_private};
+use crate::auth::{KeyId, write_private};
 use crate::catalog::open_forge_db;
 use crate::error::{CoreError, CoreResult};
 
@@ -34,8 +34,10 @@ const KEY_FILE: &str = "token-signing.pem";
 /// The scope of the global revocation epoch in `token_epochs` (no database has this name).
 const EVERY_DATABASE: &str = "*";
 
-/// Verified tokens remembered by digest, so a token's signature is checked once, not on each
-/// request (an Ed25519 verification costs more than the rest of a point read). Past this many
+/// Verified tokens remembered by their text (a map with a keyed hash: hashing a token of a few
+/// hundred bytes costs a fraction of a SHA-256 digest of it), so a token's signature is
+/// checked once, not on each request (an Ed25519 verification costs more than the rest of a
+/// point read). Past this many
 /// the memo starts afresh: a bound on memory, and only tokens this server signed get in.
 pub const MAX_REMEMBERED_TOKENS: usize = 10_000;
 
@@ -80,6 +82,8 @@ pub struct TokenGrant {
     pub id: String,
     pub database: DatabaseName,
     pub access: Access,
+    /// Names the token in logs and binds its streams: from its id, not a secret.
+    pub(crate) key_id: KeyId,
     pub(crate) generation: i64,
     epoch: u64,
     db_epoch: u64,
@@ -113,7 +117,7 @@ pub(crate) struct Tokens {
     global_epoch: AtomicU64,
     db_epochs: RwLock<HashMap<String, u64>>,
     conn: Mutex<Connection>,
-    verified: RwLock<HashMap<Digest, Arc<TokenGrant>>>,
+    verified: RwLock<HashMap<Box<str>, Arc<TokenGrant>>>,
 }
 
 fn internal(e: impl std::fmt::Display) -> CoreError {
@@ -231,19 +235,14 @@ impl Tokens {
         Ok(Minted { token, grant })
     }
 
-    /// Checks a presented token: its signature (once per token, then remembered by its
-    /// `digest`), then on every request its expiry and the revocation epochs.
-    pub(crate) fn verify(
-        &self,
-        token: &str,
-        digest: &Digest,
-        now_s: u64,
-    ) -> Result<Arc<TokenGrant>, TokenRefusal> {
+    /// Checks a presented token: its signature (once per token, then remembered by its text),
+    /// then on every request its expiry and the revocation epochs.
+    pub(crate) fn verify(&self, token: &str, now_s: u64) -> Result<Arc<TokenGrant>, TokenRefusal> {
         let remembered = self
             .verified
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(digest)
+            .get(token)
             .cloned();
         let grant = match remembered {
             Some(grant) => grant,
@@ -256,7 +255,7 @@ impl Tokens {
                 if verified.len() >= MAX_REMEMBERED_TOKENS {
                     verified.clear();
                 }
-                verified.insert(*digest, Arc::clone(&grant));
+                verified.insert(token.into(), Arc::clone(&grant));
                 grant
             }
         };
@@ -343,7 +342,15 @@ fn grant_of(claims: Claims, database: DatabaseName) -> Result<TokenGrant, TokenR
         }),
         _ => return Err(TokenRefusal::Invalid),
     };
+    // `tok_` and 16 hex digits: the first 12 are the token's key id.
+    let key_id = claims
+        .jti
+        .strip_prefix("tok_")
+        .and_then(|hex| hex.get(..12))
+        .and_then(KeyId::from_hex)
+        .ok_or(TokenRefusal::Invalid)?;
     Ok(TokenGrant {
+        key_id,
         id: claims.jti,
         database,
         access: match claims.access {
@@ -396,7 +403,6 @@ fn load_or_generate_key(path: &Path) -> CoreResult<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::digest;
 
     fn name(raw: &str) -> DatabaseName {
         DatabaseName::parse(raw).expect("valid")
@@ -417,7 +423,7 @@ mod tests {
     }
 
     fn verify(tokens: &Tokens, token: &str, now_s: u64) -> Result<Arc<TokenGrant>, TokenRefusal> {
-        tokens.verify(token, &digest(token), now_s)
+        tokens.verify(token, now_s)
     }
 
     #[test]

@@ -41,7 +41,7 @@ def run(server, credential, reads):
     child = subprocess.Popen(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", server, "serve",
          "--listen", "127.0.0.1:0", "--data-dir", os.path.join(data, "d"), "--admin-key", KEY,
-         "--log", "warn", "--rate-limit", "1000000000/s"],
+         "--log", "warn", "--rate-limit", "1000000/s", "--rate-limit-burst", "1000000"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     port = None
     deadline = time.time() + 300

@@ -24,7 +24,16 @@ pub async fn auth(settings: &Settings) -> Result<Section> {
         .launcher
         .start(
             Durability::Full,
-            &["--statement-timeout", "60s", "--rate-limit", "1000000000/s"],
+            // A rate and a bucket far above the load: the check runs, never refuses. (A period
+            // of nanoseconds would leave no room for the skew between cores' clocks.)
+            &[
+                "--statement-timeout",
+                "60s",
+                "--rate-limit",
+                "1000000/s",
+                "--rate-limit-burst",
+                "1000000",
+            ],
         )
         .await?;
     let section = measure(settings, &server).await;
@@ -67,7 +76,7 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
             .await
             .context("connecting with the token")?,
     ];
-    let labels = ["admin key", "scoped read-only key", "read-only token"];
+    let labels = ["the admin key", "a scoped read-only key", "a read-only token"];
     let mut rounds: [Rounds; 3] = Default::default();
     let mut ratios: [Vec<f64>; 2] = Default::default();
     for round in 1..=settings.rounds {
@@ -103,7 +112,7 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
         "req/s by round",
     ]);
     for (label, rounds) in labels.iter().zip(&rounds) {
-        let mut cells = vec![format!("point read with a {label}")];
+        let mut cells = vec![format!("point read with {label}")];
         cells.extend(rounds.cells());
         table.row(cells);
     }
@@ -113,8 +122,8 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
         "{connections} keep-alive connections per credential, the point read of the `reads` \
          scenario on a {}-row table; the credentials take turns within each round. Server \
          with default settings but `--statement-timeout 60s` (for the fill) and `--rate-limit \
-         1000000000/s` (the scoped credentials' rate is checked on every request, never \
-         reached).\n",
+         1000000/s --rate-limit-burst 1000000` (the scoped credentials' rate is checked on \
+         every request, never reached).\n",
         report::thousands(rows)
     );
     body.push_str(&table.render());
@@ -123,12 +132,12 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
         let by_round: Vec<String> = ratio.iter().map(|r| report::percent(*r)).collect();
         let _ = writeln!(
             body,
-            "\nPoint reads with a {label} / with the admin key: **{}** (per round: {}).",
+            "\nPoint reads with {label} / with the admin key: **{}** (per round: {}).",
             report::percent(median(ratio)),
             by_round.join(" / ")
         );
         targets.push(Target {
-            what: format!("Point reads with a {label} vs the admin key"),
+            what: format!("Point reads with {label} vs the admin key"),
             goal: format!(">= {}", report::percent(GOAL)),
             measured: report::percent(median(ratio)),
             met: Some(median(ratio) >= GOAL),

@@ -9,7 +9,6 @@ mod cli;
 mod config;
 mod crashes;
 mod https;
-mod https;
 mod keys;
 mod lifecycle;
 mod queries;

@@ -76,7 +76,11 @@ async fn measure(settings: &Settings, server: &Server) -> Result<Section> {
             .await
             .context("connecting with the token")?,
     ];
-    let labels = ["the admin key", "a scoped read-only key", "a read-only token"];
+    let labels = [
+        "the admin key",
+        "a scoped read-only key",
+        "a read-only token",
+    ];
     let mut rounds: [Rounds; 3] = Default::default();
     let mut ratios: [Vec<f64>; 2] = Default::default();
     for round in 1..=settings.rounds {

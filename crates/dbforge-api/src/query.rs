@@ -175,7 +175,7 @@ pub struct StatementResult {
     pub column_types: Vec<Option<String>>,
     /// Objects keyed by column name, or arrays when `row_format` is `arrays`; values as in
     /// [`Value`].
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Value>))]
     pub rows: Vec<serde_json::Value>,
     pub rows_affected: u64,
     /// The rowid of the last row this statement inserted, if it inserted one.

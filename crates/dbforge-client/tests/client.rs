@@ -580,6 +580,7 @@ async fn the_audit_log_shows_writes_and_admin_actions_filtered_and_paged() {
             client: Some("127.0.0.1".into()),
             action: query.into(),
             database: Some("shop".into()),
+            target: None,
             statements: vec!["INSERT".into()],
             status: 200,
             error: None,

@@ -301,12 +301,13 @@ class AuditEntry:
     statements: List[str]  # the kinds of the statements that wrote: "INSERT", "CREATE", ...
     status: int  # the HTTP status of the answer
     error: Optional[str]  # the error code of the answer, if it was an error
+    target: Optional[str] = None  # the key a key action was about ("key_...")
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "AuditEntry":
         return cls(
             d["id"], d["at"], d["credential"], d.get("credential_id"), d.get("credential_name"), d.get("client"),
-            d["action"], d.get("database"), list(d["statements"]), d["status"], d.get("error"),
+            d["action"], d.get("database"), list(d["statements"]), d["status"], d.get("error"), d.get("target"),
         )
 
 

@@ -71,7 +71,8 @@ pub async fn list_databases(
     params(("name" = String, Path, description = "1-64 of a-z 0-9 - _, starting with a letter or digit")),
     request_body(content = Option<SpawnRequest>, content_type = "application/json"),
     responses((status = 201, body = DatabaseInfo), (status = 400, body = ErrorEnvelope),
-        (status = 401, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
+        (status = 401, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn create_database(
     Caller(principal): Caller,
@@ -115,7 +116,8 @@ fn optional_json<T: Default + serde::de::DeserializeOwned>(
 /// Details of one database.
 #[utoipa::path(get, path = "/admin/databases/{name}", tag = "admin",
     params(("name" = String, Path)),
-    responses((status = 200, body = DatabaseInfo), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = DatabaseInfo), (status = 404, body = ErrorEnvelope),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn get_database(
     Caller(principal): Caller,
@@ -137,7 +139,8 @@ async fn delete(
 /// Delete a database and its files.
 #[utoipa::path(post, path = "/admin/databases/prune/{name}", tag = "admin",
     params(("name" = String, Path)),
-    responses((status = 200, body = Deleted), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = Deleted), (status = 404, body = ErrorEnvelope),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn delete_database(
     Caller(principal): Caller,
@@ -150,7 +153,8 @@ pub async fn delete_database(
 /// Delete a database and its files (same as `POST /admin/databases/prune/{name}`).
 #[utoipa::path(delete, path = "/admin/databases/{name}", tag = "admin",
     params(("name" = String, Path)),
-    responses((status = 200, body = Deleted), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = Deleted), (status = 404, body = ErrorEnvelope),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn remove_database(
     Caller(principal): Caller,

@@ -14,7 +14,8 @@ use crate::http::error::{ApiJson, ApiResult};
 #[utoipa::path(post, path = "/admin/keys", tag = "keys",
     request_body = CreateKeyRequest,
     responses((status = 201, body = CreatedKey), (status = 400, body = ErrorEnvelope),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 415, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn create_key(
     AdminCaller(principal): AdminCaller,

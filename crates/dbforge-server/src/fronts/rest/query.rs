@@ -25,7 +25,8 @@ use crate::http::guard::RequestDeadline;
         (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 409, body = ErrorEnvelope), (status = 413, body = ErrorEnvelope),
-        (status = 507, body = ErrorEnvelope)),
+        (status = 507, body = ErrorEnvelope),
+        (status = 415, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn run_query(
     State(core): State<Core>,

@@ -31,7 +31,8 @@ pub struct TablePath {
 /// Tables and views with their columns, indexes and foreign keys.
 #[utoipa::path(get, path = "/api/db/{name}/tables", tag = "tables",
     params(("name" = String, Path)),
-    responses((status = 200, body = TableList), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = TableList), (status = 404, body = ErrorEnvelope),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn list_tables(
     State(core): State<Core>,
@@ -46,7 +47,8 @@ pub async fn list_tables(
 /// One table's or view's schema.
 #[utoipa::path(get, path = "/api/db/{name}/tables/{table}", tag = "tables",
     params(("name" = String, Path), ("table" = String, Path)),
-    responses((status = 200, body = TableInfo), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = TableInfo), (status = 404, body = ErrorEnvelope),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn get_table(
     State(core): State<Core>,
@@ -63,7 +65,8 @@ pub async fn get_table(
 #[utoipa::path(post, path = "/api/db/{name}/tables", tag = "tables",
     params(("name" = String, Path)),
     request_body = CreateTableRequest,
-    responses((status = 201, body = TableInfo), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    responses((status = 201, body = TableInfo), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn create_table(
     State(core): State<Core>,
@@ -112,7 +115,8 @@ fn rows_of(body: serde_json::Value) -> ApiResult<Vec<serde_json::Map<String, ser
     params(("name" = String, Path), ("table" = String, Path)),
     request_body(content = Object, description = "a row object, or {\"rows\": [row objects]}"),
     responses((status = 201, body = InsertRowsResponse), (status = 400, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn insert_rows(
     State(core): State<Core>,
@@ -205,7 +209,8 @@ fn parse_rows_query(pairs: Vec<(String, String)>) -> ApiResult<RowsQuery> {
 /// Read rows with limit/offset or keyset (`after`) paging, ordering and equality filters.
 #[utoipa::path(get, path = "/api/db/{name}/tables/{table}/rows", tag = "tables",
     params(("name" = String, Path), ("table" = String, Path), RowsParams),
-    responses((status = 200, body = RowsPage), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = RowsPage), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn read_rows(
     State(core): State<Core>,

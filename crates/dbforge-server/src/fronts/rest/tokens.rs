@@ -18,7 +18,8 @@ use crate::http::error::{ApiJson, ApiResult};
     request_body = MintTokenRequest,
     responses((status = 201, body = MintedToken), (status = 400, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope)),
+        (status = 404, body = ErrorEnvelope),
+        (status = 415, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn mint_token(
     Caller(principal): Caller,
@@ -34,7 +35,8 @@ pub async fn mint_token(
 #[utoipa::path(post, path = "/admin/databases/{name}/tokens/revoke", tag = "tokens",
     params(("name" = String, Path)),
     responses((status = 200, body = TokensRevoked), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 400, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn revoke_database_tokens(
     Caller(principal): Caller,

@@ -99,7 +99,7 @@ describe("DB-Forge dashboard: keys, roles and tokens", () => {
     await shown.waitFor();
     assert.match(await shown.innerText(), /shown only now/);
     const secret = (await shown.getByTestId("key-secret").innerText()).trim();
-    assert.match(secret, /^dbf_[0-9a-f]{64}$/);
+    assert.match(secret, /^dbf_[A-Za-z0-9_-]{43}$/);
     await shown.getByRole("button", { name: "Copy secret" }).click();
     await eventually(async () => /Copied|Press Ctrl\+C/.test(await shown.innerText()));
     await screenshot(page, "31-keys-secret-once");

@@ -26,9 +26,13 @@ async fn generated_key_is_printed_once_stored_private_and_reused() {
         .generated_key
         .clone()
         .unwrap_or_else(|| panic!("no generated key in {:?}", first.banner.lines));
-    let hex = key.strip_prefix("dbf_").expect("the key starts with dbf_");
+    let random = key.strip_prefix("dbf_").expect("the key starts with dbf_");
+    // 256 bits in base64url.
     assert!(
-        hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+        random.len() == 43
+            && random
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
         "key {key:?}"
     );
     assert!(

@@ -31,7 +31,7 @@ async fn keys_are_created_and_listed_without_their_secret() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let secret = created["secret"].as_str().expect("secret");
-    assert!(secret.starts_with("dbf_") && secret.len() == 68, "{secret}");
+    assert!(secret.starts_with("dbf_") && secret.len() == 47, "{secret}");
     let key = &created["key"];
     assert_eq!(key["prefix"], &secret[..8]);
     assert_eq!(key["role"], "read_write");

@@ -38,7 +38,7 @@ def request(conn, method, path, key, body=None):
     return json.loads(payload) if payload else None
 
 
-def run(server, credential, reads, only_auth):
+def run(server, credential, reads, only_auth, admin_only=False):
     data = tempfile.mkdtemp(prefix="dbforge-auth-")
     out = os.path.join(data, "callgrind.out")
     child = subprocess.Popen(
@@ -47,7 +47,9 @@ def run(server, credential, reads, only_auth):
             "--toggle-collect=*Throttle*"] if only_auth else [])
         + [server, "serve",
          "--listen", "127.0.0.1:0", "--data-dir", os.path.join(data, "d"), "--admin-key", KEY,
-         "--log", "warn", "--rate-limit", "1000000/s", "--rate-limit-burst", "1000000"],
+         "--log", "warn"]
+        # A build from before the rate limits knows no such flags.
+        + ([] if admin_only else ["--rate-limit", "1000000/s", "--rate-limit-burst", "1000000"]),
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     port = None
     deadline = time.time() + 300
@@ -66,10 +68,12 @@ def run(server, credential, reads, only_auth):
     request(conn, "POST", "/api/db/auth/query", KEY,
             {"sql": "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000) "
                     "INSERT INTO t SELECT i, 'name-' || i, i * 7 FROM c"})
-    scoped = request(conn, "POST", "/admin/keys", KEY,
-                     {"name": "bench", "role": "read_only", "databases": ["auth"]})["secret"]
-    token = request(conn, "POST", "/admin/databases/auth/tokens", KEY,
-                    {"access": "read_only", "expires_in": "1h"})["token"]
+    scoped = token = None
+    if not admin_only:
+        scoped = request(conn, "POST", "/admin/keys", KEY,
+                         {"name": "bench", "role": "read_only", "databases": ["auth"]})["secret"]
+        token = request(conn, "POST", "/admin/databases/auth/tokens", KEY,
+                        {"access": "read_only", "expires_in": "1h"})["token"]
     key = {"admin": KEY, "scoped": scoped, "token": token, "setup": KEY}[credential]
     # One read first (every run): the statement's first preparation is not what is measured.
     request(conn, "POST", "/api/db/auth/query", key, {"sql": "SELECT * FROM t WHERE id = ?", "params": [1]})
@@ -91,7 +95,15 @@ def main():
     default = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "dbforge")
     parser.add_argument("--server", default=default)
     parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument("--admin-only", action="store_true",
+                        help="only the admin key's point reads (a build without keys and tokens)")
     args = parser.parse_args()
+    if args.admin_only:
+        setup = run(args.server, "setup", args.reads, False, True)
+        admin = run(args.server, "admin", args.reads, False, True)
+        print(f"{args.reads} point reads; instructions per read with the admin key: "
+              f"{(admin - setup) / args.reads:,.0f}")
+        return
     credentials = ["admin", "scoped", "token"]
     runs = ["setup"] + credentials
     totals = {c: run(args.server, c, args.reads, False) for c in runs}

@@ -56,6 +56,11 @@ impl Writes {
 #[derive(Debug, Clone)]
 pub struct AuditTarget(pub String);
 
+/// On a response: the database the request addressed, for routes whose path does not name it
+/// (libSQL's root routes, by `x-namespace` or Host), for the audit log.
+#[derive(Debug, Clone)]
+pub struct AddressedDatabase(pub String);
+
 /// On an error response: its code, for the audit log.
 #[derive(Debug, Clone, Copy)]
 pub struct AnsweredError(pub dbforge_api::ErrorCode);

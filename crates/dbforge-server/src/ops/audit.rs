@@ -9,13 +9,12 @@ use std::net::IpAddr;
 use axum::extract::Request;
 use axum::http::Method;
 use axum::response::Response;
-use dbforge_api::DatabaseName;
 use dbforge_core::{AuditRecord, Core, Principal};
 
 use super::activity::database_in_path;
 use crate::http::credential::Authentication;
 use crate::http::throttle::client_address;
-use crate::http::{AnsweredError, AuditTarget, Writes};
+use crate::http::{AddressedDatabase, AnsweredError, AuditTarget, Writes};
 
 /// What the log needs of a request, read before it is handled.
 pub struct AuditFacts {
@@ -40,15 +39,8 @@ impl AuditFacts {
             .get::<Authentication>()
             .and_then(Authentication::principal)?
             .clone();
-        // libSQL's routes at the root name their database in a header.
-        let database = database_in_path(route, request.uri().path()).or_else(|| {
-            request
-                .headers()
-                .get("x-namespace")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| DatabaseName::parse(v).ok())
-                .map(|name| name.to_string())
-        });
+        // libSQL's routes at the root name it by header or Host: their answer says which.
+        let database = database_in_path(route, request.uri().path());
         let target = route
             .strip_prefix("/admin/keys/{id}")
             .and_then(|_| request.uri().path().split('/').nth(3))
@@ -81,7 +73,12 @@ impl AuditFacts {
             credential_name: me.name,
             client: self.client.map(|ip| ip.to_string()),
             action: format!("{} {}", self.method, self.route),
-            database: self.database,
+            database: self.database.or_else(|| {
+                response
+                    .extensions()
+                    .get::<AddressedDatabase>()
+                    .map(|d| d.0.clone())
+            }),
             // A created key names itself on its answer.
             target: self.target.or_else(|| {
                 response

@@ -333,7 +333,7 @@ async fn take_stream<T: DeserializeOwned>(
     request: Begin,
     baton: impl Fn(&T) -> Option<&str>,
     check: impl Fn(&T) -> Result<(), CoreError>,
-) -> Result<(T, Lease, StreamState), Failure> {
+) -> Result<(T, Lease, StreamState, DatabaseName), Failure> {
     let parsed: T = parse_body(&request.body)?;
     check(&parsed).map_err(core_failure)?;
     let name = database_name(request.path_name, &request.headers)?;
@@ -341,7 +341,7 @@ async fn take_stream<T: DeserializeOwned>(
         .open_stream(&request.principal, &name, baton(&parsed))
         .await
         .map_err(core_failure)?;
-    Ok((parsed, lease, stream))
+    Ok((parsed, lease, stream, name))
 }
 
 async fn run_pipeline(core: Core, begun: Begin, deadline: Deadline) -> Response {
@@ -351,12 +351,12 @@ async fn run_pipeline(core: Core, begun: Begin, deadline: Deadline) -> Response 
             .map_err(CoreError::from)
     };
     let taken = take_stream(&core, begun, |r| r.baton.as_deref(), pipeline_size).await;
-    let (request, lease, mut stream) = match taken {
+    let (request, lease, mut stream, name) = match taken {
         Ok(taken) => taken,
         Err(failure) => return failure.into_response(),
     };
     let mut closed = false;
-    let mut budget = requests::ResponseBudget::new(&core, deadline.clone());
+    let mut budget = requests::ResponseBudget::new(&core, deadline.clone(), name);
     let mut results = Vec::with_capacity(request.requests.len());
     for item in request.requests {
         if closed {
@@ -388,7 +388,7 @@ async fn run_pipeline(core: Core, begun: Begin, deadline: Deadline) -> Response 
 
 /// `v3/cursor`: a batch whose results come back as newline-delimited JSON entries.
 async fn run_cursor(core: Core, begun: Begin, deadline: Deadline) -> Response {
-    let (request, lease, mut stream) = match take_stream::<CursorRequest>(
+    let (request, lease, mut stream, name) = match take_stream::<CursorRequest>(
         &core,
         begun,
         |r| r.baton.as_deref(),
@@ -399,7 +399,7 @@ async fn run_cursor(core: Core, begun: Begin, deadline: Deadline) -> Response {
         Ok(taken) => taken,
         Err(failure) => return failure.into_response(),
     };
-    let mut budget = requests::ResponseBudget::new(&core, deadline.clone());
+    let mut budget = requests::ResponseBudget::new(&core, deadline.clone(), name);
     let entries = match requests::run_batch(&core, &mut stream, &mut budget, &request.batch).await {
         Ok(outcomes) => requests::cursor_entries(outcomes),
         Err(error) => vec![CursorEntry::Error { error }],

@@ -4,7 +4,7 @@
 //! onto Hrana's error codes.
 
 use axum::response::Response;
-use dbforge_api::{ErrorCode, Params};
+use dbforge_api::{DatabaseName, ErrorCode, Params};
 use dbforge_core::{Core, CoreError, StoreRefusal, StreamState};
 use dbforge_engine::{
     Deadline, Encoding, ResultCharge, Statement, StatementOutput, split_statements,
@@ -14,9 +14,9 @@ use super::proto::{
     Batch, BatchCond, BatchResult, Col, CursorEntry, DescribeCol, DescribeParam, DescribeResult,
     Error, HranaValue, Stmt, StmtResult, StreamRequest, StreamResponse,
 };
-use crate::http::Writes;
 use crate::http::body::holding;
 use crate::http::error::ErrorDetail;
+use crate::http::{AddressedDatabase, Writes};
 
 /// What one HTTP response may still spend: result bytes (every statement of a pipeline or
 /// cursor draws on the one budget of `--max-result-bytes`, as a REST request's do) and time
@@ -30,16 +30,19 @@ pub struct ResponseBudget {
     faults: Vec<String>,
     /// The kinds of the statements that wrote, for the audit log.
     writes: Writes,
+    /// The database the request addressed (by path, header or Host), for the audit log.
+    database: DatabaseName,
 }
 
 impl ResponseBudget {
-    pub fn new(core: &Core, deadline: Deadline) -> Self {
+    pub fn new(core: &Core, deadline: Deadline, database: DatabaseName) -> Self {
         Self {
             bytes_left: core.limits().max_result_bytes,
             deadline,
             charges: Vec::new(),
             faults: Vec::new(),
             writes: Writes::default(),
+            database,
         }
     }
 
@@ -55,6 +58,9 @@ impl ResponseBudget {
     /// internal faults for the request log (which writes it under the request id).
     pub fn answer(self, response: Response) -> Response {
         let mut response = self.writes.attach(holding(response, self.charges));
+        response
+            .extensions_mut()
+            .insert(AddressedDatabase(self.database.to_string()));
         if !self.faults.is_empty() {
             response
                 .extensions_mut()

@@ -6,8 +6,8 @@
 
 use std::net::IpAddr;
 
-use axum::extract::Request;
-use axum::http::Method;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{Method, Uri};
 use axum::response::Response;
 use dbforge_core::{AuditRecord, Core, Principal};
 
@@ -16,21 +16,20 @@ use crate::http::credential::Authentication;
 use crate::http::throttle::client_address;
 use crate::http::{AddressedDatabase, AnsweredError, AuditTarget, Writes};
 
-/// What the log needs of a request, read before it is handled.
+/// What the log needs of a request, read before it is handled: references and counted
+/// pointers only (most requests are not audited; their strings are made when one is).
 pub struct AuditFacts {
     principal: Principal,
     client: Option<IpAddr>,
     method: &'static str,
-    route: String,
-    database: Option<String>,
-    /// The key a `/admin/keys/{id}` route is about.
-    target: Option<String>,
+    route: MatchedPath,
+    uri: Uri,
 }
 
 impl AuditFacts {
     /// The facts of a request that may be audited: one with an accepted credential and a
     /// method other than GET (reads are never audited).
-    pub fn observe(request: &Request, route: &str) -> Option<Self> {
+    pub fn observe(request: &Request) -> Option<Self> {
         if request.method() == Method::GET || request.method() == Method::HEAD {
             return None;
         }
@@ -39,30 +38,33 @@ impl AuditFacts {
             .get::<Authentication>()
             .and_then(Authentication::principal)?
             .clone();
-        // libSQL's routes at the root name it by header or Host: their answer says which.
-        let database = database_in_path(route, request.uri().path());
-        let target = route
-            .strip_prefix("/admin/keys/{id}")
-            .and_then(|_| request.uri().path().split('/').nth(3))
-            .filter(|id| {
-                id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            })
-            .map(str::to_owned);
         Some(Self {
-            target,
             principal,
             client: client_address(request),
             method: crate::http::method_label(request.method()),
-            route: route.to_owned(),
-            database,
+            route: request.extensions().get::<MatchedPath>()?.clone(),
+            uri: request.uri().clone(),
         })
+    }
+
+    /// The key a `/admin/keys/{id}` route is about.
+    fn target(&self) -> Option<String> {
+        self.route
+            .as_str()
+            .strip_prefix("/admin/keys/{id}")
+            .and_then(|_| self.uri.path().split('/').nth(3))
+            .filter(|id| {
+                id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+            .map(str::to_owned)
     }
 
     /// Records the request if its answer makes it an admin action or a write.
     pub fn record(self, core: &Core, response: &Response) {
         let status = response.status().as_u16();
         let writes = response.extensions().get::<Writes>();
-        let admin_action = self.route.starts_with("/admin/");
+        let route = self.route.as_str();
+        let admin_action = route.starts_with("/admin/");
         if !(admin_action || writes.is_some() || status == 403) {
             return;
         }
@@ -72,15 +74,16 @@ impl AuditFacts {
             credential_id: me.id,
             credential_name: me.name,
             client: self.client.map(|ip| ip.to_string()),
-            action: format!("{} {}", self.method, self.route),
-            database: self.database.or_else(|| {
+            action: format!("{} {route}", self.method),
+            // libSQL's root routes name it by header or Host: their answer says which.
+            database: database_in_path(route, self.uri.path()).or_else(|| {
                 response
                     .extensions()
                     .get::<AddressedDatabase>()
                     .map(|d| d.0.clone())
             }),
             // A created key names itself on its answer.
-            target: self.target.or_else(|| {
+            target: self.target().or_else(|| {
                 response
                     .extensions()
                     .get::<AuditTarget>()

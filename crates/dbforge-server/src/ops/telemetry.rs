@@ -105,7 +105,7 @@ pub async fn track_requests(State(ops): State<Arc<Ops>>, request: Request, next:
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let facts = RequestFacts::observe(&request, &route);
-    let audited = AuditFacts::observe(&request, &route);
+    let audited = AuditFacts::observe(&request);
     let response = next.run(request).await;
     if let Some(audited) = audited {
         audited.record(&ops.core, &response);

@@ -209,13 +209,10 @@ pub fn router(state: AppState) -> Router {
         Arc::clone(&state.ops),
         telemetry::track_requests,
     ))
-    .layer(middleware::from_fn_with_state(
-        credential::CredentialStep {
-            core: state.core.clone(),
-            throttle: Arc::clone(&state.guard.throttle),
-        },
-        credential::authenticate,
-    ))
+    .layer(credential::layer(credential::CredentialStep {
+        core: state.core.clone(),
+        throttle: Arc::clone(&state.guard.throttle),
+    }))
     .layer(CatchPanicLayer::custom(|_| {
         IntoResponse::into_response(ApiError::internal("a handler panicked"))
     }))

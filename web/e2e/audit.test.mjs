@@ -5,7 +5,9 @@
 // the pager says how many are shown; a non-admin is told the page needs an admin key.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { eventually, launchBrowser, screenshot, startServer, watchConsole } from "./harness.mjs";
+import {
+  apiCall, eventually, launchBrowser, screenshot, signInWith, startServer, watchConsole,
+} from "./harness.mjs";
 
 const KEY = "e2e-audit-admin-key-0123456789";
 const DB = "shop";
@@ -19,24 +21,10 @@ let reader;
 /** The log as the API answers it, newest first. */
 let expected;
 
-async function call(credential, method, path, body) {
-  const response = await fetch(server.url + path, {
-    method,
-    headers: { "X-API-Key": credential, ...(body ? { "Content-Type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
-
+const call = (credential, method, path, body) => apiCall(server.url, credential, method, path, body);
 const admin = (method, path, body) => call(KEY, method, path, body);
 
-async function signIn(credential) {
-  await page.goto(server.url + "/");
-  await page.getByLabel("API key or token").fill(credential);
-  await page.getByLabel("API key or token").press("Enter");
-  await page.getByTestId("whoami").waitFor();
-}
+const signIn = (credential) => signInWith(page, server.url, credential);
 
 const table = () => page.getByRole("table", { name: "Audit log" });
 const rows = () => table().locator("tbody tr");

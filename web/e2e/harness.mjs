@@ -146,3 +146,22 @@ export async function screenshot(page, name) {
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 }
+
+/** An API call with `credential` as `X-API-Key`: its status and decoded JSON body. */
+export async function apiCall(baseUrl, credential, method, path, body) {
+  const response = await fetch(baseUrl + path, {
+    method,
+    headers: { "X-API-Key": credential, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Signs `page` in to the dashboard at `baseUrl` with a key or token. */
+export async function signInWith(page, baseUrl, credential) {
+  await page.goto(baseUrl + "/");
+  await page.getByLabel("API key or token").fill(credential);
+  await page.getByLabel("API key or token").press("Enter");
+  await page.getByTestId("whoami").waitFor();
+}

@@ -98,3 +98,17 @@ async def test_async_audit(aclient, client, db, keys):
     first = await aclient.audit(key=writer.key.id, limit=1)
     assert first.entries == page.entries[:1] and first.next_cursor == page.entries[0].id
     assert [e async for e in aclient.iter_audit(key=writer.key.id, page_size=1)] == page.entries
+
+
+def test_key_actions_name_their_key_and_filter_by_kind_and_target(client):
+    created = client.create_key("audit target", "read_only", ["nowhere"])
+    client.rotate_key(created.key.id)
+    client.revoke_key(created.key.id)
+    about = client.audit(target=created.key.id)
+    assert [e.action for e in about.entries] == [
+        "DELETE /admin/keys/{id}", "POST /admin/keys/{id}/rotate", "POST /admin/keys",
+    ]
+    assert all(e.target == created.key.id for e in about.entries)
+    bootstrap = client.audit(credential="bootstrap_admin", target=created.key.id)
+    assert len(bootstrap.entries) == 3 and all(e.credential == "bootstrap_admin" for e in bootstrap.entries)
+    assert client.audit(credential="token", target=created.key.id).entries == []

@@ -223,9 +223,11 @@ def _rfc3339(name: str, t: When) -> str:
 def audit(
     *, key: Optional[str], database: Optional[str], action: Optional[str], outcome: Optional[str],
     since: Optional[When], until: Optional[When], before: Optional[int], limit: Optional[int],
+    credential: Optional[str] = None, target: Optional[str] = None,
 ) -> Call:
     q: List[Tuple[str, str]] = []
-    for k, v in (("key", key), ("database", database), ("action", action), ("outcome", outcome)):
+    for k, v in (("key", key), ("credential", credential), ("target", target), ("database", database),
+                 ("action", action), ("outcome", outcome)):
         if v is not None:
             q.append((k, v))
     for k, t in (("since", since), ("until", until)):

@@ -178,27 +178,32 @@ class Client:
     def audit(
         self, *, key: Optional[str] = None, database: Optional[str] = None, action: Optional[str] = None,
         outcome: Optional[str] = None, since: Optional[When] = None, until: Optional[When] = None,
+        credential: Optional[str] = None, target: Optional[str] = None,
         before: Optional[int] = None, limit: Optional[int] = None,
     ) -> AuditPage:
         """One page of the audit log, newest first (admins only): every admin action and every
         request that wrote or was refused as a write. Filters: ``key`` (a key's or token's id),
-        ``database``, ``action`` (``"POST /admin/keys"``), ``outcome`` (``"ok"``: under 400, or
+        ``credential`` (``"bootstrap_admin"``, ``"key"``, ``"token"``), ``target`` (the key a key
+        action was about), ``database``, ``action`` (``"POST /admin/keys"``), ``outcome`` (``"ok"``: under 400, or
         ``"error"``), ``since`` and ``until`` (RFC 3339 in UTC, or aware datetimes); ``limit``
         1-1000 (default 100). Pass the page's ``next_cursor`` as ``before`` for the next one."""
         return self._run(_core.audit(
             key=key, database=database, action=action, outcome=outcome, since=since, until=until,
+                credential=credential, target=target,
             before=before, limit=limit,
         ))
 
     def iter_audit(
         self, *, key: Optional[str] = None, database: Optional[str] = None, action: Optional[str] = None,
         outcome: Optional[str] = None, since: Optional[When] = None, until: Optional[When] = None,
+        credential: Optional[str] = None, target: Optional[str] = None,
         before: Optional[int] = None, page_size: Optional[int] = None,
     ) -> Iterator[AuditEntry]:
         """Every matching audit entry, newest first, following ``next_cursor`` across pages."""
         while True:
             page = self.audit(
                 key=key, database=database, action=action, outcome=outcome, since=since, until=until,
+                credential=credential, target=target,
                 before=before, limit=page_size,
             )
             yield from page.entries
@@ -361,21 +366,25 @@ class AsyncClient:
     async def audit(
         self, *, key: Optional[str] = None, database: Optional[str] = None, action: Optional[str] = None,
         outcome: Optional[str] = None, since: Optional[When] = None, until: Optional[When] = None,
+        credential: Optional[str] = None, target: Optional[str] = None,
         before: Optional[int] = None, limit: Optional[int] = None,
     ) -> AuditPage:
         return await self._run(_core.audit(
             key=key, database=database, action=action, outcome=outcome, since=since, until=until,
+                credential=credential, target=target,
             before=before, limit=limit,
         ))
 
     async def iter_audit(
         self, *, key: Optional[str] = None, database: Optional[str] = None, action: Optional[str] = None,
         outcome: Optional[str] = None, since: Optional[When] = None, until: Optional[When] = None,
+        credential: Optional[str] = None, target: Optional[str] = None,
         before: Optional[int] = None, page_size: Optional[int] = None,
     ) -> AsyncIterator[AuditEntry]:
         while True:
             page = await self.audit(
                 key=key, database=database, action=action, outcome=outcome, since=since, until=until,
+                credential=credential, target=target,
                 before=before, limit=page_size,
             )
             for e in page.entries:

@@ -33,6 +33,26 @@ pub enum OutcomeArg {
     Error,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CredentialArg {
+    /// The bootstrap admin key.
+    BootstrapAdmin,
+    /// Scoped API keys.
+    Key,
+    /// Per-database tokens.
+    Token,
+}
+
+impl From<CredentialArg> for CredentialKind {
+    fn from(kind: CredentialArg) -> Self {
+        match kind {
+            CredentialArg::BootstrapAdmin => CredentialKind::BootstrapAdmin,
+            CredentialArg::Key => CredentialKind::Key,
+            CredentialArg::Token => CredentialKind::Token,
+        }
+    }
+}
+
 impl From<OutcomeArg> for AuditOutcome {
     fn from(outcome: OutcomeArg) -> Self {
         match outcome {
@@ -48,6 +68,12 @@ pub struct AuditArgs {
     /// Only requests made with this key or token id (`key_...`, `tok_...`).
     #[arg(long, value_name = "ID")]
     pub key: Option<String>,
+    /// Only requests made with this kind of credential (the bootstrap key has no id).
+    #[arg(long, value_enum)]
+    pub credential: Option<CredentialArg>,
+    /// Only actions about this key (created, revoked or rotated): its id.
+    #[arg(long, value_name = "KEY_ID")]
+    pub target: Option<String>,
     /// Only requests on this database.
     #[arg(long, value_name = "DB")]
     pub database: Option<String>,
@@ -82,6 +108,8 @@ pub async fn audit(connection: &Connection, args: AuditArgs) -> Result<(), Failu
     let client = connection.client()?;
     let mut filter = AuditFilter {
         key: args.key,
+        credential: args.credential.map(Into::into),
+        target: args.target,
         database: args.database,
         action: args.action,
         outcome: args.outcome.map(Into::into),

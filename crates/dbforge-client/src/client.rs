@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use dbforge_api::{
-    AuditPage, BatchResult, CreateKeyRequest, CreateTableRequest, CreatedKey, DatabaseInfo,
-    DatabaseLimits, DatabaseList, Deleted, ErrorEnvelope, GatewayStats, HealthStatus,
+    AuditPage, BatchResult, CreateKeyRequest, CreateTableRequest, CreatedKey, CredentialKind,
+    DatabaseInfo, DatabaseLimits, DatabaseList, Deleted, ErrorEnvelope, GatewayStats, HealthStatus,
     InsertRowsResponse, Jwks, KeyList, MintTokenRequest, MintedToken, Params, QueryRequest,
     QueryResponse, RowsPage, SpawnRequest, StatementRequest, StatementResult, TableInfo, TableList,
     TokenAccess, TokensRevoked,
@@ -219,6 +219,10 @@ impl AuditOutcome {
 pub struct AuditFilter {
     /// Only requests made with this key or token id (`key_...`, `tok_...`).
     pub key: Option<String>,
+    /// Only requests made with this kind of credential (the bootstrap key has no id).
+    pub credential: Option<CredentialKind>,
+    /// Only actions about this key (created, revoked or rotated).
+    pub target: Option<String>,
     /// Only requests on this database.
     pub database: Option<String>,
     /// Only this action: the method and route, e.g. `POST /admin/keys` or
@@ -240,6 +244,7 @@ impl AuditFilter {
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let texts = [
             ("key", &self.key),
+            ("target", &self.target),
             ("database", &self.database),
             ("action", &self.action),
             ("since", &self.since),
@@ -251,6 +256,14 @@ impl AuditFilter {
             .collect();
         if let Some(outcome) = self.outcome {
             pairs.push(("outcome", outcome.as_str().to_owned()));
+        }
+        if let Some(kind) = self.credential {
+            let name = match kind {
+                CredentialKind::BootstrapAdmin => "bootstrap_admin",
+                CredentialKind::Key => "key",
+                CredentialKind::Token => "token",
+            };
+            pairs.push(("credential", name.to_owned()));
         }
         if let Some(before) = self.before {
             pairs.push(("before", before.to_string()));

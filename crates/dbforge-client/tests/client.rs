@@ -664,6 +664,36 @@ async fn the_audit_log_shows_writes_and_admin_actions_filtered_and_paged() {
         .await
         .expect("until");
     assert!(past.entries.is_empty());
+    let by_bootstrap = client
+        .audit(&AuditFilter {
+            credential: Some(CredentialKind::BootstrapAdmin),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("by kind");
+    assert!(
+        !by_bootstrap.entries.is_empty()
+            && by_bootstrap
+                .entries
+                .iter()
+                .all(|e| e.credential == CredentialKind::BootstrapAdmin),
+        "{by_bootstrap:#?}"
+    );
+    let writer_created = client
+        .audit(&AuditFilter {
+            target: Some(writer_id.clone()),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("by target");
+    assert_eq!(
+        writer_created
+            .entries
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        ["POST /admin/keys"]
+    );
 
     let mut paged = Vec::new();
     let mut filter = AuditFilter {

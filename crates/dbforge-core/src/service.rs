@@ -78,11 +78,6 @@ impl DatabaseHandle {
         self.db.name()
     }
 
-    /// What the caller may do to the database's data.
-    pub fn access(&self) -> Access {
-        self.access
-    }
-
     /// Refuses (`forbidden`) an operation that writes, for a read-only caller.
     fn require_write(&self, what: &str) -> CoreResult<()> {
         if self.access.may_write() {

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, Uri};
 use axum::response::Response;
+use dbforge_api::ErrorCode;
 use dbforge_core::{AuditRecord, Core, Principal};
 
 use super::activity::database_in_path;
@@ -63,9 +64,12 @@ impl AuditFacts {
     pub fn record(self, core: &Core, response: &Response) {
         let status = response.status().as_u16();
         let writes = response.extensions().get::<Writes>();
+        let error = response.extensions().get::<AnsweredError>().map(|e| e.0);
         let route = self.route.as_str();
         let admin_action = route.starts_with("/admin/");
-        if !(admin_action || writes.is_some() || status == 403) {
+        // A refusal is a 403, or (libSQL) a 200 whose results carry `FORBIDDEN`.
+        let refused = status == 403 || error == Some(ErrorCode::Forbidden);
+        if !(admin_action || writes.is_some() || refused) {
             return;
         }
         let me = core.me(&self.principal);
@@ -91,10 +95,7 @@ impl AuditFacts {
             }),
             statements: writes.map(|w| w.0.clone()).unwrap_or_default(),
             status,
-            error: response
-                .extensions()
-                .get::<AnsweredError>()
-                .map(|e| e.0.as_str().to_owned()),
+            error: error.map(|code| code.as_str().to_owned()),
         });
     }
 }

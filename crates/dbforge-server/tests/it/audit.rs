@@ -234,3 +234,57 @@ async fn the_log_is_filtered_paged_for_admins_only_and_kept_across_a_restart() {
     let kept = audit(&again, "?limit=1000").await;
     assert_eq!(kept["entries"].as_array().map(Vec::len), Some(6), "{kept}");
 }
+
+#[tokio::test]
+async fn a_write_refused_inside_a_libsql_pipeline_is_audited_too() {
+    let srv = TestServer::start().await;
+    srv.spawn_db("app").await;
+    srv.sql("app", "CREATE TABLE t (v TEXT)", json!([])).await;
+    let (reader_id, reader) = srv
+        .create_key(json!({"name": "reader", "role": "read_only", "databases": ["app"]}))
+        .await;
+    // libSQL answers 200 and carries the refusal in the statement's result.
+    let (status, body) = srv
+        .send(
+            srv.client
+                .post(srv.url("/hrana/app/v3/pipeline"))
+                .bearer_auth(&reader)
+                .json(&json!({"requests": [
+                    {"type": "execute", "stmt": {"sql": "INSERT INTO t VALUES ('x')"}},
+                    {"type": "close"}
+                ]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["results"][0]["error"]["code"], "FORBIDDEN", "{body}");
+    // A read through the same front is not audited.
+    let (status, _) = srv
+        .send(
+            srv.client
+                .post(srv.url("/hrana/app/v3/pipeline"))
+                .bearer_auth(&reader)
+                .json(&json!({"requests": [
+                    {"type": "execute", "stmt": {"sql": "SELECT count(*) FROM t"}},
+                    {"type": "close"}
+                ]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = audit(&srv, &format!("?key={reader_id}")).await;
+    let entries = page["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1, "{page}");
+    assert_eq!(
+        (
+            &entries[0]["action"],
+            &entries[0]["status"],
+            &entries[0]["error"],
+            &entries[0]["database"]
+        ),
+        (
+            &json!("POST /hrana/{name}/v3/pipeline"),
+            &json!(200),
+            &json!("forbidden"),
+            &json!("app")
+        )
+    );
+}

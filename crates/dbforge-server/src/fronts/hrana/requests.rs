@@ -16,7 +16,7 @@ use super::proto::{
 };
 use crate::http::body::holding;
 use crate::http::error::ErrorDetail;
-use crate::http::{AddressedDatabase, Writes};
+use crate::http::{AddressedDatabase, AnsweredError, Writes};
 
 /// What one HTTP response may still spend: result bytes (every statement of a pipeline or
 /// cursor draws on the one budget of `--max-result-bytes`, as a REST request's do) and time
@@ -32,6 +32,9 @@ pub struct ResponseBudget {
     writes: Writes,
     /// The database the request addressed (by path, header or Host), for the audit log.
     database: DatabaseName,
+    /// Whether a statement was refused as a write (`FORBIDDEN`), for the audit log: the
+    /// answer is a `200` carrying the refusal in a result.
+    refused: bool,
 }
 
 impl ResponseBudget {
@@ -43,6 +46,7 @@ impl ResponseBudget {
             faults: Vec::new(),
             writes: Writes::default(),
             database,
+            refused: false,
         }
     }
 
@@ -51,6 +55,7 @@ impl ResponseBudget {
         if error.code == ErrorCode::InternalError {
             self.faults.push(error.message.clone());
         }
+        self.refused |= error.code == ErrorCode::Forbidden;
         hrana_error(error)
     }
 
@@ -61,6 +66,11 @@ impl ResponseBudget {
         response
             .extensions_mut()
             .insert(AddressedDatabase(self.database.to_string()));
+        if self.refused {
+            response
+                .extensions_mut()
+                .insert(AnsweredError(ErrorCode::Forbidden));
+        }
         if !self.faults.is_empty() {
             response
                 .extensions_mut()

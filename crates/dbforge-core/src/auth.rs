@@ -270,6 +270,17 @@ impl Principal {
         }
     }
 
+    /// Whose rate a request counts against: a credential's own, except that a token minted by
+    /// a key counts against that key (minting tokens must not multiply a key's rate).
+    pub fn rate_key(&self) -> KeyId {
+        match self {
+            Self::Token { grant, .. } => {
+                grant.minted_by.as_ref().map_or(grant.key_id, |m| m.secret)
+            }
+            other => other.key_id(),
+        }
+    }
+
     /// Whether the caller may see (and so use) `database` (its catalog entry `entry`) at all.
     /// A database it may not see is answered exactly as one that does not exist. A token sees
     /// the database it was minted for, not another created later under its name.

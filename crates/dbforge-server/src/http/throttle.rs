@@ -207,7 +207,7 @@ impl Throttle {
         }
         check(
             self.per_credential.as_ref(),
-            &principal.key_id(),
+            &principal.rate_key(),
             &self.clock,
             Limit::Credential,
         )

@@ -60,9 +60,34 @@ async fn a_scoped_credential_over_its_rate_is_refused_and_others_go_on() {
         (status, &hrana["code"]),
         (StatusCode::TOO_MANY_REQUESTS, &json!("RATE_LIMITED"))
     );
-    // Another key has its own bucket; the admin is not limited.
-    let other = srv
+    // A token the key mints spends the key's rate, not a fresh one.
+    let (status, minted) = srv
+        .with_key(
+            &second,
+            Method::POST,
+            "/admin/databases/app/tokens",
+            Some(json!({"access": "read_only"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{minted}");
+    let token = minted["token"].as_str().expect("a token").to_owned();
+    // Minting took one of the key's five; the token's four reads take the rest.
+    for _ in 0..4 {
+        let answer = srv
+            .with_key(&token, Method::GET, "/api/db/app/tables", None)
+            .await;
+        assert_eq!(answer.0, StatusCode::OK, "{answer:?}");
+    }
+    let spent = srv
         .with_key(&second, Method::GET, "/api/db/app/tables", None)
+        .await;
+    assert_error(&spent, 429, "rate_limited");
+    // Another key has its own bucket; the admin is not limited.
+    let (_, third) = srv
+        .create_key(json!({"name": "three", "role": "read_only", "databases": ["app"]}))
+        .await;
+    let other = srv
+        .with_key(&third, Method::GET, "/api/db/app/tables", None)
         .await;
     assert_eq!(other.0, StatusCode::OK);
     for _ in 0..10 {

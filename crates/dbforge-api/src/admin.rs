@@ -16,12 +16,16 @@ pub struct DatabaseLimits {
 }
 
 /// Optional body of `POST /admin/databases/spawn/{name}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SpawnRequest {
     #[serde(default)]
     pub limits: DatabaseLimits,
+    /// Time to live (`"30m"`, `"7d"`; a second or more): the database is deleted once it
+    /// has passed. `PATCH /admin/databases/{name}` extends or clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
 }
 
 /// One database as the gateway knows it.
@@ -38,6 +42,15 @@ pub struct DatabaseInfo {
     pub max_size_bytes: u64,
     /// Whether the database is open in the gateway's cache right now.
     pub open: bool,
+    /// RFC 3339 time after which the database is deleted (its time to live), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// The database it was branched from, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branched_from: Option<crate::Lineage>,
+    /// Its backup schedule and last backups, when it has a schedule or a backup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backups: Option<crate::BackupStatus>,
 }
 
 /// A page of databases, ordered by name.

@@ -75,6 +75,10 @@ error_codes! {
     RequestTimeout = ("request_timeout", 504, "The request took longer than the request timeout; its statements were stopped."),
     DiskFull = ("disk_full", 507, "The server's disk is (nearly) full: nothing that needs space is accepted until space is freed."),
     NotReady = ("not_ready", 503, "The gateway is starting or shutting down."),
+    BackupNotFound = ("backup_not_found", 404, "No backup with that id for this database."),
+    BackupCorrupt = ("backup_corrupt", 422, "The stored backup does not match its checksum or is not a sound database; it was not used."),
+    InvalidDatabaseFile = ("invalid_database_file", 422, "The file is not a sound SQLite database (not SQLite, or damaged)."),
+    StorageUnavailable = ("storage_unavailable", 503, "The backup destination (a directory or S3) could not be reached or refused the request; retry, or check its configuration."),
     InternalError = ("internal_error", 500, "An internal fault; the server log has the detail under the request id."),
 }
 

@@ -5,6 +5,7 @@ mod admin;
 mod audit;
 mod error;
 mod keys;
+mod lifecycle;
 mod name;
 mod observe;
 mod query;
@@ -19,6 +20,10 @@ pub use admin::{
 pub use audit::{AuditEntry, AuditPage};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use keys::{CreateKeyRequest, CreatedKey, CredentialKind, KeyInfo, KeyList, Me, Role};
+pub use lifecycle::{
+    BackupInfo, BackupKind, BackupList, BackupStatus, Lineage, RestoreRequest,
+    UpdateDatabaseRequest,
+};
 pub use name::{DatabaseName, InvalidDatabaseName};
 pub use observe::{
     ActivityEntry, ActivityList, BusyDatabase, ServerConfig, ServerLimits, Timeseries, TrafficPoint,

@@ -302,7 +302,7 @@ impl Client {
         }
     }
 
-    fn url(&self, segments: &[&str]) -> Result<Url, Error> {
+    pub(crate) fn url(&self, segments: &[&str]) -> Result<Url, Error> {
         let mut url = self.base.clone();
         {
             let mut path = url
@@ -315,7 +315,7 @@ impl Client {
         Ok(url)
     }
 
-    fn request(&self, method: Method, url: Url) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, url: Url) -> RequestBuilder {
         let request = self.http.request(method, url);
         match &self.api_key {
             Some(key) => request.bearer_auth(key),
@@ -324,7 +324,7 @@ impl Client {
     }
 
     /// Sends a request built by `build`; idempotent ones are retried per [`ClientBuilder::retries`].
-    async fn send<T: DeserializeOwned>(
+    pub(crate) async fn send<T: DeserializeOwned>(
         &self,
         idempotent: bool,
         build: impl Fn() -> RequestBuilder,
@@ -365,7 +365,7 @@ impl Client {
 
     /// The error an unsuccessful answer stands for: the server's envelope, else a decoding
     /// failure quoting the body.
-    fn error_of(status: reqwest::StatusCode, body: &[u8]) -> Error {
+    pub(crate) fn error_of(status: reqwest::StatusCode, body: &[u8]) -> Error {
         match serde_json::from_slice::<ErrorEnvelope>(body) {
             Ok(envelope) => Error::Api {
                 status: status.as_u16(),
@@ -471,9 +471,28 @@ impl Client {
         let url = self.url(&["admin", "databases", "spawn", name])?;
         let body = SpawnRequest {
             limits: limits.unwrap_or_default(),
+            ttl: None,
         };
         self.send(false, || {
             self.request(Method::POST, url.clone()).json(&body)
+        })
+        .await
+    }
+
+    /// `POST /admin/databases/spawn/{name}` with every option: limits and a time to live.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: dbforge_client::Client) -> Result<(), dbforge_client::Error> {
+    /// use dbforge_client::api::SpawnRequest;
+    /// let request = SpawnRequest { ttl: Some("1h".into()), ..SpawnRequest::default() };
+    /// let info = client.spawn("preview-42", &request).await?;
+    /// assert!(info.expires_at.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub async fn spawn(&self, name: &str, request: &SpawnRequest) -> Result<DatabaseInfo, Error> {
+        let url = self.url(&["admin", "databases", "spawn", name])?;
+        self.send(false, || {
+            self.request(Method::POST, url.clone()).json(request)
         })
         .await
     }

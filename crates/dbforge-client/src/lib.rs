@@ -20,6 +20,7 @@
 
 mod client;
 mod error;
+mod lifecycle;
 
 pub use client::{AuditFilter, AuditOutcome, Client, ClientBuilder, RowsQuery};
 pub use dbforge_api as api;

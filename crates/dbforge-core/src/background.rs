@@ -15,6 +15,13 @@ use crate::state::Inner;
 /// How often idle streams are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
+/// How often expired databases are looked for: they are gone within this of expiring (and
+/// answer "not found" from the moment they expire).
+const REAP_EVERY: Duration = Duration::from_secs(1);
+
+/// How often the backup schedule looks for databases that are due.
+const SCHEDULE_EVERY: Duration = Duration::from_secs(5);
+
 /// Running background tasks; stopped when this is stopped or dropped.
 #[must_use = "background work stops when this is dropped"]
 pub struct Background {
@@ -58,6 +65,33 @@ impl Core {
                 metrics::gauge!("dbforge_hrana_streams").set(streams.open_count() as f64);
             }
         });
+        background.spawn(&self.0, REAP_EVERY, |inner| {
+            let core = Core(Arc::clone(inner));
+            async move {
+                core.reap_expired().await;
+            }
+        });
+        background.spawn(&self.0, SCHEDULE_EVERY, |inner| {
+            let core = Core(Arc::clone(inner));
+            async move {
+                if core.has_backup_schedule() {
+                    let taken = core.run_backup_schedule().await;
+                    if taken > 0 {
+                        tracing::debug!(taken, "scheduled backups taken");
+                    }
+                }
+            }
+        });
+        // Once: backups a destination holds that the index lacks (another server's, or
+        // this one's before its catalog was lost) are listed again.
+        let core = Core(Arc::clone(&self.0));
+        background.tasks.push(tokio::spawn(async move {
+            match core.0.backups.adopt_from_store().await {
+                Ok(0) => {}
+                Ok(adopted) => tracing::info!(adopted, "backups found in the destination were added to the index"),
+                Err(e) => tracing::warn!(error = %e.message, "could not read the backup destination's manifests"),
+            }
+        }));
         background
     }
 }

@@ -27,7 +27,38 @@ pub struct CatalogEntry {
     /// process (a number never given twice): what is bound to a database, not to its name,
     /// carries it (libSQL batons).
     pub incarnation: u64,
+    /// When the database expires (its time to live), in Unix milliseconds.
+    pub expires_at_ms: Option<i64>,
+    /// The database's own backup interval in seconds (0: none), else the server's.
+    pub backup_every_s: Option<u64>,
+    /// How many backups of it to keep, else the server's number.
+    pub backup_keep: Option<u32>,
 }
+
+impl CatalogEntry {
+    /// Whether its time to live has passed at `now_ms`.
+    pub fn expired_at(&self, now_ms: i64) -> bool {
+        self.expires_at_ms.is_some_and(|at| at <= now_ms)
+    }
+}
+
+/// What a new database is created with.
+#[derive(Debug, Clone, Default)]
+pub struct NewEntry {
+    pub max_size_bytes: Option<u64>,
+    pub expires_at_ms: Option<i64>,
+    /// The database it copies, and the time of the copy (a branch).
+    pub parent: Option<(DatabaseName, i64)>,
+}
+
+/// The columns added to `databases` after its first version, with their types.
+const ADDED_COLUMNS: [(&str, &str); 5] = [
+    ("expires_at_ms", "INTEGER"),
+    ("backup_every_s", "INTEGER"),
+    ("backup_keep", "INTEGER"),
+    ("parent", "TEXT"),
+    ("branched_at_ms", "INTEGER"),
+];
 
 /// A number no other database of this process has had.
 fn next_incarnation() -> u64 {
@@ -38,6 +69,8 @@ fn next_incarnation() -> u64 {
 pub struct Catalog {
     conn: Mutex<Connection>,
     entries: RwLock<BTreeMap<DatabaseName, CatalogEntry>>,
+    /// Branches' parents and branch times (kept apart: entries are copied on every request).
+    lineage: RwLock<BTreeMap<DatabaseName, (String, i64)>>,
     /// The newest creation time given: each new database gets a later one, even within one
     /// millisecond, so "created" order is the order databases were created in.
     last_created_ms: std::sync::atomic::AtomicI64,
@@ -93,13 +126,32 @@ impl Catalog {
              ) WITHOUT ROWID;",
         )
         .map_err(internal)?;
+        let known: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('databases')")
+            .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+            .map_err(internal)?;
+        for (column, kind) in ADDED_COLUMNS {
+            if !known.iter().any(|k| k == column) {
+                conn.execute_batch(&format!("ALTER TABLE databases ADD COLUMN {column} {kind}"))
+                    .map_err(internal)?;
+            }
+        }
         let mut entries = BTreeMap::new();
+        let mut lineage = BTreeMap::new();
         {
             let mut stmt = conn
-                .prepare("SELECT name, created_at_ms, max_size_bytes, table_count FROM databases")
+                .prepare(
+                    "SELECT name, created_at_ms, max_size_bytes, table_count, expires_at_ms, \
+                     backup_every_s, backup_keep, parent, branched_at_ms FROM databases",
+                )
                 .map_err(internal)?;
             let rows = stmt
                 .query_map([], |r| {
+                    let parent = match (r.get::<_, Option<String>>(7)?, r.get::<_, Option<i64>>(8)?)
+                    {
+                        (Some(parent), Some(at)) => Some((parent, at)),
+                        _ => None,
+                    };
                     Ok((
                         r.get::<_, String>(0)?,
                         CatalogEntry {
@@ -107,14 +159,23 @@ impl Catalog {
                             max_size_bytes: r.get::<_, Option<i64>>(2)?.map(|v| v.max(0) as u64),
                             table_count: r.get::<_, i64>(3)?.max(0) as u64,
                             incarnation: next_incarnation(),
+                            expires_at_ms: r.get(4)?,
+                            backup_every_s: r.get::<_, Option<i64>>(5)?.map(|v| v.max(0) as u64),
+                            backup_keep: r
+                                .get::<_, Option<i64>>(6)?
+                                .map(|v| u32::try_from(v.max(0)).unwrap_or(u32::MAX)),
                         },
+                        parent,
                     ))
                 })
                 .map_err(internal)?;
             for row in rows {
-                let (name, entry) = row.map_err(internal)?;
+                let (name, entry, parent) = row.map_err(internal)?;
                 match DatabaseName::parse(&name) {
                     Ok(name) => {
+                        if let Some(parent) = parent {
+                            lineage.insert(name.clone(), parent);
+                        }
                         entries.insert(name, entry);
                     }
                     Err(_) => tracing::warn!(name, "ignoring a catalog entry with an invalid name"),
@@ -125,6 +186,7 @@ impl Catalog {
         Ok(Self {
             conn: Mutex::new(conn),
             entries: RwLock::new(entries),
+            lineage: RwLock::new(lineage),
             last_created_ms: std::sync::atomic::AtomicI64::new(last_created_ms),
         })
     }
@@ -178,6 +240,9 @@ impl Catalog {
                     max_size_bytes: None,
                     table_count: 0,
                     incarnation: next_incarnation(),
+                    expires_at_ms: None,
+                    backup_every_s: None,
+                    backup_keep: None,
                 },
             )?;
             report.adopted.push(name.clone());
@@ -212,7 +277,7 @@ impl Catalog {
     pub fn create(
         &self,
         name: &DatabaseName,
-        max_size_bytes: Option<u64>,
+        new: NewEntry,
         create: impl FnOnce() -> Result<(), CoreError>,
         undo: impl FnOnce(),
     ) -> Result<CatalogEntry, CoreError> {
@@ -231,13 +296,25 @@ impl Catalog {
         self.last_created_ms.store(created_at_ms, Relaxed);
         let entry = CatalogEntry {
             created_at_ms,
-            max_size_bytes,
+            max_size_bytes: new.max_size_bytes,
             table_count: 0,
             incarnation: next_incarnation(),
+            expires_at_ms: new.expires_at_ms,
+            backup_every_s: None,
+            backup_keep: None,
         };
+        let parent = new.parent.as_ref().map(|(p, at)| (p.to_string(), *at));
         if let Err(e) = conn.execute(
-            "INSERT INTO databases (name, created_at_ms, max_size_bytes, table_count) VALUES (?1, ?2, ?3, 0)",
-            params![name.as_str(), entry.created_at_ms, max_size_bytes.map(|v| v as i64)],
+            "INSERT INTO databases (name, created_at_ms, max_size_bytes, table_count, \
+             expires_at_ms, parent, branched_at_ms) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6)",
+            params![
+                name.as_str(),
+                entry.created_at_ms,
+                new.max_size_bytes.map(|v| v as i64),
+                entry.expires_at_ms,
+                parent.as_ref().map(|p| p.0.as_str()),
+                parent.as_ref().map(|p| p.1),
+            ],
         ) {
             // The file exists but no entry names it: remove it, or the name would be taken
             // by a database nobody can reach (on a full disk, say).
@@ -245,7 +322,71 @@ impl Catalog {
             return Err(catalog_write_failed(e));
         }
         self.write().insert(name.clone(), entry);
+        let mut lineage = self
+            .lineage
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match parent {
+            Some(parent) => lineage.insert(name.clone(), parent),
+            None => lineage.remove(name),
+        };
         Ok(entry)
+    }
+
+    /// The database `name` was branched from, and when, if it is a branch.
+    pub fn lineage(&self, name: &DatabaseName) -> Option<(String, i64)> {
+        self.lineage
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .cloned()
+    }
+
+    /// Changes the time to live and backup schedule of `name` (`change` edits a copy, which
+    /// is stored, then answered). Blocking.
+    pub fn update(
+        &self,
+        name: &DatabaseName,
+        change: impl FnOnce(&mut CatalogEntry),
+    ) -> Result<CatalogEntry, CoreError> {
+        let conn = self.conn();
+        let Some(mut entry) = self.get(name) else {
+            return Err(CoreError::database_not_found(name.as_str()));
+        };
+        change(&mut entry);
+        conn.execute(
+            "UPDATE databases SET expires_at_ms = ?2, backup_every_s = ?3, backup_keep = ?4 \
+             WHERE name = ?1",
+            params![
+                name.as_str(),
+                entry.expires_at_ms,
+                entry
+                    .backup_every_s
+                    .map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
+                entry.backup_keep.map(i64::from),
+            ],
+        )
+        .map_err(catalog_write_failed)?;
+        if let Some(stored) = self.write().get_mut(name) {
+            stored.expires_at_ms = entry.expires_at_ms;
+            stored.backup_every_s = entry.backup_every_s;
+            stored.backup_keep = entry.backup_keep;
+        }
+        Ok(entry)
+    }
+
+    /// Every database whose time to live has passed at `now_ms`.
+    pub fn expired(&self, now_ms: i64) -> Vec<DatabaseName> {
+        self.read()
+            .iter()
+            .filter(|(_, e)| e.expired_at(now_ms))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Every entry, in name order (for the backup schedule).
+    pub fn all(&self) -> Vec<(DatabaseName, CatalogEntry)> {
+        self.read().iter().map(|(n, e)| (n.clone(), *e)).collect()
     }
 
     fn insert(&self, name: &DatabaseName, entry: CatalogEntry) -> Result<(), CoreError> {
@@ -276,6 +417,10 @@ impl Catalog {
         }
         conn.execute("DELETE FROM databases WHERE name = ?1", [name.as_str()])
             .map_err(internal)?;
+        self.lineage
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(name);
         Ok(())
     }
 
@@ -358,7 +503,7 @@ mod tests {
         let catalog = Catalog::open(dir.path()).expect("open");
         for n in ["b1", "a1", "a2", "a3", "c1"] {
             catalog
-                .create(&name(n), None, || Ok(()), || {})
+                .create(&name(n), NewEntry::default(), || Ok(()), || {})
                 .expect("create");
         }
         let (page, total) = catalog.page("a", None, 0, 2);
@@ -395,7 +540,7 @@ mod tests {
             .iter()
             .map(|n| {
                 catalog
-                    .create(&name(n), None, || Ok(()), || {})
+                    .create(&name(n), NewEntry::default(), || Ok(()), || {})
                     .expect("create")
                     .created_at_ms
             })
@@ -403,7 +548,7 @@ mod tests {
         assert!(created.windows(2).all(|w| w[0] < w[1]), "{created:?}");
         let reopened = Catalog::open(dir.path()).expect("reopen");
         let later = reopened
-            .create(&name("d"), None, || Ok(()), || {})
+            .create(&name("d"), NewEntry::default(), || Ok(()), || {})
             .expect("create")
             .created_at_ms;
         assert!(later > created[2], "after reopening too");
@@ -415,9 +560,17 @@ mod tests {
         {
             let catalog = Catalog::open(dir.path()).expect("open");
             catalog
-                .create(&name("keep"), Some(4096), || Ok(()), || {})
+                .create(
+                    &name("keep"),
+                    NewEntry {
+                        max_size_bytes: Some(4096),
+                        ..NewEntry::default()
+                    },
+                    || Ok(()),
+                    || {},
+                )
                 .expect("create");
-            let dup = catalog.create(&name("keep"), None, || Ok(()), || {});
+            let dup = catalog.create(&name("keep"), NewEntry::default(), || Ok(()), || {});
             assert_eq!(dup.err().map(|e| e.code), Some(ErrorCode::DatabaseExists));
         }
         let catalog = Catalog::open(dir.path()).expect("reopen");

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use dbforge_api::{
     AuditPage, CreateKeyRequest, CreateTableRequest, CreatedKey, CredentialKind, DatabaseInfo,
-    DatabaseLimits, DatabaseList, DatabaseName, ErrorCode, GatewayStats, InsertRowsResponse, Jwks,
-    KeyInfo, KeyList, Me, MintTokenRequest, MintedToken, Role, TableInfo, TokenAccess,
+    DatabaseList, DatabaseName, ErrorCode, GatewayStats, InsertRowsResponse, Jwks, KeyInfo,
+    KeyList, Me, MintTokenRequest, MintedToken, Role, SpawnRequest, TableInfo, TokenAccess,
     TokensRevoked,
 };
 use dbforge_engine::{
@@ -20,7 +20,8 @@ use dbforge_engine::{
 
 use crate::audit::{AuditConfig, AuditLog, AuditQuery, AuditRecord};
 use crate::auth::{Auth, AuthFailure, KeySource, Principal};
-use crate::catalog::{Catalog, CatalogEntry, Reconciled};
+use crate::backups::{BackupConfig, Backups};
+use crate::catalog::{Catalog, CatalogEntry, NewEntry, Reconciled};
 use crate::clock::{now_ms, parse_rfc3339_ms, rfc3339};
 use crate::error::{CoreError, CoreResult};
 use crate::keys::{Grant, KeyStore, StoredKey, check_patterns};
@@ -49,6 +50,7 @@ pub struct CoreConfig {
     /// Requests in flight on one database at most (`rate_limited` past it).
     pub max_requests_per_database: usize,
     pub audit: AuditConfig,
+    pub backups: BackupConfig,
 }
 
 /// What opening found, to tell the operator once.
@@ -133,6 +135,7 @@ impl Core {
         let keys = KeyStore::open(&config.forge_dir).map_err(|e| e.message)?;
         let tokens = Tokens::open(&config.forge_dir).map_err(|e| e.message)?;
         let audit = AuditLog::open(&config.forge_dir, config.audit).map_err(|e| e.message)?;
+        let backups = Backups::open(&config.forge_dir, config.backups).map_err(|e| e.message)?;
         let inner = Inner {
             engine,
             catalog,
@@ -140,6 +143,7 @@ impl Core {
             keys,
             tokens,
             audit,
+            backups,
             token_max_lifetime: config.token_max_lifetime,
             max_requests_per_database: config.max_requests_per_database.max(1),
             stats: Stats::new(observers),
@@ -299,8 +303,10 @@ impl Core {
         })
     }
 
-    /// The catalog entry of `name` if the caller may see it, else `database_not_found`.
-    fn visible_entry(
+    /// The catalog entry of `name` if the caller may see it and it has not expired (its
+    /// time to live passed: gone for every caller before the reaper deletes it), else
+    /// `database_not_found`.
+    pub(crate) fn visible_entry(
         &self,
         principal: &Principal,
         name: &DatabaseName,
@@ -308,7 +314,9 @@ impl Core {
         self.0
             .catalog
             .get(name)
-            .filter(|entry| principal.may_see(name, entry))
+            .filter(|entry| {
+                principal.may_see(name, entry) && entry.expires_at_ms.is_none_or(|at| at > now_ms())
+            })
             .ok_or_else(|| CoreError::database_not_found(name.as_str()))
     }
 
@@ -523,8 +531,10 @@ impl Core {
         &self,
         principal: &Principal,
         name: DatabaseName,
-        limits: DatabaseLimits,
+        request: SpawnRequest,
     ) -> CoreResult<DatabaseInfo> {
+        let limits = request.limits;
+        let expires_at_ms = crate::lifecycle::expiry_of(request.ttl.as_deref())?;
         if !principal.may_create(&name) {
             return Err(CoreError::new(
                 ErrorCode::Forbidden,
@@ -541,7 +551,11 @@ impl Core {
             let engine = &inner.engine;
             let entry = inner.catalog.create(
                 &name,
-                limits.max_size_bytes,
+                NewEntry {
+                    max_size_bytes: limits.max_size_bytes,
+                    expires_at_ms,
+                    parent: None,
+                },
                 || Ok(engine.create_database(&name)?),
                 || {
                     if let Err(e) = engine.delete_database(&name) {
@@ -569,6 +583,11 @@ impl Core {
                 format!("this key may not delete the database {name}"),
             ));
         }
+        self.delete_unchecked(name).await
+    }
+
+    /// Deletes a database for the gateway itself (its time to live passed).
+    pub(crate) async fn delete_unchecked(&self, name: &DatabaseName) -> CoreResult<()> {
         let inner = Arc::clone(&self.0);
         let deleted = name.clone();
         blocking(move || {

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use dbforge_api::{DatabaseInfo, DatabaseName, GatewayStats};
+use dbforge_api::{DatabaseInfo, DatabaseName, GatewayStats, Lineage};
 use dbforge_engine::{Database, DatabaseSettings, Engine};
 
 use crate::audit::AuditLog;
 use crate::auth::Auth;
+use crate::backups::Backups;
 use crate::catalog::{Catalog, CatalogEntry};
 use crate::clock::rfc3339;
 use crate::error::{CoreError, CoreResult};
@@ -30,6 +31,7 @@ pub(crate) struct Inner {
     pub(crate) keys: KeyStore,
     pub(crate) tokens: Tokens,
     pub(crate) audit: AuditLog,
+    pub(crate) backups: Backups,
     /// The longest lifetime a minted token may have (`--token-max-lifetime`).
     pub(crate) token_max_lifetime: Duration,
     /// Requests in flight on one database at most (`--max-requests-per-database`).
@@ -71,6 +73,12 @@ impl Inner {
             table_count: open.unwrap_or(entry.table_count),
             max_size_bytes: self.settings(entry).max_size_bytes,
             open: open.is_some(),
+            expires_at: entry.expires_at_ms.map(rfc3339),
+            branched_from: self.catalog.lineage(&name).map(|(parent, at)| Lineage {
+                parent,
+                branched_at: rfc3339(at),
+            }),
+            backups: self.backup_status(&name, entry),
             name,
         }
     }

@@ -30,6 +30,8 @@ static USES: AtomicU64 = AtomicU64::new(0);
 
 pub struct Database {
     name: DatabaseName,
+    /// The database's file.
+    path: PathBuf,
     limits: Limits,
     writer: Writer,
     readers: Arc<ReaderPool>,
@@ -156,8 +158,13 @@ impl Database {
         let (tx, handle) = thread
             .spawn(name.as_str(), config.write_queue_depth)
             .map_err(|e| EngineError::internal(format!("starting the writer of {name}: {e}")))?;
-        let readers = ReaderPool::new(path, config.limits.clone(), config.readers_per_database);
+        let readers = ReaderPool::new(
+            path.clone(),
+            config.limits.clone(),
+            config.readers_per_database,
+        );
         Ok(Self {
+            path,
             reported_table_count: AtomicU64::new(table_count.load(Ordering::Relaxed)),
             name,
             limits: config.limits.clone(),
@@ -190,6 +197,14 @@ impl Database {
 
     pub fn name(&self) -> &DatabaseName {
         &self.name
+    }
+
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    pub(crate) fn writer(&self) -> &Writer {
+        &self.writer
     }
 
     pub fn table_count(&self) -> u64 {

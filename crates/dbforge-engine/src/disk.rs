@@ -65,7 +65,7 @@ impl DiskGuard {
     }
 
     /// The error for work refused because the disk is nearly full.
-    pub(crate) fn refusal(&self) -> EngineError {
+    pub fn refusal(&self) -> EngineError {
         EngineError::new(
             ErrorCode::DiskFull,
             format!(

@@ -409,6 +409,19 @@ impl Engine {
             .sum()
     }
 
+    /// When the database's file or write-ahead log last changed, in Unix milliseconds (0 if
+    /// neither can be read).
+    pub fn modified_ms(&self, name: &DatabaseName) -> i64 {
+        let [wal, _, _, main] = self.sidecar_paths(name);
+        [main, wal]
+            .iter()
+            .filter_map(|p| fs::metadata(p).and_then(|m| m.modified()).ok())
+            .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Database files in the data directory: `{valid name}.db` starting with SQLite's header.
     /// Anything else (other files, invalid names, non-SQLite content) is ignored.
     pub fn scan_data_dir(&self) -> Result<Vec<StoredDatabase>, EngineError> {
@@ -453,7 +466,7 @@ fn limit_sqlite_memory(hard: u64) -> Result<(), EngineError> {
     .map_err(|e| EngineError::internal(format!("setting SQLite's memory limit: {e}")))
 }
 
-fn has_sqlite_header(path: &std::path::Path) -> bool {
+pub(crate) fn has_sqlite_header(path: &std::path::Path) -> bool {
     let mut header = [0u8; 16];
     fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut header))

@@ -16,6 +16,7 @@ mod results;
 mod rows;
 mod sandbox;
 mod schema;
+mod snapshot;
 mod split;
 mod stream;
 mod writer;
@@ -30,6 +31,7 @@ pub use error::EngineError;
 pub use execute::{Statement, StatementOutput};
 pub use results::{Encoding, MemoryBudget, ResultCharge, ResultMemory, wire_size};
 pub use rows::{NewRow, RowsQuery, RowsRead};
+pub use snapshot::{FileFacts, SnapshotFacts, check_database_file, remove_with_sidecars};
 pub use split::split_statements;
 
 /// Stack of a thread that runs SQL: some of SQLite's work recurses deeply (pattern matching,

@@ -47,6 +47,15 @@ pub(crate) struct WriteJob {
 pub(crate) enum Job {
     Write(WriteJob),
     Session(SessionJob),
+    Replace(ReplaceJob),
+}
+
+/// Replaces the database's whole content with a file's, in one write transaction (a
+/// restore in place): readers see the old content or the new, never a mix.
+pub(crate) struct ReplaceJob {
+    /// A complete, checked SQLite database with the live one's page size.
+    pub(crate) source: std::path::PathBuf,
+    pub(crate) reply: oneshot::Sender<Result<(), EngineError>>,
 }
 
 /// A request for the connection itself, for one interactive transaction.
@@ -176,11 +185,12 @@ impl WriterThread {
         // and how long the last COMMIT took: together they decide the commit delay.
         let mut in_flight = 1;
         let mut last_commit = Duration::ZERO;
-        // A session met while gathering a group: it runs after that group commits.
-        let mut next_session: Option<SessionJob> = None;
+        // A job that runs alone (a session, a replacement) met while gathering a group: it
+        // runs after that group commits.
+        let mut next_alone: Option<Job> = None;
         loop {
-            let first = match next_session.take() {
-                Some(session) => Job::Session(session),
+            let first = match next_alone.take() {
+                Some(job) => job,
                 None => match rx.recv() {
                     Ok(job) => job,
                     Err(_) => break,
@@ -188,6 +198,14 @@ impl WriterThread {
             };
             let first = match first {
                 Job::Write(job) => job,
+                Job::Replace(job) => {
+                    waiting.fetch_sub(1, Ordering::Relaxed);
+                    let replaced = self.replace_content(&job.source);
+                    self.after_commit(&mut schema_version);
+                    self.bound_wal();
+                    let _ = job.reply.send(replaced);
+                    continue;
+                }
                 Job::Session(session) => {
                     waiting.fetch_sub(1, Ordering::Relaxed);
                     if let Some(full) = self.refuse_writes() {
@@ -222,8 +240,8 @@ impl WriterThread {
                 };
                 match next {
                     Some(Job::Write(job)) => jobs.push(job),
-                    Some(Job::Session(session)) => {
-                        next_session = Some(session);
+                    Some(alone @ (Job::Session(_) | Job::Replace(_))) => {
+                        next_alone = Some(alone);
                         break;
                     }
                     None => break,
@@ -508,6 +526,23 @@ impl WriterThread {
         }
     }
 
+    /// Copies `source` over the whole database with SQLite's backup API, as one write
+    /// transaction on this connection (SQLite bumps the schema cookie, so every reader
+    /// reloads the schema), then checkpoints so the log does not keep the old pages.
+    fn replace_content(&mut self, source: &std::path::Path) -> Result<(), EngineError> {
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let failed = |e: rusqlite::Error| EngineError::from_sqlite(e, None);
+        let src = Connection::open_with_flags(source, flags).map_err(failed)?;
+        self.schema_epoch.begin_change();
+        let copied = crate::snapshot::copy_all(&src, &mut self.conn);
+        self.schema_epoch.settle();
+        copied?;
+        self.recount_tables();
+        self.checkpoint_now();
+        Ok(())
+    }
+
     fn checkpoint_and_close(self) {
         if let Err(e) = self
             .sandbox
@@ -637,6 +672,15 @@ impl Writer {
             }
         }
         Ok(WriteSession { commands, shared })
+    }
+
+    /// Replaces the database's content with `source`'s, after the writes queued before it
+    /// and before those queued after it.
+    pub(crate) async fn replace(&self, source: std::path::PathBuf) -> Result<(), EngineError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue()?
+            .push(Job::Replace(ReplaceJob { source, reply }))?;
+        answer.await.unwrap_or_else(|_| Err(closed()))
     }
 
     /// Stops accepting writes, lets the queued ones finish, checkpoints and waits for the

@@ -57,6 +57,22 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 5s, 2m)"))
 }
 
+/// A backup interval: a duration of a second or more, or `off` (only backups on demand).
+fn parse_interval(s: &str) -> Result<Interval, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(Interval(None));
+    }
+    let every = parse_duration(s)?;
+    if every < Duration::from_secs(1) {
+        return Err("the shortest interval is 1s".into());
+    }
+    Ok(Interval(Some(every)))
+}
+
+/// A duration or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval(pub Option<Duration>);
+
 /// Bytes, with an optional binary suffix: `1048576`, `512KiB`, `64MiB`, `1GiB` (also k/m/g).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
@@ -293,6 +309,35 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_AUDIT_MAX_ENTRIES", default_value_t = 1_000_000)]
     pub audit_max_entries: u64,
 
+    /// Where backups are stored on this machine (when there is no `--backup-url`); default
+    /// `{data_dir}/_forge/backups`.
+    #[arg(long, env = "DBFORGE_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// S3-compatible storage for backups instead of the directory: `s3://bucket/prefix`.
+    /// Endpoint, region and credentials come from the usual `AWS_*` variables
+    /// (`AWS_ENDPOINT_URL`, `AWS_DEFAULT_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`).
+    #[arg(long, env = "DBFORGE_BACKUP_URL")]
+    pub backup_url: Option<String>,
+
+    /// How often every database is backed up (when it changed since its last backup), e.g.
+    /// `1h`; `off` backs up on demand only. A database's own setting (PATCH) wins.
+    #[arg(long, env = "DBFORGE_BACKUP_EVERY", value_parser = parse_interval, default_value = "off")]
+    pub backup_every: Interval,
+
+    /// Backups kept per database: older ones are deleted after each new one.
+    #[arg(long, env = "DBFORGE_BACKUP_KEEP", default_value_t = 24)]
+    pub backup_keep: u32,
+
+    /// Backups and restores that run at once (each takes a disk's bandwidth and a thread);
+    /// more wait their turn.
+    #[arg(long, env = "DBFORGE_BACKUP_CONCURRENCY", default_value_t = 2)]
+    pub backup_concurrency: usize,
+
+    /// Take a last backup of a database before its time to live deletes it.
+    #[arg(long, env = "DBFORGE_TTL_FINAL_BACKUP")]
+    pub ttl_final_backup: bool,
+
     /// The longest lifetime a per-database token may be minted with (`expires_in`).
     #[arg(long, env = "DBFORGE_TOKEN_MAX_LIFETIME", value_parser = parse_duration, default_value = "90d")]
     pub token_max_lifetime: Duration,
@@ -428,6 +473,21 @@ impl ServeConfig {
                 retention: self.audit_retention,
                 max_entries: self.audit_max_entries,
             },
+            backups: self.backup_config(),
+        }
+    }
+
+    /// The backup settings.
+    pub fn backup_config(&self) -> dbforge_core::BackupConfig {
+        let defaults = dbforge_core::BackupConfig::in_forge_dir(&self.forge_dir());
+        dbforge_core::BackupConfig {
+            dir: self.backup_dir.clone().unwrap_or(defaults.dir),
+            url: self.backup_url.clone(),
+            every: self.backup_every.0,
+            keep: self.backup_keep.max(1),
+            ttl_final_backup: self.ttl_final_backup,
+            concurrency: self.backup_concurrency.max(1),
+            check_limit: defaults.check_limit,
         }
     }
 

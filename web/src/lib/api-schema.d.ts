@@ -150,6 +150,99 @@ export interface paths {
         delete: operations["remove_database"];
         options?: never;
         head?: never;
+        /**
+         * Change a database's time to live (`"ttl": "2h"` from now, `null` never expires) and its
+         *     backup schedule (`backup_every`, `backup_keep`; `null` takes the server's default). A
+         *     field left out stays as it is.
+         */
+        patch: operations["update_database"];
+        trace?: never;
+    };
+    "/admin/databases/{name}/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A database's backups, newest first (also of a database deleted since, for a caller that
+         *     may create its name).
+         */
+        get: operations["list_backups"];
+        put?: never;
+        /**
+         * Back a database up now: a consistent snapshot while it keeps taking reads and writes,
+         *     compressed, stored in the backup destination, then read back and checked. Answers the
+         *     backup once it is stored.
+         */
+        post: operations["create_backup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases/{name}/backups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a backup as it is stored: the SQLite snapshot compressed with zstd
+         *     (`zstd -d` gives the database file). `X-Dbforge-Sha256` is the SHA-256 of that file.
+         */
+        get: operations["download_backup"];
+        put?: never;
+        post?: never;
+        /** Delete a backup from its destination. */
+        delete: operations["delete_backup"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases/{name}/branch/{new}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Branch a database: `{new}` becomes an independent copy of one consistent point in time of
+         *     `{name}` (changes to either never reach the other); its lineage is recorded.
+         */
+        post: operations["branch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/databases/{name}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a backup: into a new database (`"as": "new-name"`, `201`), or over the database
+         *     itself (`"confirm": "{name}"`, `200`), swapped in one transaction: a request sees the old
+         *     content or the new, never a mix. The backup is read from its destination and checked
+         *     (checksum, `integrity_check`, row counts) before anything changes.
+         */
+        post: operations["restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -531,6 +624,71 @@ export interface components {
              */
             next_cursor?: number | null;
         };
+        /** @description One stored backup: its manifest, kept beside the snapshot in the destination. */
+        BackupInfo: {
+            /** @description Sorts in time order: `20261201T100203123Z-9f3a1c`. */
+            id: string;
+            database: string;
+            /** @description RFC 3339 time of the snapshot. */
+            created_at: string;
+            kind: components["schemas"]["BackupKind"];
+            /**
+             * Format: int64
+             * @description The snapshot's size (a plain SQLite file).
+             */
+            size_bytes: number;
+            /**
+             * Format: int64
+             * @description The stored object's size (zstd-compressed).
+             */
+            stored_bytes: number;
+            /** Format: int64 */
+            page_count: number;
+            /** Format: int64 */
+            page_size: number;
+            /** @description The SQLite version that wrote the snapshot. */
+            sqlite_version: string;
+            /** @description SHA-256 (hex) of the snapshot, checked on every restore. */
+            sha256: string;
+            /** @description `local` (`--backup-dir`) or `s3` (`--backup-url`). */
+            destination: string;
+            /**
+             * @description Whether the stored backup was read back, decompressed and checked (checksum,
+             *     `integrity_check`, the row count of every table) after it was written.
+             */
+            verified: boolean;
+            /** @description Rows of each table in the snapshot. */
+            row_counts: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * @description Why a backup was taken.
+         * @enum {string}
+         */
+        BackupKind: "manual" | "scheduled" | "final";
+        /** @description A database's backups, newest first. */
+        BackupList: {
+            backups: components["schemas"]["BackupInfo"][];
+        };
+        /** @description A database's backup schedule and how it is doing. */
+        BackupStatus: {
+            /** @description How often it is backed up (`1h`), or null when it has no schedule. */
+            every?: string | null;
+            /**
+             * Format: int32
+             * @description How many backups are kept (older ones are deleted after each new one).
+             */
+            keep: number;
+            /** @description RFC 3339 time of the newest stored backup. */
+            last_success_at?: string | null;
+            /** @description RFC 3339 time of the last failed attempt since the last success. */
+            last_failure_at?: string | null;
+            /** @description Why that attempt failed. */
+            last_error?: string | null;
+            /** @description The schedule's time passed without a backup (or the last attempt failed). */
+            overdue: boolean;
+        };
         /** @description The result of a batch: one entry per statement, in order. */
         BatchResult: {
             results: components["schemas"]["StatementResult"][];
@@ -635,6 +793,10 @@ export interface components {
             max_size_bytes: number;
             /** @description Whether the database is open in the gateway's cache right now. */
             open: boolean;
+            /** @description RFC 3339 time after which the database is deleted (its time to live), if it has one. */
+            expires_at?: string | null;
+            branched_from?: components["schemas"]["Lineage"] | null;
+            backups?: components["schemas"]["BackupStatus"] | null;
         };
         /** @description Per-database limits; each unset field takes the server's default. */
         DatabaseLimits: {
@@ -672,7 +834,7 @@ export interface components {
          * @description A stable, machine-readable error code.
          * @enum {string}
          */
-        ErrorCode: "unauthorized" | "invalid_database_name" | "database_not_found" | "database_exists" | "table_not_found" | "column_not_found" | "invalid_request" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "sql_too_long" | "too_many_statements" | "route_not_found" | "method_not_allowed" | "sql_error" | "invalid_params" | "constraint_violation" | "forbidden" | "key_not_found" | "statement_not_allowed" | "query_timeout" | "database_full" | "value_too_large" | "transaction_open" | "result_too_large" | "transaction_rolled_back" | "transaction_timeout" | "streams_exhausted" | "baton_invalid" | "baton_reused" | "stream_expired" | "database_busy" | "rate_limited" | "server_busy" | "body_timeout" | "request_timeout" | "disk_full" | "not_ready" | "internal_error" | "unknown";
+        ErrorCode: "unauthorized" | "invalid_database_name" | "database_not_found" | "database_exists" | "table_not_found" | "column_not_found" | "invalid_request" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "sql_too_long" | "too_many_statements" | "route_not_found" | "method_not_allowed" | "sql_error" | "invalid_params" | "constraint_violation" | "forbidden" | "key_not_found" | "statement_not_allowed" | "query_timeout" | "database_full" | "value_too_large" | "transaction_open" | "result_too_large" | "transaction_rolled_back" | "transaction_timeout" | "streams_exhausted" | "baton_invalid" | "baton_reused" | "stream_expired" | "database_busy" | "rate_limited" | "server_busy" | "body_timeout" | "request_timeout" | "disk_full" | "not_ready" | "backup_not_found" | "backup_corrupt" | "invalid_database_file" | "storage_unavailable" | "internal_error" | "unknown";
         /** @description The body of every error response: `{"error": {"code": "...", "message": "..."}}`. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
@@ -792,6 +954,13 @@ export interface components {
             /** Format: double */
             max_ms: number;
         };
+        /** @description Where a branch came from. */
+        Lineage: {
+            /** @description The database it was branched from (which may be gone since). */
+            parent: string;
+            /** @description RFC 3339 time of the point it copies. */
+            branched_at: string;
+        };
         /**
          * @description `GET /api/me`: who the caller is and what it may do, so a client (the dashboard) shows only
          *     what the credential allows.
@@ -864,6 +1033,15 @@ export interface components {
         };
         /** @description The answer of the query endpoint: one result for a single statement, a batch otherwise. */
         QueryResponse: components["schemas"]["BatchResult"] | components["schemas"]["StatementResult"];
+        /** @description Body of `POST /admin/databases/{name}/restore`. */
+        RestoreRequest: {
+            /** @description The backup's id. */
+            backup: string;
+            /** @description Restore into a new database of this name (the source database may be gone). */
+            as?: string | null;
+            /** @description Restore in place: the database's own name, to confirm that its content is replaced. */
+            confirm?: string | null;
+        };
         /**
          * @description What a key may do.
          * @enum {string}
@@ -1035,6 +1213,11 @@ export interface components {
         /** @description Optional body of `POST /admin/databases/spawn/{name}`. */
         SpawnRequest: {
             limits?: components["schemas"]["DatabaseLimits"];
+            /**
+             * @description Time to live (`"30m"`, `"7d"`; a second or more): the database is deleted once it
+             *     has passed. `PATCH /admin/databases/{name}` extends or clears it.
+             */
+            ttl?: string | null;
         };
         /** @description One SQL statement with its parameters. */
         StatementRequest: {
@@ -1153,6 +1336,18 @@ export interface components {
             query_p50_ms: number;
             /** Format: double */
             query_p99_ms: number;
+        };
+        /** @description Body of `PATCH /admin/databases/{name}`: a field left out stays as it is, `null` clears it. */
+        UpdateDatabaseRequest: {
+            /** @description A new time to live from now (`"30m"`, `"7d"`), or null: the database no longer expires. */
+            ttl?: string | null;
+            /** @description This database's backup interval (`"1h"`, or `"off"`), or null: the server's default. */
+            backup_every?: string | null;
+            /**
+             * Format: int32
+             * @description How many backups of this database to keep, or null: the server's default.
+             */
+            backup_keep?: number | null;
         };
     };
     responses: never;
@@ -1592,6 +1787,438 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    update_database: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateDatabaseRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_backups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_backup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupInfo"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    download_backup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The zstd-compressed snapshot */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zstd": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_backup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupInfo"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    branch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                /** @description The branch's name */
+                new: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    restore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestoreRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseInfo"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

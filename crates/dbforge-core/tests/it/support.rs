@@ -50,6 +50,7 @@ pub fn config(data_dir: &Path) -> CoreConfig {
             retention: std::time::Duration::from_secs(86_400),
             max_entries: 10_000,
         },
+        backups: dbforge_core::BackupConfig::in_forge_dir(&data_dir.join("_forge")),
     }
 }
 
@@ -116,7 +117,12 @@ impl TestCore {
     }
 
     pub async fn create_with(&self, raw: &str, limits: DatabaseLimits) -> CoreResult<DatabaseInfo> {
-        guarded(self.core.create_database(&self.admin, name(raw), limits)).await
+        guarded(self.core.create_database(
+            &self.admin,
+            name(raw),
+            dbforge_api::SpawnRequest { limits, ttl: None },
+        ))
+        .await
     }
 
     /// Runs `sql` on `database` as one request (its statements commit together).

@@ -170,6 +170,7 @@ mod tests {
                 retention: second,
                 max_entries: 1,
             },
+            backups: dbforge_core::BackupConfig::in_forge_dir(&dir.path().join("forge")),
         };
         let (core, _) = Core::open(config, Vec::new()).expect("core");
         let request = |key: &str| {

@@ -7,6 +7,7 @@ mod dashboard;
 mod dashboard_pages;
 mod hrana;
 mod keys;
+mod lifecycle;
 mod limits;
 mod observe;
 mod ops;

@@ -82,9 +82,7 @@ pub async fn create_database(
     ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, ApiJson<DatabaseInfo>)> {
     let request: SpawnRequest = optional_json(&headers, &body)?;
-    let info = core
-        .create_database(&principal, name, request.limits)
-        .await?;
+    let info = core.create_database(&principal, name, request).await?;
     Ok((StatusCode::CREATED, ApiJson(info)))
 }
 

@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod encode;
 mod keys;
+mod lifecycle;
 mod query;
 mod tables;
 mod tokens;
@@ -32,7 +33,18 @@ where
     OpenApiRouter::new()
         .routes(routes!(admin::list_databases))
         .routes(routes!(admin::create_database))
-        .routes(routes!(admin::get_database, admin::remove_database))
+        .routes(routes!(
+            admin::get_database,
+            admin::remove_database,
+            lifecycle::update_database
+        ))
+        .routes(routes!(lifecycle::create_backup, lifecycle::list_backups))
+        .routes(routes!(
+            lifecycle::download_backup,
+            lifecycle::delete_backup
+        ))
+        .routes(routes!(lifecycle::restore))
+        .routes(routes!(lifecycle::branch))
         .routes(routes!(admin::delete_database))
         .routes(routes!(admin::gateway_stats))
         .routes(routes!(keys::create_key, keys::list_keys))

@@ -36,10 +36,13 @@ TABLE_COLUMNS = {
     "cheap": ["id", "name", "price"],  # a view
     "broken": ["x"],  # a view over a table that was dropped: listed with `error`
 }
-# The admin key's deletes are steered only at these, so the databases above survive the run.
+# The admin key's deletes, imports and settings changes (a time to live would delete a
+# database) are steered only at these, so the databases above survive the run.
 DOOMED = {
     "delete_database": [f"fuzz-doomed-prune-{i}" for i in range(3)],
     "remove_database": [f"fuzz-doomed-delete-{i}" for i in range(3)],
+    "update_database": [f"fuzz-doomed-update-{i}" for i in range(3)],
+    "import": [f"fuzz-doomed-import-{i}" for i in range(3)],
 }
 
 MAIN_SCHEMA = [
@@ -71,6 +74,9 @@ class Forge:
     read_only_key: str = ""
     # operationId -> the id of the key that operation is steered at (rotate_key, revoke_key)
     victim_key_ids: dict[str, str] = dataclasses.field(default_factory=dict)
+    # operationId -> the id of the backup of MAIN_DB it is steered at (download_backup, and
+    # delete_backup, which has one of its own)
+    backup_ids: dict[str, str] = dataclasses.field(default_factory=dict)
     server: Server | None = None
 
     def request(self, method: str, path: str, body=None, key: str | None = None) -> dict:
@@ -90,13 +96,15 @@ class Forge:
         return self.request("POST", f"/api/db/{database}/query", body)
 
     def populate(self) -> None:
-        for name in DATABASES + DOOMED["delete_database"] + DOOMED["remove_database"]:
+        for name in DATABASES + [doomed for names in DOOMED.values() for doomed in names]:
             self.request("POST", f"/admin/databases/spawn/{name}")
         self.request("POST", f"/api/db/{MAIN_DB}/query", {"statements": [{"sql": s} for s in MAIN_SCHEMA]})
         for row in ITEM_ROWS:
             self.sql(MAIN_DB, "INSERT INTO items(name, price, stock, data) VALUES (?, ?, ?, ?)", row)
         self.sql(MAIN_DB, "INSERT INTO tags VALUES ('a', 1), ('b', NULL), ('ç', -1)")
         self.sql(MAIN_DB, "INSERT INTO orders(item_id, qty, note) VALUES (1, 2, 'two'), (2, 1, NULL)")
+        for op in ("download_backup", "delete_backup"):
+            self.backup_ids[op] = self.request("POST", f"/admin/databases/{MAIN_DB}/backups")["id"]
         read_only = self.request(
             "POST", "/admin/keys", {"name": "fuzz-read-only", "role": "read_only", "databases": ["fuzz-*"]}
         )

@@ -1,6 +1,7 @@
 // Shared machinery of the browser tests: a real `dbforge serve` on port 0 with a temporary
 // data directory, Debian's Chromium driven by playwright-core, a guard that fails the test
-// on any console error or page error, and screenshots kept in e2e/artifacts/.
+// on any console error or page error, and screenshots kept in e2e/artifacts/ (or
+// $DBFORGE_E2E_ARTIFACTS).
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,8 @@ import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../..");
-export const artifacts = join(here, "artifacts");
+/** Where screenshots go: $DBFORGE_E2E_ARTIFACTS, else e2e/artifacts/ (ignored by git). */
+export const artifacts = process.env.DBFORGE_E2E_ARTIFACTS ?? join(here, "artifacts");
 
 /** The binary under test: $DBFORGE_BIN, else the debug build in the cargo target dir. */
 function binary() {

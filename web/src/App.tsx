@@ -196,6 +196,7 @@ function Routes({ path, admin }: { path: string; admin: boolean }): ReactNode {
   if ((params = matchPath("/databases/:name/tables/:table", path)))
     return <DatabaseView key={params.name} database={params.name!} table={params.table!} />;
   if ((params = matchPath("/databases/:name", path))) return <DatabaseView key={params.name} database={params.name!} table={null} />;
+  if ((params = matchPath("/databases/:name/backups", path))) return <DatabaseView key={params.name} database={params.name!} table={null} section="backups" />;
   if (path === "/console") return <ConsolePicker />;
   if (path === "/activity") return admin ? <ActivityScreen /> : <AdminOnly title="Activity" />;
   if (path === "/keys") return admin ? <KeysScreen /> : <AdminOnly title="Keys" />;

@@ -21,7 +21,7 @@ pub use audit::{AuditEntry, AuditPage};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use keys::{CreateKeyRequest, CreatedKey, CredentialKind, KeyInfo, KeyList, Me, Role};
 pub use lifecycle::{
-    BackupInfo, BackupKind, BackupList, BackupStatus, Lineage, RestoreRequest,
+    BackupInfo, BackupKind, BackupList, BackupStatus, ImportResult, Lineage, RestoreRequest,
     UpdateDatabaseRequest,
 };
 pub use name::{DatabaseName, InvalidDatabaseName};

@@ -97,6 +97,26 @@ pub struct BackupStatus {
     pub overdue: bool,
 }
 
+/// What `POST /admin/databases/{name}/import` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportResult {
+    pub database: String,
+    /// `sqlite`, `sql`, `csv`, `json` or `ndjson`.
+    pub format: String,
+    /// The table the rows went to (CSV, JSON, NDJSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Whether the import created the database.
+    pub created_database: bool,
+    /// Whether the import created the table.
+    pub created_table: bool,
+    /// Rows inserted (CSV, JSON, NDJSON) or statements run (SQL); 0 for a SQLite file.
+    pub count: u64,
+    /// The bytes uploaded.
+    pub bytes: u64,
+}
+
 /// Body of `PATCH /admin/databases/{name}`: a field left out stays as it is, `null` clears it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

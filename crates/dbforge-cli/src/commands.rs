@@ -5,10 +5,12 @@ use std::io::Read as _;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use dbforge_client::api::{DatabaseLimits, QueryRequest, QueryResponse, StatementResult};
+use dbforge_client::api::{
+    DatabaseLimits, QueryRequest, QueryResponse, SpawnRequest, StatementResult,
+};
 use dbforge_client::{Client, Params, Value};
 
-use crate::output;
+use crate::{lifecycle, output};
 
 /// Where the gateway is and how to authenticate: flags, else environment, else the profile
 /// in `$XDG_CONFIG_HOME/dbforge/profiles.toml` (or `~/.config/dbforge/profiles.toml`), e.g.
@@ -80,6 +82,16 @@ impl Connection {
     }
 
     pub fn client(&self) -> Result<Client, Failure> {
+        self.client_with(None)
+    }
+
+    /// A client that waits up to `timeout` for an answer (the default is 30 s): for backups,
+    /// restores and downloads, which take as long as the database is large.
+    pub fn client_with_timeout(&self, timeout: std::time::Duration) -> Result<Client, Failure> {
+        self.client_with(Some(timeout))
+    }
+
+    fn client_with(&self, timeout: Option<std::time::Duration>) -> Result<Client, Failure> {
         let profile = if self.url.is_some() && self.api_key.is_some() {
             Profile::default()
         } else {
@@ -91,6 +103,9 @@ impl Connection {
             .or(profile.url)
             .unwrap_or_else(|| "http://127.0.0.1:8081".into());
         let mut builder = Client::builder(url);
+        if let Some(timeout) = timeout {
+            builder = builder.timeout(timeout);
+        }
         if let Some(path) = &self.ca_cert {
             let pem = std::fs::read(path)
                 .map_err(|e| usage(format!("--ca-cert {}: {e}", path.display())))?;
@@ -113,7 +128,7 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
-    /// List databases (every page).
+    /// List databases (every page), with their expiry, parent and backup state.
     List {
         /// Only names starting with this.
         #[arg(long)]
@@ -127,9 +142,16 @@ pub enum DbCommand {
         /// Size quota, e.g. 64MiB (default: the server's).
         #[arg(long, value_parser = dbforge_server::config::parse_size)]
         max_size: Option<u64>,
+        /// Time to live: the database is deleted once it has passed (30m, 2h, 7d; 1s to 100
+        /// years). `dbforge db update --ttl/--no-ttl` changes it.
+        #[arg(long, value_name = "DURATION")]
+        ttl: Option<String>,
     },
-    /// Show one database's details (JSON).
+    /// Show one database's details (JSON): with `expires_at`, `branched_from` and `backups`
+    /// when they apply.
     Info { name: String },
+    /// Change a database's time to live or backup schedule; what is not named stays as it is.
+    Update(lifecycle::UpdateArgs),
     /// Delete a database and its files.
     Delete { name: String },
 }
@@ -196,28 +218,36 @@ pub async fn db(connection: &Connection, command: DbCommand) -> Result<(), Failu
                     None => break,
                 }
             }
-            let rows: Vec<serde_json::Value> = databases
-                .iter()
-                .map(|d| serde_json::to_value(d).unwrap_or_default())
-                .collect();
-            let columns = [
-                "name",
-                "size_bytes",
-                "table_count",
-                "created_at",
-                "max_size_bytes",
-                "open",
-            ];
-            output::print_rows(&columns.map(String::from), &rows, format)
+            if format == Format::Json {
+                return output::print_json(&databases);
+            }
+            let rows: Vec<serde_json::Value> =
+                databases.iter().map(lifecycle::database_row).collect();
+            output::print_rows(
+                &lifecycle::DATABASE_COLUMNS.map(String::from),
+                &rows,
+                format,
+            )
         }
-        DbCommand::Create { name, max_size } => {
-            let limits = max_size.map(|bytes| DatabaseLimits {
-                max_size_bytes: Some(bytes),
-            });
-            let info = client.create_database(&name, limits).await?;
-            println!("created {}", info.name);
+        DbCommand::Create {
+            name,
+            max_size,
+            ttl,
+        } => {
+            let request = SpawnRequest {
+                limits: DatabaseLimits {
+                    max_size_bytes: max_size,
+                },
+                ttl,
+            };
+            let info = client.spawn(&name, &request).await?;
+            match &info.expires_at {
+                Some(at) => println!("created {} (expires at {at})", info.name),
+                None => println!("created {}", info.name),
+            }
             Ok(())
         }
+        DbCommand::Update(args) => lifecycle::update(connection, args).await,
         DbCommand::Info { name } => output::print_json(&client.database(&name).await?),
         DbCommand::Delete { name } => {
             let deleted = client.delete_database(&name).await?;

@@ -5,6 +5,7 @@ mod audit;
 mod commands;
 mod import;
 mod keys;
+mod lifecycle;
 mod output;
 mod shell;
 mod tui;
@@ -38,9 +39,16 @@ struct Cli {
 enum Command {
     /// Run the gateway: REST API, API docs, health and metrics on one port.
     Serve(ServeConfig),
-    /// Manage databases: list, create, info, delete.
+    /// Manage databases: list, create (--ttl), info, update (time to live, backup schedule),
+    /// delete.
     #[command(subcommand)]
     Db(commands::DbCommand),
+    /// Manage a database's backups: create, list, download, restore (as a new database or in
+    /// place), delete.
+    #[command(subcommand)]
+    Backup(lifecycle::BackupCommand),
+    /// Branch a database: NEW becomes an independent copy of DATABASE as it is now.
+    Branch(lifecycle::BranchArgs),
     /// Run SQL: `dbforge sql shop "SELECT * FROM items WHERE id = ?" --param 1`.
     Sql(commands::SqlArgs),
     /// List a database's tables and views with their columns.
@@ -131,6 +139,8 @@ fn main() -> ExitCode {
                 .await
                 .map_err(|message| commands::Failure { message, code: 1 }),
             Command::Db(command) => commands::db(&connection, command).await,
+            Command::Backup(command) => lifecycle::backup(&connection, command).await,
+            Command::Branch(args) => lifecycle::branch(&connection, args).await,
             Command::Sql(args) => commands::sql(&connection, args).await,
             Command::Tables { database, format } => {
                 commands::tables(&connection, &database, format).await

@@ -7,6 +7,10 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::{Client, Error};
 
+/// The longest a transfer (a download, a backup, a restore, a branch) may take: these move a
+/// whole database, far more than an answer.
+const TRANSFER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 impl Client {
     /// `POST /admin/databases/{name}/backups`: backs the database up now; answers once the
     /// backup is stored and checked.
@@ -19,8 +23,11 @@ impl Client {
     /// ```
     pub async fn create_backup(&self, db: &str) -> Result<BackupInfo, Error> {
         let url = self.url(&["admin", "databases", db, "backups"])?;
-        self.send(false, || self.request(Method::POST, url.clone()))
-            .await
+        self.send(false, || {
+            self.request(Method::POST, url.clone())
+                .timeout(TRANSFER_TIMEOUT)
+        })
+        .await
     }
 
     /// `GET /admin/databases/{name}/backups`: its backups, newest first.
@@ -54,7 +61,12 @@ impl Client {
         out: &mut (impl AsyncWrite + Unpin),
     ) -> Result<u64, Error> {
         let url = self.url(&["admin", "databases", db, "backups", id])?;
-        let mut response = self.request(Method::GET, url).send().await?;
+        // A backup may be large: the client's timeout is for answers, not for this transfer.
+        let mut response = self
+            .request(Method::GET, url)
+            .timeout(TRANSFER_TIMEOUT)
+            .send()
+            .await?;
         let status = response.status();
         if !status.is_success() {
             let body = response.bytes().await?;
@@ -97,7 +109,9 @@ impl Client {
     pub async fn restore(&self, db: &str, request: &RestoreRequest) -> Result<DatabaseInfo, Error> {
         let url = self.url(&["admin", "databases", db, "restore"])?;
         self.send(false, || {
-            self.request(Method::POST, url.clone()).json(request)
+            self.request(Method::POST, url.clone())
+                .timeout(TRANSFER_TIMEOUT)
+                .json(request)
         })
         .await
     }
@@ -112,8 +126,11 @@ impl Client {
     /// ```
     pub async fn branch(&self, db: &str, new: &str) -> Result<DatabaseInfo, Error> {
         let url = self.url(&["admin", "databases", db, "branch", new])?;
-        self.send(false, || self.request(Method::POST, url.clone()))
-            .await
+        self.send(false, || {
+            self.request(Method::POST, url.clone())
+                .timeout(TRANSFER_TIMEOUT)
+        })
+        .await
     }
 
     /// `PATCH /admin/databases/{name}`: its time to live and backup schedule.

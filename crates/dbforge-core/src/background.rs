@@ -19,6 +19,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// answer "not found" from the moment they expire).
 const REAP_EVERY: Duration = Duration::from_secs(1);
 
+/// How long after a failed reading of the backup destination's manifests it is read again.
+const ADOPT_RETRY: Duration = Duration::from_secs(30);
+
 /// How often the backup schedule looks for databases that are due.
 const SCHEDULE_EVERY: Duration = Duration::from_secs(5);
 
@@ -84,12 +87,21 @@ impl Core {
         });
         // Once: backups a destination holds that the index lacks (another server's, or
         // this one's before its catalog was lost) are listed again.
+        // Tried again while the destination cannot be read.
         let core = Core(Arc::clone(&self.0));
         background.tasks.push(tokio::spawn(async move {
-            match core.0.backups.adopt_from_store().await {
-                Ok(0) => {}
-                Ok(adopted) => tracing::info!(adopted, "backups found in the destination were added to the index"),
-                Err(e) => tracing::warn!(error = %e.message, "could not read the backup destination's manifests"),
+            loop {
+                match core.0.backups.adopt_from_store().await {
+                    Ok(0) => return,
+                    Ok(adopted) => {
+                        tracing::info!(adopted, "backups found in the destination were added to the index");
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e.message, "could not read the backup destination's manifests; trying again in 30 s");
+                        tokio::time::sleep(ADOPT_RETRY).await;
+                    }
+                }
             }
         }));
         background

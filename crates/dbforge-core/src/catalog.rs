@@ -265,9 +265,12 @@ impl Catalog {
     /// Every entry, in name order, whose name starts with `prefix` and contains `search`
     /// (read under one lock).
     pub fn matching(&self, prefix: &str, search: &str) -> Vec<(DatabaseName, CatalogEntry)> {
+        let now = now_ms();
         self.read()
             .iter()
-            .filter(|(n, _)| n.as_str().starts_with(prefix) && n.as_str().contains(search))
+            .filter(|(n, e)| {
+                n.as_str().starts_with(prefix) && n.as_str().contains(search) && !e.expired_at(now)
+            })
             .map(|(n, e)| (n.clone(), *e))
             .collect()
     }
@@ -460,7 +463,10 @@ impl Catalog {
         limit: usize,
     ) -> (Vec<(DatabaseName, CatalogEntry)>, usize) {
         let entries = self.read();
+        // Expired databases are gone for their users already (the reaper removes them soon).
+        let now = now_ms();
         let matching = |n: &DatabaseName| n.as_str().starts_with(prefix);
+        let live = |e: &CatalogEntry| !e.expired_at(now);
         let start = match after.and_then(|a| DatabaseName::parse(a).ok()) {
             Some(a) if a.as_str() >= prefix => Bound::Excluded(a),
             _ => match DatabaseName::parse(prefix) {
@@ -472,19 +478,17 @@ impl Catalog {
             .range((start, Bound::Unbounded))
             .skip_while(|(n, _)| n.as_str() < prefix)
             .take_while(|(n, _)| matching(n))
+            .filter(|(_, e)| live(e))
             .skip(skip)
             .take(limit)
             .map(|(n, e)| (n.clone(), *e))
             .collect();
-        let total = if prefix.is_empty() {
-            entries.len()
-        } else {
-            entries
-                .keys()
-                .skip_while(|n| n.as_str() < prefix)
-                .take_while(|n| matching(n))
-                .count()
-        };
+        let total = entries
+            .iter()
+            .skip_while(|(n, _)| n.as_str() < prefix)
+            .take_while(|(n, _)| matching(n))
+            .filter(|(_, e)| live(e))
+            .count();
         (page, total)
     }
 }

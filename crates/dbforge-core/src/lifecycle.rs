@@ -20,9 +20,9 @@ use crate::error::{CoreError, CoreResult};
 use crate::service::Core;
 use crate::state::{Inner, blocking};
 
-/// The longest time to live a database may be given (about a century): beyond it a time
-/// no longer fits the catalog's milliseconds comfortably, and nobody means it.
-const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 86_400);
+/// The longest time to live a database may be given: a century (of the duration parser's
+/// years, 365.25 days), beyond which nobody means it.
+const MAX_TTL: Duration = Duration::from_secs(100 * 31_557_600);
 
 /// How long after a failed attempt the schedule tries a database again.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
@@ -149,7 +149,13 @@ impl Core {
         name: &DatabaseName,
     ) -> CoreResult<BackupInfo> {
         self.managed_entry(principal, name, "back up")?;
-        self.backup_now(name, BackupKind::Manual).await
+        // A task of its own: a backup under way finishes (and is listed) even if its caller
+        // goes away or its request times out.
+        let core = self.clone();
+        let name = name.clone();
+        tokio::spawn(async move { core.backup_now(&name, BackupKind::Manual).await })
+            .await
+            .map_err(|e| CoreError::internal(format!("backup task: {e}")))?
     }
 
     /// Backs `name` up (any caller: the schedule, the reaper), then keeps the newest ones.
@@ -376,7 +382,7 @@ impl Core {
     }
 
     /// After a database file was put in place: its table count, learned by opening it.
-    async fn learn_table_count(&self, name: &DatabaseName) {
+    pub(crate) async fn learn_table_count(&self, name: &DatabaseName) {
         if let Ok(db) = self.open_unchecked(name).await {
             let inner = Arc::clone(&self.0);
             let name = name.clone();
@@ -496,36 +502,51 @@ impl Core {
     pub(crate) async fn reap_expired(&self) -> usize {
         let mut reaped = 0;
         for name in self.0.catalog.expired(now_ms()) {
-            if self.0.backups.config.ttl_final_backup {
-                let recent_failure =
-                    self.0.backups.failure(&name).is_some_and(|(at, _)| {
-                        now_ms() - at < RETRY_AFTER_FAILURE.as_millis() as i64
-                    });
-                if recent_failure || self.backup_now(&name, BackupKind::Final).await.is_err() {
-                    continue;
-                }
-            }
-            match self.delete_unchecked(&name).await {
-                Ok(()) => {
-                    reaped += 1;
-                    metrics::counter!("dbforge_databases_expired_total").increment(1);
-                    tracing::info!(database = %name, "database expired and deleted");
-                }
-                Err(e) => {
-                    tracing::warn!(database = %name, error = %e.message, "could not delete an expired database")
-                }
+            if self.reap(&name).await {
+                reaped += 1;
             }
         }
         reaped
     }
 
+    /// Deletes the expired database `name` (after its final backup, when asked for);
+    /// whether it is gone.
+    pub(crate) async fn reap(&self, name: &DatabaseName) -> bool {
+        if self.0.backups.config.ttl_final_backup {
+            let recent_failure = self
+                .0
+                .backups
+                .failure(name)
+                .is_some_and(|(at, _)| now_ms() - at < RETRY_AFTER_FAILURE.as_millis() as i64);
+            if recent_failure || self.backup_now(name, BackupKind::Final).await.is_err() {
+                return false;
+            }
+        }
+        match self.delete_unchecked(name).await {
+            Ok(()) => {
+                metrics::counter!("dbforge_databases_expired_total").increment(1);
+                tracing::info!(database = %name, "database expired and deleted");
+                true
+            }
+            Err(e) if e.code == ErrorCode::DatabaseNotFound => false,
+            Err(e) => {
+                tracing::warn!(database = %name, error = %e.message, "could not delete an expired database");
+                false
+            }
+        }
+    }
+
     /// Backs up every database whose schedule is due and which changed since its last backup,
-    /// one at a time; then updates each one's backup age gauge.
+    /// one at a time; then publishes how the schedule is doing (the oldest last backup, the
+    /// databases overdue) as metrics without database names (their labels stay bounded;
+    /// each database's own figures are in its info).
     pub(crate) async fn run_backup_schedule(&self) -> usize {
         let inner = &self.0;
         let now = now_ms();
         let mut taken = 0;
         let latest = inner.backups.index.all_latest();
+        let mut oldest_ms = 0i64;
+        let mut overdue = 0u64;
         for (name, entry) in inner.catalog.all() {
             let Some(every) = inner.backup_every(&entry) else {
                 continue;
@@ -534,9 +555,12 @@ impl Core {
                 continue;
             }
             let last = latest.get(name.as_str()).copied();
-            if let Some(at) = last {
-                metrics::gauge!("dbforge_backup_age_seconds", "database" => name.to_string())
-                    .set((now - at) as f64 / 1000.0);
+            oldest_ms = oldest_ms.max(now - last.unwrap_or(entry.created_at_ms));
+            if inner
+                .backup_status(&name, &entry)
+                .is_some_and(|s| s.overdue)
+            {
+                overdue += 1;
             }
             let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
             let due = last.is_none_or(|at| now - at >= every_ms);
@@ -552,6 +576,8 @@ impl Core {
                 taken += 1;
             }
         }
+        metrics::gauge!("dbforge_backup_oldest_age_seconds").set(oldest_ms as f64 / 1000.0);
+        metrics::gauge!("dbforge_backups_overdue").set(overdue as f64);
         taken
     }
 

@@ -105,11 +105,8 @@ pub(crate) fn list(
         (page, total)
     };
     let more = page.len() > limit;
-    let now = crate::clock::now_ms();
     let databases: Vec<DatabaseInfo> = page
         .into_iter()
-        // Expired ones wait a second at most for the reaper; they are gone already.
-        .filter(|(_, e)| !e.expired_at(now))
         .take(limit)
         .map(|(n, e)| inner.info(n, &e))
         .collect();
@@ -139,8 +136,7 @@ fn sorted_listing(inner: &Arc<Inner>, query: &ListQuery, principal: &Principal) 
         .unwrap_or_default()
         .to_ascii_lowercase();
     let mut entries = inner.catalog.matching(prefix, &search);
-    let now = crate::clock::now_ms();
-    entries.retain(|(name, entry)| principal.may_see(name, entry) && !entry.expired_at(now));
+    entries.retain(|(name, entry)| principal.may_see(name, entry));
     match query.sort {
         SortKey::Name => {}
         SortKey::Created => entries.sort_by_key(|(_, e)| e.created_at_ms),

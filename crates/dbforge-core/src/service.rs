@@ -24,6 +24,7 @@ use crate::backups::{BackupConfig, Backups};
 use crate::catalog::{Catalog, CatalogEntry, NewEntry, Reconciled};
 use crate::clock::{now_ms, parse_rfc3339_ms, rfc3339};
 use crate::error::{CoreError, CoreResult};
+use crate::export::{ExportLimits, Exports};
 use crate::keys::{Grant, KeyStore, StoredKey, check_patterns};
 use crate::listing::{ListQuery, list};
 use crate::state::{Inner, blocking, settings};
@@ -51,6 +52,7 @@ pub struct CoreConfig {
     pub max_requests_per_database: usize,
     pub audit: AuditConfig,
     pub backups: BackupConfig,
+    pub exports: ExportLimits,
 }
 
 /// What opening found, to tell the operator once.
@@ -78,6 +80,10 @@ pub struct DatabaseHandle {
 impl DatabaseHandle {
     pub fn name(&self) -> &DatabaseName {
         self.db.name()
+    }
+
+    pub(crate) fn database(&self) -> &Arc<Database> {
+        &self.db
     }
 
     /// Refuses (`forbidden`) an operation that writes, for a read-only caller.
@@ -144,6 +150,7 @@ impl Core {
             tokens,
             audit,
             backups,
+            exports: Exports::new(config.exports),
             token_max_lifetime: config.token_max_lifetime,
             max_requests_per_database: config.max_requests_per_database.max(1),
             stats: Stats::new(observers),
@@ -541,6 +548,23 @@ impl Core {
                 format!("this key may not create a database named {name}"),
             ));
         }
+        // An expired database of the name is gone for its users already: it goes now (or
+        // the name waits for its final backup).
+        if self
+            .0
+            .catalog
+            .get(&name)
+            .is_some_and(|entry| entry.expired_at(now_ms()))
+            && !self.reap(&name).await
+        {
+            return Err(CoreError::new(
+                ErrorCode::DatabaseExists,
+                format!(
+                    "an expired database named {name} is still being removed (its final backup \
+                     is pending); retry shortly"
+                ),
+            ));
+        }
         if limits.max_size_bytes == Some(0) {
             return Err(CoreError::invalid_request(
                 "limits.max_size_bytes must be positive",
@@ -849,7 +873,7 @@ impl Core {
 
 /// A duration in the largest whole unit that states it exactly (`90d`, `36h`, `90s`), as
 /// durations are written in requests and flags.
-fn whole_units(duration: Duration) -> String {
+pub(crate) fn whole_units(duration: Duration) -> String {
     let seconds = duration.as_secs();
     match seconds {
         0 => format!("{}ms", duration.as_millis()),

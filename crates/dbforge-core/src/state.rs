@@ -32,6 +32,7 @@ pub(crate) struct Inner {
     pub(crate) tokens: Tokens,
     pub(crate) audit: AuditLog,
     pub(crate) backups: Backups,
+    pub(crate) exports: crate::export::Exports,
     /// The longest lifetime a minted token may have (`--token-max-lifetime`).
     pub(crate) token_max_lifetime: Duration,
     /// Requests in flight on one database at most (`--max-requests-per-database`).

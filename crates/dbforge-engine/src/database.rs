@@ -207,6 +207,10 @@ impl Database {
         &self.writer
     }
 
+    pub(crate) fn readers(&self) -> &ReaderPool {
+        &self.readers
+    }
+
     pub fn table_count(&self) -> u64 {
         self.table_count.load(Ordering::Relaxed)
     }

@@ -257,6 +257,15 @@ impl Database {
     pub async fn replace_content(&self, source: std::path::PathBuf) -> Result<(), EngineError> {
         self.writer().replace(source).await
     }
+
+    /// Imports `request`'s file as one write transaction (see `import.rs`), queued behind the
+    /// writes before it: all of it lands, or none.
+    pub async fn import(
+        &self,
+        request: crate::import::ImportRequest,
+    ) -> Result<crate::import::ImportSummary, EngineError> {
+        self.writer().import(request).await
+    }
 }
 
 impl Engine {

@@ -4,6 +4,17 @@
 
 /// Returns each non-empty statement of `sql` (without its terminating semicolon).
 pub fn split_statements(sql: &str) -> Vec<&str> {
+    split(sql, true).0.into_iter().map(|(_, s)| s).collect()
+}
+
+/// The statements of `sql` that a `;` ends (all of them when `at_end`: the text is whole),
+/// each with its byte offset in `sql`, and how many bytes of `sql` they take: the rest is a
+/// statement still to be completed by more text (reading a long script a piece at a time).
+pub(crate) fn split_terminated(sql: &str, at_end: bool) -> (Vec<(usize, &str)>, usize) {
+    split(sql, at_end)
+}
+
+fn split(sql: &str, at_end: bool) -> (Vec<(usize, &str)>, usize) {
     let bytes = sql.as_bytes();
     let mut statements = Vec::new();
     let mut start = 0;
@@ -45,7 +56,9 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
             b';' => {
                 if !in_trigger_body(&lead, &last_word) {
                     if has_content {
-                        statements.push(sql[start..i].trim());
+                        let text = &sql[start..i];
+                        let lead = text.len() - text.trim_start().len();
+                        statements.push((start + lead, text.trim()));
                     }
                     start = i + 1;
                     lead.clear();
@@ -74,13 +87,17 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
         }
         i += 1;
     }
+    if !at_end {
+        return (statements, start);
+    }
     if has_content {
-        let tail = sql[start..].trim();
+        let text = &sql[start..];
+        let tail = text.trim();
         if !tail.is_empty() {
-            statements.push(tail);
+            statements.push((start + text.len() - text.trim_start().len(), tail));
         }
     }
-    statements
+    (statements, sql.len())
 }
 
 fn skip_quoted(bytes: &[u8], open: usize, quote: u8) -> usize {
@@ -144,6 +161,23 @@ mod tests {
         let parts = split_statements(sql);
         assert_eq!(parts.len(), 2, "{parts:?}");
         assert!(parts[0].ends_with("END"));
+    }
+
+    #[test]
+    fn a_piece_of_a_script_keeps_its_unfinished_statement_for_the_next() {
+        let piece = "create table t(a);\ninsert into t values ('a;\nb'); insert into";
+        let (done, used) = super::split_terminated(piece, false);
+        assert_eq!(
+            done,
+            vec![
+                (0, "create table t(a)"),
+                (19, "insert into t values ('a;\nb')")
+            ]
+        );
+        assert_eq!(&piece[used..], " insert into");
+        let (done, used) = super::split_terminated(" insert into t values (1)", true);
+        assert_eq!(done, vec![(1, "insert into t values (1)")]);
+        assert_eq!(used, 25);
     }
 
     #[test]

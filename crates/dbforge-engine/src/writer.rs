@@ -48,6 +48,13 @@ pub(crate) enum Job {
     Write(WriteJob),
     Session(SessionJob),
     Replace(ReplaceJob),
+    Import(ImportJob),
+}
+
+/// Runs an import (see `import.rs`) as one transaction of its own.
+pub(crate) struct ImportJob {
+    pub(crate) request: crate::import::ImportRequest,
+    pub(crate) reply: oneshot::Sender<Result<crate::import::ImportSummary, EngineError>>,
 }
 
 /// Replaces the database's whole content with a file's, in one write transaction (a
@@ -198,6 +205,25 @@ impl WriterThread {
             };
             let first = match first {
                 Job::Write(job) => job,
+                Job::Import(job) => {
+                    waiting.fetch_sub(1, Ordering::Relaxed);
+                    if let Some(full) = self.refuse_writes() {
+                        let _ = job.reply.send(Err(full));
+                        continue;
+                    }
+                    let imported = crate::import::run_import(
+                        &self.conn,
+                        &self.sandbox,
+                        &self.limits,
+                        &job.request,
+                    )
+                    .map_err(|e| self.disk.explain(e));
+                    self.schema_epoch.settle();
+                    self.after_commit(&mut schema_version);
+                    self.bound_wal();
+                    let _ = job.reply.send(imported);
+                    continue;
+                }
                 Job::Replace(job) => {
                     waiting.fetch_sub(1, Ordering::Relaxed);
                     let replaced = self.replace_content(&job.source);
@@ -240,7 +266,7 @@ impl WriterThread {
                 };
                 match next {
                     Some(Job::Write(job)) => jobs.push(job),
-                    Some(alone @ (Job::Session(_) | Job::Replace(_))) => {
+                    Some(alone @ (Job::Session(_) | Job::Replace(_) | Job::Import(_))) => {
                         next_alone = Some(alone);
                         break;
                     }
@@ -680,6 +706,17 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         self.queue()?
             .push(Job::Replace(ReplaceJob { source, reply }))?;
+        answer.await.unwrap_or_else(|_| Err(closed()))
+    }
+
+    /// Runs an import as one transaction, after the writes queued before it.
+    pub(crate) async fn import(
+        &self,
+        request: crate::import::ImportRequest,
+    ) -> Result<crate::import::ImportSummary, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue()?
+            .push(Job::Import(ImportJob { request, reply }))?;
         answer.await.unwrap_or_else(|_| Err(closed()))
     }
 

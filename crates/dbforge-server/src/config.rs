@@ -334,6 +334,26 @@ pub struct ServeConfig {
     #[arg(long, env = "DBFORGE_BACKUP_CONCURRENCY", default_value_t = 2)]
     pub backup_concurrency: usize,
 
+    /// The longest one export (`GET /api/db/{name}/export`) may take: it reads in one read
+    /// transaction, which keeps the write-ahead log from being reset until it ends.
+    #[arg(long, env = "DBFORGE_EXPORT_TIMEOUT", value_parser = parse_duration, default_value = "1h")]
+    pub export_timeout: Duration,
+
+    /// The most one import (`POST /admin/databases/{name}/import`) may upload; it goes to disk
+    /// as it arrives, within `--import-timeout`.
+    #[arg(long, env = "DBFORGE_MAX_IMPORT_BYTES", value_parser = parse_size, default_value = "1GiB")]
+    pub max_import_bytes: u64,
+
+    /// The longest an import may take, its upload included (instead of `--request-timeout`
+    /// and `--body-read-timeout`).
+    #[arg(long, env = "DBFORGE_IMPORT_TIMEOUT", value_parser = parse_duration, default_value = "30m")]
+    pub import_timeout: Duration,
+
+    /// Exports running at once over all databases (each holds a thread and a read
+    /// transaction); more are refused with `503 server_busy`.
+    #[arg(long, env = "DBFORGE_MAX_EXPORTS", default_value_t = 8)]
+    pub max_exports: usize,
+
     /// Take a last backup of a database before its time to live deletes it.
     #[arg(long, env = "DBFORGE_TTL_FINAL_BACKUP")]
     pub ttl_final_backup: bool,
@@ -474,6 +494,12 @@ impl ServeConfig {
                 max_entries: self.audit_max_entries,
             },
             backups: self.backup_config(),
+            exports: dbforge_core::ExportLimits {
+                timeout: self.export_timeout,
+                max_concurrent: self.max_exports.max(1),
+                max_import_bytes: self.max_import_bytes,
+                import_timeout: self.import_timeout,
+            },
         }
     }
 

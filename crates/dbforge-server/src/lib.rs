@@ -53,6 +53,8 @@ impl Gateway {
                 body_read_timeout: config.body_read_timeout,
                 body_memory: Arc::new(guard::BodyMemory::new(config.max_body_memory)),
                 is_public: Box::new(app::public_routes(config.metrics_public)),
+                is_upload: fronts::rest::is_upload_route,
+                upload_timeout: config.import_timeout,
                 refuse: app::refuse,
                 refuse_limited: app::refuse_limited,
                 throttle: Arc::new(http::throttle::Throttle::new(config.throttle_config())),

@@ -1,6 +1,7 @@
 // Small building blocks every screen shares: loading, error and empty states, badges,
-// the modal dialog, a confirmation, a copyable secret and the page header.
-import { useEffect, useRef, useState, type ReactNode } from "react";
+// the modal dialog, a confirmation (and one that asks to type a name), a copyable secret and
+// the page header.
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { AlertTriangle, Check, Copy, Loader2, RotateCw, X } from "lucide-react";
 import { ApiError, errorMessage } from "../lib/api";
 import { literal } from "../lib/sql";
@@ -202,6 +203,57 @@ export function Confirm({
     <Dialog title={title} onClose={onClose} footer={<DialogFooter onCancel={onClose} onAction={() => void run()} label={action} danger busy={busy} />}>
       {children}
       {error !== null && <ErrorBox error={error} />}
+    </Dialog>
+  );
+}
+
+/**
+ * Asks before an action that destroys data (deleting a database, replacing its content):
+ * the action stays disabled until `expected` (the database's name) is typed.
+ */
+export function TypedConfirm({
+  id,
+  title,
+  expected,
+  action,
+  onClose,
+  onConfirm,
+  children,
+}: {
+  /** The form's id (unique on the page). */
+  id: string;
+  title: string;
+  expected: string;
+  action: string;
+  onClose: () => void;
+  onConfirm: () => Promise<unknown>;
+  children: ReactNode;
+}) {
+  const [typed, setTyped] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (typed !== expected) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await onConfirm();
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={title} onClose={onClose} footer={<DialogFooter onCancel={onClose} form={id} label={action} danger busy={busy} disabled={typed !== expected} />}>
+      <form id={id} className="form" onSubmit={submit}>
+        {children}
+        <label htmlFor={`${id}-typed`}>
+          Type <code>{expected}</code> to confirm
+        </label>
+        <input id={`${id}-typed`} autoFocus autoComplete="off" spellCheck={false} value={typed} onChange={(e) => setTyped(e.target.value)} />
+        {error !== null && <ErrorBox error={error} />}
+      </form>
     </Dialog>
   );
 }

@@ -4,10 +4,13 @@ import {
   expiresAt,
   libsqlSnippet,
   looksLikeToken,
+  mayCopy,
   mayCreate,
+  mayManage,
   mayMintTokens,
   mayRevokeTokens,
   mayWrite,
+  newDatabaseProblem,
   normalizeCredential,
   parsePatterns,
   patternMatches,
@@ -57,6 +60,25 @@ describe("access", () => {
     expect(mayCreate(plainWriter)).toBe(false);
     expect(mayCreate(reader), "a read-only key never creates, whatever can_create says").toBe(false);
     expect(mayCreate(token)).toBe(false);
+  });
+  it("lets only those who may delete a database manage its lifecycle, and creators branch and restore as new", () => {
+    expect(mayManage(admin, "x")).toBe(true);
+    expect(mayManage(writer, "ci-7")).toBe(true);
+    expect(mayManage(writer, "other")).toBe(false);
+    expect(mayManage(plainWriter, "shop"), "a writer without can_create backs up nothing").toBe(false);
+    expect(mayManage(reader, "shop")).toBe(false);
+    expect(mayManage(token, "shop")).toBe(false);
+    expect(mayCopy(admin)).toBe(true);
+    expect(mayCopy(writer)).toBe(true);
+    expect(mayCopy(plainWriter)).toBe(false);
+    expect(mayCopy(reader)).toBe(false);
+    expect(mayCopy(token)).toBe(false);
+  });
+  it("checks the name of a new database: its form, then the credential's reach", () => {
+    expect(newDatabaseProblem(admin, "shop-2")).toBeNull();
+    expect(newDatabaseProblem(admin, "Shop")).toMatch(/Use 1-64 of a-z/);
+    expect(newDatabaseProblem(writer, "ci-branch")).toBeNull();
+    expect(newDatabaseProblem(writer, "elsewhere")).toBe("This key may create only databases matching ci-*, shop.");
   });
   it("lets keys mint and revokers revoke", () => {
     expect(mayMintTokens(admin)).toBe(true);

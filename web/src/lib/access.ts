@@ -30,6 +30,29 @@ export function mayCreate(me: Me, database?: string): boolean {
   return database === undefined || sees(me, database);
 }
 
+/**
+ * Whether it may manage `database`'s lifecycle: back it up, restore over it, delete its
+ * backups, change its time to live and schedule. The same right as deleting it.
+ */
+export function mayManage(me: Me, database: string): boolean {
+  return mayCreate(me, database);
+}
+
+/** Whether it may branch a database it sees, or restore a backup as a new one: it creates a database. */
+export function mayCopy(me: Me): boolean {
+  return mayCreate(me);
+}
+
+/**
+ * Why a new database (created, branched or restored) may not be called `name`, or null: the
+ * name's form, then the credential's reach.
+ */
+export function newDatabaseProblem(me: Me, name: string): string | null {
+  if (!isValidDatabaseName(name)) return "Use 1-64 of a-z, 0-9, - and _, starting with a letter or digit.";
+  if (!sees(me, name)) return `This key may create only databases matching ${me.databases.join(", ")}.`;
+  return null;
+}
+
 /** Whether it may mint tokens for a database it sees: keys may, tokens never. */
 export function mayMintTokens(me: Me): boolean {
   return me.kind !== "token";

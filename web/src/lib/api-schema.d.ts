@@ -224,6 +224,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/databases/{name}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import into a database, all or nothing: a SQLite file becomes a new database (checked
+         *     first: header, `integrity_check`, quota); a SQL dump (as `sqlite3 .dump` writes it), CSV
+         *     (header row), a JSON array or NDJSON of row objects load into a new or existing database
+         *     in one transaction. A failure names the line or row and the reason, and leaves nothing
+         *     behind (a database the import created is removed).
+         */
+        post: operations["import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/databases/{name}/restore": {
         parameters: {
             query?: never;
@@ -384,6 +407,28 @@ export interface paths {
         put?: never;
         /** Revoke every token of the server minted so far (admins only). */
         post: operations["revoke_all_tokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/db/{name}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a database, streamed: nothing is held whole, so there is no row limit. The rows
+         *     are read in one read transaction (a consistent point in time); a failure after the first
+         *     byte cuts the answer short (the chunked body never ends cleanly), so a partial export
+         *     cannot pass for a complete one.
+         */
+        get: operations["export"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -888,6 +933,28 @@ export interface components {
             /** @description `ok` (health) or `ready` (readiness). */
             status: string;
             version: string;
+        };
+        /** @description What `POST /admin/databases/{name}/import` did. */
+        ImportResult: {
+            database: string;
+            /** @description `sqlite`, `sql`, `csv`, `json` or `ndjson`. */
+            format: string;
+            /** @description The table the rows went to (CSV, JSON, NDJSON). */
+            table?: string | null;
+            /** @description Whether the import created the database. */
+            created_database: boolean;
+            /** @description Whether the import created the table. */
+            created_table: boolean;
+            /**
+             * Format: int64
+             * @description Rows inserted (CSV, JSON, NDJSON) or statements run (SQL); 0 for a SQLite file.
+             */
+            count: number;
+            /**
+             * Format: int64
+             * @description The bytes uploaded.
+             */
+            bytes: number;
         };
         IndexInfo: {
             name: string;
@@ -1880,6 +1947,14 @@ export interface operations {
                     "application/json": components["schemas"]["BackupList"];
                 };
             };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1915,6 +1990,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BackupInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             401: {
@@ -1980,6 +2063,14 @@ export interface operations {
                     "application/zstd": unknown;
                 };
             };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2024,6 +2115,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BackupInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             401: {
@@ -2114,6 +2213,123 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    import: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `sqlite`, `sql`, `csv`, `json` or `ndjson`; else taken from the Content-Type
+                 *     (`application/vnd.sqlite3`, `application/sql`, `text/csv`, `application/json`,
+                 *     `application/x-ndjson`).
+                 */
+                format?: "sql" | "csv" | "json" | "ndjson" | "sqlite";
+                /** @description The table rows go to (CSV, JSON, NDJSON); created when missing. */
+                table?: string;
+                /** @description What NULL looks like in CSV (default: an empty field). */
+                null?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description The file to import */
+        requestBody?: {
+            content: {
+                "application/octet-stream": unknown;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2620,6 +2836,81 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    export: {
+        parameters: {
+            query?: {
+                /** @description `sql` (default), `csv`, `json`, `ndjson` or `sqlite`. */
+                format?: "sql" | "csv" | "json" | "ndjson" | "sqlite";
+                /** @description One table (a SQL dump of it, or its rows). */
+                table?: string;
+                /** @description A read-only query whose rows to export (`csv`, `json`, `ndjson`). */
+                sql?: string;
+                /** @description How CSV writes NULL (default: an empty field; empty text is then written `""`). */
+                null?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, as an attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/sql": unknown;
+                    "text/csv": unknown;
+                    "application/json": unknown;
+                    "application/x-ndjson": unknown;
+                    "application/vnd.sqlite3": unknown;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

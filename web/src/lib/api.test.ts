@@ -67,6 +67,54 @@ describe("API client", () => {
     ]);
     expect(JSON.parse(String(fetch.mock.calls[0]![1]?.body))).toEqual({ access: "read_only", expires_in: "1h" });
   });
+  it("calls the lifecycle routes: time to live, schedule, backups, restore, branch", async () => {
+    const fetch = vi.fn((_url: string, _init?: RequestInit) => reply(200, {}));
+    const client = new ApiClient("k", { fetch });
+    await client.createDatabase("tmp", undefined, "1h");
+    await client.createDatabase("plain");
+    await client.updateDatabase("shop", { ttl: null, backup_keep: 6 });
+    await client.backups("shop");
+    await client.createBackup("shop");
+    await client.deleteBackup("shop", "20261201T100203123Z-9f3a1c");
+    await client.restoreBackup("shop", { backup: "b1", as: "shop-old" });
+    await client.restoreBackup("shop", { backup: "b1", confirm: "shop" });
+    await client.branchDatabase("shop", "shop-dev");
+    expect(fetch.mock.calls.map(([url, init]) => `${init?.method} ${url}`)).toEqual([
+      "POST /admin/databases/spawn/tmp",
+      "POST /admin/databases/spawn/plain",
+      "PATCH /admin/databases/shop",
+      "GET /admin/databases/shop/backups",
+      "POST /admin/databases/shop/backups",
+      "DELETE /admin/databases/shop/backups/20261201T100203123Z-9f3a1c",
+      "POST /admin/databases/shop/restore",
+      "POST /admin/databases/shop/restore",
+      "POST /admin/databases/shop/branch/shop-dev",
+    ]);
+    const bodies = fetch.mock.calls.map(([, init]) => (init?.body === undefined ? undefined : JSON.parse(String(init.body))));
+    expect(bodies[0]).toEqual({ ttl: "1h" });
+    expect(bodies[1], "no body without limits or a time to live").toBeUndefined();
+    expect(bodies[2]).toEqual({ ttl: null, backup_keep: 6 });
+    expect(bodies[6]).toEqual({ backup: "b1", as: "shop-old" });
+    expect(bodies[7]).toEqual({ backup: "b1", confirm: "shop" });
+  });
+  it("downloads a backup with the key, as a blob named by the server", async () => {
+    const bytes = new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 1, 2]);
+    const fetch = vi.fn((_url: string, _init?: RequestInit) =>
+      Promise.resolve(new Response(bytes, { status: 200, headers: { "Content-Type": "application/zstd", "Content-Disposition": 'attachment; filename="shop-b1.sqlite.zst"' } })),
+    );
+    const { blob, filename } = await new ApiClient("k-9", { fetch }).downloadBackup("shop", "b1");
+    expect(filename).toBe("shop-b1.sqlite.zst");
+    expect(new Uint8Array(await blob.arrayBuffer())).toEqual(bytes);
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(url).toBe("/admin/databases/shop/backups/b1");
+    expect((init?.headers as Record<string, string>)["X-API-Key"]).toBe("k-9");
+    // Without the header, a name from the database and the backup's id.
+    const bare = new ApiClient("k", { fetch: () => Promise.resolve(new Response(bytes, { status: 200 })) });
+    expect((await bare.downloadBackup("shop", "b2")).filename).toBe("shop-b2.sqlite.zst");
+    // A refusal is the server's error, as for any request.
+    const refused = new ApiClient("k", { fetch: () => reply(404, { error: { code: "backup_not_found", message: "shop has no backup with the id b3" } }) });
+    await expect(refused.downloadBackup("shop", "b3")).rejects.toMatchObject({ status: 404, code: "backup_not_found" });
+  });
   it("normalizes single and batch query answers to a list, lossless by default", async () => {
     const result = { columns: ["a"], column_types: [null], rows: [[1]], rows_affected: 0, last_insert_rowid: null, truncated: false };
     const fetch = vi.fn((_url: string, _init?: RequestInit) => reply(200, result));

@@ -4,6 +4,8 @@ import type {
   ActivityList,
   ArrayResult,
   AuditPage,
+  BackupInfo,
+  BackupList,
   CellValue,
   CreatedKey,
   CreateKeyRequest,
@@ -17,13 +19,17 @@ import type {
   MintTokenRequest,
   QueryRequest,
   QueryResponse,
+  RestoreRequest,
   ServerConfig,
+  SpawnRequest,
   StatementResult,
   TableInfo,
   TableList,
   Timeseries,
   TokensRevoked,
+  UpdateDatabaseRequest,
 } from "./types";
+import { attachmentName } from "./lifecycle";
 
 /** A failed request: the server's error code and message, or a network failure. */
 export class ApiError extends Error {
@@ -100,8 +106,9 @@ export class ApiClient {
     this.baseUrl = options.baseUrl ?? "";
   }
 
-  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const headers: Record<string, string> = { "X-API-Key": this.key, Accept: "application/json" };
+  /** Sends a request with the key; answers the response when it succeeded, else throws its ApiError. */
+  private async send(method: string, path: string, body: unknown, signal: AbortSignal | undefined, accept: string): Promise<Response> {
+    const headers: Record<string, string> = { "X-API-Key": this.key, Accept: accept };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response: Response;
     try {
@@ -115,17 +122,8 @@ export class ApiClient {
       if (e instanceof DOMException && e.name === "AbortError") throw e;
       throw new ApiError(NETWORK_ERROR, "network", "Cannot reach the DB-Forge server. Is it running?");
     }
-    const text = await response.text();
-    let json: unknown = undefined;
-    if (text) {
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-    }
     if (!response.ok) {
-      const envelope = json as { error?: { code?: string; message?: string } } | undefined;
+      const envelope = parseJson(await response.text()) as { error?: { code?: string; message?: string } } | undefined;
       const error = new ApiError(
         response.status,
         envelope?.error?.code ?? "http_error",
@@ -134,7 +132,13 @@ export class ApiClient {
       if (error.unauthorized) this.onUnauthorized?.(error);
       throw error;
     }
+    return response;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const response = await this.send(method, path, body, signal, "application/json");
     if (response.status === 204) return undefined as T;
+    const json = parseJson(await response.text());
     if (json === undefined) {
       throw new ApiError(response.status, "invalid_response", "The server's answer was not JSON");
     }
@@ -175,9 +179,57 @@ export class ApiClient {
     return this.request<DatabaseInfo>("GET", `/admin/databases/${encodeURIComponent(name)}`, undefined, signal);
   }
 
-  createDatabase(name: string, maxSizeBytes?: number) {
-    const body = maxSizeBytes ? { limits: { max_size_bytes: maxSizeBytes } } : undefined;
-    return this.request<DatabaseInfo>("POST", `/admin/databases/spawn/${encodeURIComponent(name)}`, body);
+  /** Creates a database, with a size limit and a time to live (`"1h"`) when given. */
+  createDatabase(name: string, maxSizeBytes?: number, ttl?: string) {
+    const body: SpawnRequest = {};
+    if (maxSizeBytes) body.limits = { max_size_bytes: maxSizeBytes };
+    if (ttl) body.ttl = ttl;
+    return this.request<DatabaseInfo>("POST", `/admin/databases/spawn/${encodeURIComponent(name)}`, Object.keys(body).length ? body : undefined);
+  }
+
+  /** Changes a database's time to live and backup schedule: fields left out stay, null clears. */
+  updateDatabase(name: string, update: UpdateDatabaseRequest) {
+    return this.request<DatabaseInfo>("PATCH", `/admin/databases/${encodeURIComponent(name)}`, update);
+  }
+
+  /** A database's backups, newest first. */
+  backups(name: string, signal?: AbortSignal) {
+    return this.request<BackupList>("GET", `/admin/databases/${encodeURIComponent(name)}/backups`, undefined, signal);
+  }
+
+  /** Backs a database up now; answers once the backup is stored and checked. */
+  createBackup(name: string) {
+    return this.request<BackupInfo>("POST", `/admin/databases/${encodeURIComponent(name)}/backups`);
+  }
+
+  deleteBackup(name: string, id: string) {
+    return this.request<BackupInfo>("DELETE", `/admin/databases/${encodeURIComponent(name)}/backups/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * A stored backup (a zstd-compressed SQLite file) with the file name the server gives it.
+   * It needs the key, so it is fetched here, not linked to.
+   */
+  async downloadBackup(name: string, id: string): Promise<{ blob: Blob; filename: string }> {
+    const response = await this.send(
+      "GET",
+      `/admin/databases/${encodeURIComponent(name)}/backups/${encodeURIComponent(id)}`,
+      undefined,
+      undefined,
+      "application/zstd",
+    );
+    const filename = attachmentName(response.headers.get("Content-Disposition")) ?? `${name}-${id}.sqlite.zst`;
+    return { blob: await response.blob(), filename };
+  }
+
+  /** Restores a backup of `name`: as the new database `as`, or over `name` when `confirm` repeats it. */
+  restoreBackup(name: string, request: RestoreRequest) {
+    return this.request<DatabaseInfo>("POST", `/admin/databases/${encodeURIComponent(name)}/restore`, request);
+  }
+
+  /** Branches `name` into the new database `branch`: a copy of it as it is now. */
+  branchDatabase(name: string, branch: string) {
+    return this.request<DatabaseInfo>("POST", `/admin/databases/${encodeURIComponent(name)}/branch/${encodeURIComponent(branch)}`);
   }
 
   deleteDatabase(name: string) {
@@ -232,6 +284,15 @@ export class ApiClient {
     const durationMs = performance.now() - started;
     const results = "results" in answer ? answer.results : [answer];
     return { results: results.map(withArrayRows), durationMs };
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

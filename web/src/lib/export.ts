@@ -34,9 +34,9 @@ export function toJson(columns: string[], rows: CellValue[][]): string {
   return objects.length === 0 ? "[]\n" : `[\n${objects.join(",\n")}\n]\n`;
 }
 
-/** Offers `content` as a file download. */
-export function download(filename: string, content: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type }));
+/** Offers `content` (text of `type`, or a blob as it is) as a file download. */
+export function download(filename: string, content: string | Blob, type = "application/octet-stream"): void {
+  const url = URL.createObjectURL(content instanceof Blob ? content : new Blob([content], { type }));
   const link = document.createElement("a");
   link.href = url;
   link.download = filename;

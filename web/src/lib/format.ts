@@ -44,6 +44,34 @@ export function formatUptime(seconds: number): string {
   return `${s}s`;
 }
 
+/**
+ * A span of time in its two largest units, rounded to the smaller one: `42s`, `5m 3s`, `3h`,
+ * `3h 20m`, `2d 4h` (a time to live of 3h set a moment ago reads `3h`, not `2h 59m`).
+ */
+export function formatSpan(seconds: number): string {
+  const s = Math.max(0, seconds);
+  if (s < 59.5) return `${Math.round(s)}s`;
+  if (s < 3570) {
+    const total = Math.round(s);
+    return total % 60 ? `${Math.floor(total / 60)}m ${total % 60}s` : `${total / 60}m`;
+  }
+  if (s < 84_600) {
+    const minutes = Math.round(s / 60);
+    return minutes % 60 ? `${Math.floor(minutes / 60)}h ${minutes % 60}m` : `${minutes / 60}h`;
+  }
+  const hours = Math.round(s / 3600);
+  return hours % 24 ? `${Math.floor(hours / 24)}d ${hours % 24}h` : `${hours / 24}d`;
+}
+
+/** An RFC 3339 time relative to `now` (milliseconds): `in 3h`, `5m 3s ago`, `just now`. */
+export function formatRelative(iso: string, now: number): string {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  const seconds = (at - now) / 1000;
+  if (Math.abs(seconds) < 1) return "just now";
+  return seconds > 0 ? `in ${formatSpan(seconds)}` : `${formatSpan(-seconds)} ago`;
+}
+
 export function formatRate(perSecond: number): string {
   if (perSecond >= 100) return `${perSecond.toFixed(0)}/s`;
   if (perSecond >= 10) return `${perSecond.toFixed(1)}/s`;

@@ -9,6 +9,10 @@ export type ActivityEntry = Schemas["ActivityEntry"];
 export type ActivityList = Schemas["ActivityList"];
 export type AuditEntry = Schemas["AuditEntry"];
 export type AuditPage = Schemas["AuditPage"];
+export type BackupInfo = Schemas["BackupInfo"];
+export type BackupKind = Schemas["BackupKind"];
+export type BackupList = Schemas["BackupList"];
+export type BackupStatus = Schemas["BackupStatus"];
 export type ColumnDefinition = Schemas["ColumnDefinition"];
 export type ColumnInfo = Schemas["ColumnInfo"];
 export type CreateKeyRequest = Schemas["CreateKeyRequest"];
@@ -20,13 +24,16 @@ export type DatabaseList = Schemas["DatabaseList"];
 export type GatewayStats = Schemas["GatewayStats"];
 export type KeyInfo = Schemas["KeyInfo"];
 export type KeyList = Schemas["KeyList"];
+export type Lineage = Schemas["Lineage"];
 export type Me = Schemas["Me"];
 export type MintTokenRequest = Schemas["MintTokenRequest"];
 export type MintedToken = Schemas["MintedToken"];
 export type QueryRequest = Schemas["QueryRequest"];
 export type QueryResponse = Schemas["QueryResponse"];
+export type RestoreRequest = Schemas["RestoreRequest"];
 export type Role = Schemas["Role"];
 export type ServerConfig = Schemas["ServerConfig"];
+export type SpawnRequest = Schemas["SpawnRequest"];
 export type StatementResult = Schemas["StatementResult"];
 export type TableInfo = Schemas["TableInfo"];
 export type TableList = Schemas["TableList"];
@@ -34,6 +41,7 @@ export type Timeseries = Schemas["Timeseries"];
 export type TokenAccess = Schemas["TokenAccess"];
 export type TokensRevoked = Schemas["TokensRevoked"];
 export type TrafficPoint = Schemas["TrafficPoint"];
+export type UpdateDatabaseRequest = Schemas["UpdateDatabaseRequest"];
 
 /**
  * A SQLite value in a result (docs/API.md, "Values"): blobs, infinities and, in lossless mode,

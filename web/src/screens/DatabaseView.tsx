@@ -1,14 +1,33 @@
 // One database: its tables and views with their schema, a data grid with paging, sorting
 // and equality filters, row insert/edit/delete (by primary key or rowid, the SQL shown
-// first), a form to create a table, and tokens for apps (mint, revoke all). What the
-// signed-in credential may not do is not offered.
+// first), a form to create a table, and tokens for apps (mint, revoke all); its lifecycle
+// (lineage, time to live, backup status) under the title, a Branch action, and a Backups
+// tab (screens/Backups.tsx). What the signed-in credential may not do is not offered.
 import { useMemo, useState, type FormEvent } from "react";
-import { Ban, Eye, KeyRound, Pencil, Plus, SquareTerminal, Table2, Ticket, Trash2, X, ChevronLeft, ChevronRight, Filter as FilterIcon } from "lucide-react";
-import { libsqlSnippet, mayCreate, mayMintTokens, mayRevokeTokens, mayWrite, TOKEN_LIFETIMES } from "../lib/access";
+import {
+  Ban,
+  DatabaseBackup,
+  Eye,
+  GitBranch,
+  Hourglass,
+  KeyRound,
+  Pencil,
+  Plus,
+  SquareTerminal,
+  Table2,
+  Ticket,
+  Trash2,
+  X,
+  ChevronLeft,
+  ChevronRight,
+  Filter as FilterIcon,
+} from "lucide-react";
+import { libsqlSnippet, mayCopy, mayCreate, mayManage, mayMintTokens, mayRevokeTokens, mayWrite, TOKEN_LIFETIMES } from "../lib/access";
 import { errorMessage } from "../lib/api";
 import { useClient, useMe } from "../lib/context";
-import { useLoad } from "../lib/hooks";
-import { cellToInput, formatBytes, formatCount, formatDateTime } from "../lib/format";
+import { useLoad, useNow } from "../lib/hooks";
+import { cellToInput, formatBytes, formatCount, formatDateTime, formatRelative } from "../lib/format";
+import { backupAlert, scheduleSummary } from "../lib/lifecycle";
 import { navigate, pathOf, useLocation } from "../lib/router";
 import {
   buildCount,
@@ -25,13 +44,18 @@ import {
   type RowKey,
   type SqlWithParams,
 } from "../lib/sql";
-import type { CellValue, ColumnDefinition, MintedToken, TableInfo, TokenAccess } from "../lib/types";
+import type { CellValue, ColumnDefinition, DatabaseInfo, MintedToken, TableInfo, TokenAccess } from "../lib/types";
 import { DataGrid, type GridSort } from "../components/DataGrid";
+import { BackupAlertBadge, ExpiryBadge } from "../components/Lifecycle";
 import { Link } from "../components/Link";
 import { Confirm, CopyBox, Dialog, DialogFooter, Empty, ErrorBox, Loading, PageHeader, ShownOnce, Spinner, SqlPreview } from "../components/ui";
+import { BackupsPanel, BranchDialog, TtlDialog } from "./Backups";
 import { DeleteDatabase } from "./Databases";
 
-export function DatabaseView({ database, table }: { database: string; table: string | null }) {
+/** The database page's two views: its tables (`/databases/{name}`) and its backups (`/databases/{name}/backups`). */
+export type DatabaseSection = "tables" | "backups";
+
+export function DatabaseView({ database, table, section = "tables" }: { database: string; table: string | null; section?: DatabaseSection }) {
   const client = useClient();
   const me = useMe();
   const writer = mayWrite(me);
@@ -41,6 +65,8 @@ export function DatabaseView({ database, table }: { database: string; table: str
   const [deleting, setDeleting] = useState(false);
   const [minting, setMinting] = useState(false);
   const [revoking, setRevoking] = useState(false);
+  const [branching, setBranching] = useState(false);
+  const [settingTtl, setSettingTtl] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const selected = tables.data?.tables.find((t) => t.name === table) ?? null;
 
@@ -67,6 +93,11 @@ export function DatabaseView({ database, table }: { database: string; table: str
           {writer && (
             <button type="button" className="btn" onClick={() => setCreating(true)}>
               <Plus size={16} aria-hidden /> New table
+            </button>
+          )}
+          {mayCopy(me) && (
+            <button type="button" className="btn" onClick={() => setBranching(true)}>
+              <GitBranch size={16} aria-hidden /> Branch
             </button>
           )}
           {mayMintTokens(me) && (
@@ -105,9 +136,15 @@ export function DatabaseView({ database, table }: { database: string; table: str
     );
   }
 
+  const alert = backupAlert(info.data?.backups);
+  const reloadAll = () => {
+    info.reload();
+    tables.reload();
+  };
   return (
     <>
       {header}
+      {info.data && <Facts info={info.data} onEditTtl={mayManage(me, database) ? () => setSettingTtl(true) : undefined} />}
       {!writer && (
         <p className="notice" data-testid="read-only-notice">
           Read-only access: you can browse tables and run queries that read; this credential may not change anything.
@@ -118,7 +155,18 @@ export function DatabaseView({ database, table }: { database: string; table: str
           {notice}
         </p>
       )}
-      {!tables.data ? (
+      <div className="tabs db-tabs" role="tablist" aria-label="Database views">
+        <Link to={pathOf("databases", database)} role="tab" aria-selected={section === "tables"} className={section === "tables" ? "tab current" : "tab"}>
+          <Table2 size={15} aria-hidden /> Tables
+        </Link>
+        <Link to={pathOf("databases", database, "backups")} role="tab" aria-selected={section === "backups"} className={section === "backups" ? "tab current" : "tab"}>
+          <DatabaseBackup size={15} aria-hidden /> Backups
+          {alert && <span className="dot bad" title={alert.label} />}
+        </Link>
+      </div>
+      {section === "backups" ? (
+        <BackupsPanel database={database} info={info.data} onChanged={reloadAll} />
+      ) : !tables.data ? (
         <Loading what="tables" />
       ) : (
         <div className="split">
@@ -179,6 +227,18 @@ export function DatabaseView({ database, table }: { database: string; table: str
         />
       )}
       {deleting && <DeleteDatabase database={database} onClose={() => setDeleting(false)} onDeleted={() => navigate("/databases")} />}
+      {branching && <BranchDialog database={database} onClose={() => setBranching(false)} />}
+      {settingTtl && (
+        <TtlDialog
+          database={database}
+          expiresAt={info.data?.expires_at}
+          onClose={() => setSettingTtl(false)}
+          onSaved={() => {
+            setSettingTtl(false);
+            info.reload();
+          }}
+        />
+      )}
       {minting && <MintToken database={database} onClose={() => setMinting(false)} />}
       {revoking && (
         <Confirm
@@ -198,6 +258,57 @@ export function DatabaseView({ database, table }: { database: string; table: str
         </Confirm>
       )}
     </>
+  );
+}
+
+/**
+ * What the database's lifecycle looks like, under its title: where it was branched from, when
+ * it expires (with a button to change that for those who may), and how its backups are doing.
+ */
+function Facts({ info, onEditTtl }: { info: DatabaseInfo; onEditTtl?: () => void }) {
+  const now = useNow(10_000);
+  const status = info.backups;
+  return (
+    <ul className="facts" aria-label="Lifecycle">
+      {info.branched_from && (
+        <li data-testid="lineage">
+          <GitBranch size={14} aria-hidden />
+          <span>
+            Branch of{" "}
+            <Link to={pathOf("databases", info.branched_from.parent)} className="parent-link">
+              {info.branched_from.parent}
+            </Link>{" "}
+            <span className="muted">as of {formatDateTime(info.branched_from.branched_at)}</span>
+          </span>
+        </li>
+      )}
+      {(info.expires_at || onEditTtl) && (
+        <li>
+          {info.expires_at ? (
+            <ExpiryBadge expiresAt={info.expires_at} now={now} />
+          ) : (
+            <span className="muted">
+              <Hourglass size={14} aria-hidden /> No time to live
+            </span>
+          )}
+          {onEditTtl && (
+            <button type="button" className="btn link" onClick={onEditTtl}>
+              {info.expires_at ? "Change" : "Set one"}
+            </button>
+          )}
+        </li>
+      )}
+      <li data-testid="backup-facts">
+        <DatabaseBackup size={14} aria-hidden />
+        <span>
+          <Link to={pathOf("databases", info.name, "backups")} className="plain-link">
+            Backups {scheduleSummary(status)}
+          </Link>
+          {status?.last_success_at && <span className="muted"> · last {formatRelative(status.last_success_at, now)}</span>}
+        </span>
+        <BackupAlertBadge status={status} />
+      </li>
+    </ul>
   );
 }
 

@@ -1,18 +1,21 @@
 // Databases: server-side search, sort and paging (smooth at 10,000+ databases), create
-// with optional limits, delete with a typed confirmation (both only for credentials that may).
+// with optional limits and time to live, delete with a typed confirmation (both only for
+// credentials that may); each database's expiry, backup warnings and lineage beside its name.
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { ArrowDown, ArrowUp, ChevronLeft, ChevronRight, Plus, Search, Trash2 } from "lucide-react";
 import type { DatabaseQuery } from "../lib/api";
-import { mayCreate, sees } from "../lib/access";
+import { mayCreate, newDatabaseProblem } from "../lib/access";
 import { errorMessage } from "../lib/api";
 import { useClient, useMe } from "../lib/context";
-import { useDebounced, useLoad } from "../lib/hooks";
+import { useDebounced, useLoad, useNow } from "../lib/hooks";
 import { formatBytes, formatCount, formatDateTime } from "../lib/format";
 import { navigate, pathOf } from "../lib/router";
-import { isValidDatabaseName, parseSize } from "../lib/sql";
+import { ttlProblem } from "../lib/lifecycle";
+import { parseSize } from "../lib/sql";
 import type { DatabaseInfo } from "../lib/types";
+import { BackupAlertBadge, ExpiryBadge, LineageNote } from "../components/Lifecycle";
 import { Link } from "../components/Link";
-import { Dialog, DialogFooter, Empty, ErrorBox, Loading, PageHeader, Spinner } from "../components/ui";
+import { Dialog, DialogFooter, Empty, ErrorBox, Loading, PageHeader, Spinner, TypedConfirm } from "../components/ui";
 
 const PAGE_SIZE = 50;
 type SortKey = NonNullable<DatabaseQuery["sort"]>;
@@ -35,6 +38,7 @@ export function Databases() {
   const [deleting, setDeleting] = useState<DatabaseInfo | null>(null);
   const searchBox = useRef<HTMLInputElement>(null);
   const query = useDebounced(search.trim().toLowerCase(), 200);
+  const now = useNow(30_000);
 
   useEffect(() => setOffset(0), [query, sort]);
   // "/" jumps to the search box, as on most sites with one.
@@ -138,6 +142,9 @@ export function Databases() {
                         {db.name}
                       </Link>
                       {db.open && <span className="badge subtle">open</span>}
+                      {db.expires_at && <ExpiryBadge expiresAt={db.expires_at} now={now} />}
+                      <BackupAlertBadge status={db.backups} />
+                      {db.branched_from && <LineageNote lineage={db.branched_from} />}
                     </td>
                     <td className="num">{formatBytes(db.size_bytes)}</td>
                     <td className="num">{formatCount(db.table_count)}</td>
@@ -196,26 +203,22 @@ function CreateDatabase({ onClose, onCreated }: { onClose: () => void; onCreated
   const me = useMe();
   const [name, setName] = useState("");
   const [maxSize, setMaxSize] = useState("");
+  const [ttl, setTtl] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const reach = me.databases.join(", ");
-  const nameProblem = !name
-    ? null
-    : !isValidDatabaseName(name)
-      ? "Use 1-64 of a-z, 0-9, - and _, starting with a letter or digit."
-      : !sees(me, name)
-        ? `This key may create only databases matching ${reach}.`
-        : null;
+  const nameProblem = name ? newDatabaseProblem(me, name) : null;
   const sizeBytes = maxSize.trim() ? parseSize(maxSize) : undefined;
   const sizeProblem = sizeBytes === null ? "Write a size like 64MiB, 512KiB or 1GiB." : null;
+  const lifeProblem = ttl.trim() ? ttlProblem(ttl) : null;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!name || nameProblem || sizeProblem) return;
+    if (!name || nameProblem || sizeProblem || lifeProblem) return;
     setBusy(true);
     setError(null);
     try {
-      await client.createDatabase(name, sizeBytes ?? undefined);
+      await client.createDatabase(name, sizeBytes ?? undefined, ttl.trim() || undefined);
       onCreated(name);
     } catch (e) {
       setError(errorMessage(e));
@@ -227,7 +230,7 @@ function CreateDatabase({ onClose, onCreated }: { onClose: () => void; onCreated
     <Dialog
       title="New database"
       onClose={onClose}
-      footer={<DialogFooter onCancel={onClose} form="create-db" label="Create database" busy={busy} disabled={!name || !!nameProblem || !!sizeProblem} />}
+      footer={<DialogFooter onCancel={onClose} form="create-db" label="Create database" busy={busy} disabled={!name || !!nameProblem || !!sizeProblem || !!lifeProblem} />}
     >
       <form id="create-db" className="form" onSubmit={submit}>
         <label htmlFor="db-name">Name</label>
@@ -238,6 +241,17 @@ function CreateDatabase({ onClose, onCreated }: { onClose: () => void; onCreated
         </label>
         <input id="db-max-size" value={maxSize} onChange={(e) => setMaxSize(e.target.value)} placeholder="e.g. 64MiB" aria-invalid={sizeProblem ? true : undefined} />
         {sizeProblem && <p className="field-error">{sizeProblem}</p>}
+        <label htmlFor="db-ttl">
+          Time to live <span className="muted">(optional; kept until deleted otherwise)</span>
+        </label>
+        <input id="db-ttl" value={ttl} onChange={(e) => setTtl(e.target.value)} placeholder="e.g. 1h, 7d" aria-invalid={lifeProblem ? true : undefined} aria-describedby="db-ttl-hint" />
+        {lifeProblem ? (
+          <p className="field-error">{lifeProblem}</p>
+        ) : (
+          <p id="db-ttl-hint" className="hint">
+            The database is deleted once this time has passed; its page can extend or remove it.
+          </p>
+        )}
         {error && (
           <p className="field-error" role="alert">
             {error}
@@ -250,37 +264,21 @@ function CreateDatabase({ onClose, onCreated }: { onClose: () => void; onCreated
 
 export function DeleteDatabase({ database, onClose, onDeleted }: { database: string; onClose: () => void; onDeleted: () => void }) {
   const client = useClient();
-  const [typed, setTyped] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const remove = async (e: FormEvent) => {
-    e.preventDefault();
-    if (typed !== database) return;
-    setBusy(true);
-    try {
-      await client.deleteDatabase(database);
-      onDeleted();
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
-  };
   return (
-    <Dialog
+    <TypedConfirm
+      id="delete-db"
       title={`Delete ${database}?`}
+      expected={database}
+      action="Delete forever"
       onClose={onClose}
-      footer={<DialogFooter onCancel={onClose} form="delete-db" label="Delete forever" danger busy={busy} disabled={typed !== database} />}
+      onConfirm={async () => {
+        await client.deleteDatabase(database);
+        onDeleted();
+      }}
     >
-      <form id="delete-db" className="form" onSubmit={remove}>
-        <p>
-          This deletes the database <strong>{database}</strong> and its files. It cannot be undone.
-        </p>
-        <label htmlFor="confirm-name">
-          Type <code>{database}</code> to confirm
-        </label>
-        <input id="confirm-name" autoFocus autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} />
-        {error !== null && <ErrorBox error={error} />}
-      </form>
-    </Dialog>
+      <p>
+        This deletes the database <strong>{database}</strong> and its files. It cannot be undone.
+      </p>
+    </TypedConfirm>
   );
 }

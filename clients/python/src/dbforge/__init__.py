@@ -1,7 +1,8 @@
 """Python client for DB-Forge: SQLite databases over HTTP.
 
 - :class:`Client` / :class:`AsyncClient`: every endpoint of the gateway, scoped API keys,
-  per-database tokens (a token works as ``api_key``) and the audit log included.
+  per-database tokens (a token works as ``api_key``), the audit log, backups, restores,
+  branches and databases with a time to live included.
 - :func:`connect`: a DB-API 2.0 (PEP 249) connection to one database (autocommit).
 """
 
@@ -11,16 +12,16 @@ from .dbapi import (
     TimeFromTicks, Timestamp, TimestampFromTicks, apilevel, connect, paramstyle, threadsafety,
 )
 from .errors import (
-    AuthError, BadRequestError, ConflictError, ConstraintError, DatabaseError, DatabaseExistsError,
+    AuthError, BackupCorruptError, BadRequestError, ConflictError, ConstraintError, DatabaseError, DatabaseExistsError,
     DatabaseFullError, DataError, DBForgeError, Error, ForbiddenError, IntegrityError, InterfaceError,
     InternalError, InvalidParamsError, NotFoundError, NotSupportedError, OperationalError, ProgrammingError,
     QueryTimeoutError, RateLimitedError, ServerError, SQLError, StatementNotAllowedError, TooLargeError,
     TransactionOpenError, TransportError, UnavailableError, UnsupportedValueError, Warning,
 )
 from .models import (
-    AuditEntry, AuditPage, ColumnInfo, CreatedKey, DatabaseInfo, DatabaseList, ForeignKeyInfo, GatewayStats,
-    Health, IndexInfo, InsertResult, Jwk, Jwks, KeyInfo, LatencyPercentiles, MintedToken, QueryResult, RowsPage,
-    TableInfo, TokensRevoked,
+    AuditEntry, AuditPage, BackupInfo, BackupStatus, ColumnInfo, CreatedKey, DatabaseInfo, DatabaseList,
+    DownloadedBackup, ForeignKeyInfo, GatewayStats, Health, IndexInfo, InsertResult, Jwk, Jwks, KeyInfo,
+    LatencyPercentiles, Lineage, MintedToken, QueryResult, RowsPage, TableInfo, TokensRevoked,
 )
 
 __version__ = "0.1.0"
@@ -29,14 +30,14 @@ __all__ = [
     "AsyncClient", "Client", "connect", "Connection", "Cursor", "apilevel", "paramstyle", "threadsafety",
     "BINARY", "DATETIME", "NUMBER", "ROWID", "STRING", "Binary", "Date", "DateFromTicks", "Time",
     "TimeFromTicks", "Timestamp", "TimestampFromTicks",
-    "AuthError", "BadRequestError", "ConflictError", "ConstraintError", "DatabaseError",
+    "AuthError", "BackupCorruptError", "BadRequestError", "ConflictError", "ConstraintError", "DatabaseError",
     "DatabaseExistsError", "DatabaseFullError", "DataError", "DBForgeError", "Error", "ForbiddenError",
     "IntegrityError",
     "InterfaceError", "InternalError", "InvalidParamsError", "NotFoundError", "NotSupportedError",
     "OperationalError", "ProgrammingError", "QueryTimeoutError", "RateLimitedError", "ServerError", "SQLError",
     "StatementNotAllowedError", "TooLargeError", "TransactionOpenError", "TransportError",
     "UnavailableError", "UnsupportedValueError", "Warning",
-    "AuditEntry", "AuditPage", "ColumnInfo", "CreatedKey", "DatabaseInfo", "DatabaseList", "ForeignKeyInfo",
-    "GatewayStats", "Health", "IndexInfo", "InsertResult", "Jwk", "Jwks", "KeyInfo", "LatencyPercentiles",
-    "MintedToken", "QueryResult", "RowsPage", "TableInfo", "TokensRevoked",
+    "AuditEntry", "AuditPage", "BackupInfo", "BackupStatus", "ColumnInfo", "CreatedKey", "DatabaseInfo", "DatabaseList", "ForeignKeyInfo",
+    "DownloadedBackup", "GatewayStats", "Health", "IndexInfo", "InsertResult", "Jwk", "Jwks", "KeyInfo",
+    "LatencyPercentiles", "Lineage", "MintedToken", "QueryResult", "RowsPage", "TableInfo", "TokensRevoked",
 ]

@@ -3,19 +3,40 @@
 from __future__ import annotations
 
 import json
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from datetime import datetime, timedelta, timezone
+from typing import (
+    IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union,
+)
 from urllib.parse import quote
 
 from ._values import Params, encode_params, query_string_value
 from .errors import DBForgeError, error_from_response
 from .models import (
-    AuditPage, CreatedKey, DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, Jwks, KeyInfo,
+    AuditPage, BackupInfo, CreatedKey, DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, Jwks, KeyInfo,
     MintedToken, QueryResult, RowsPage, TableInfo, TokensRevoked,
 )
 
 Statement = Union[str, Tuple[str], Tuple[str, Params], Mapping[str, Any]]
+Duration = Union[str, timedelta]  # "90s", "30m", "1h", "7d", or a timedelta of whole seconds
+BackupRef = Union[str, BackupInfo]  # a backup's id, or the backup itself
+Destination = Union[str, "os.PathLike[str]", IO[bytes]]  # a path, or a binary file object
+
+
+class _Unset:
+    """The default of an optional field that is left out of a request (``None`` is sent as
+    JSON ``null``, which clears the field)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET = _Unset()
 
 USER_AGENT = "dbforge-python/0.1.0"
 
@@ -103,9 +124,39 @@ def list_databases(limit: Optional[int], after: Optional[str], prefix: Optional[
     return Call("GET", "/admin/databases", DatabaseList.from_json, query=q)
 
 
-def create_database(name: str, max_size_bytes: Optional[int]) -> Call:
-    body = {"limits": {"max_size_bytes": max_size_bytes}} if max_size_bytes is not None else None
+def duration(name: str, d: Duration) -> str:
+    """A duration for the server: text as given (``"90s"``, ``"1h"``, ``"7d"``); a timedelta
+    as whole seconds."""
+    if isinstance(d, timedelta):
+        if d.microseconds:
+            raise ValueError(f"{name}: the server takes whole seconds, not {d!r}")
+        return f"{d.days * 86400 + d.seconds}s"
+    return d
+
+
+def create_database(name: str, max_size_bytes: Optional[int], ttl: Optional[Duration] = None) -> Call:
+    body: Optional[Dict[str, Any]] = None
+    if max_size_bytes is not None or ttl is not None:
+        body = {}
+        if max_size_bytes is not None:
+            body["limits"] = {"max_size_bytes": max_size_bytes}
+        if ttl is not None:
+            body["ttl"] = duration("ttl", ttl)
     return Call("POST", f"/admin/databases/spawn/{seg(name)}", DatabaseInfo.from_json, body=body)
+
+
+def update_database(
+    name: str, ttl: Union[Duration, None, _Unset], backup_every: Union[Duration, None, _Unset],
+    backup_keep: Union[int, None, _Unset],
+) -> Call:
+    body: Dict[str, Any] = {}
+    if not isinstance(ttl, _Unset):
+        body["ttl"] = None if ttl is None else duration("ttl", ttl)
+    if not isinstance(backup_every, _Unset):
+        body["backup_every"] = None if backup_every is None else duration("backup_every", backup_every)
+    if not isinstance(backup_keep, _Unset):
+        body["backup_keep"] = backup_keep
+    return Call("PATCH", f"/admin/databases/{seg(name)}", DatabaseInfo.from_json, body=body)
 
 
 def get_database(name: str) -> Call:
@@ -114,6 +165,68 @@ def get_database(name: str) -> Call:
 
 def delete_database(name: str) -> Call:
     return Call("DELETE", f"/admin/databases/{seg(name)}", lambda b: b["deleted"])
+
+
+def backup_id(backup: BackupRef) -> str:
+    return backup.id if isinstance(backup, BackupInfo) else backup
+
+
+def create_backup(name: str) -> Call:
+    return Call("POST", f"/admin/databases/{seg(name)}/backups", BackupInfo.from_json)
+
+
+def list_backups(name: str) -> Call:
+    return Call(
+        "GET", f"/admin/databases/{seg(name)}/backups",
+        lambda b: [BackupInfo.from_json(x) for x in b["backups"]],
+    )
+
+
+def download_backup(name: str, backup: BackupRef) -> Call:
+    # the client streams the answer itself; ``handle`` only turns an error answer into its exception
+    return Call("GET", f"/admin/databases/{seg(name)}/backups/{seg(backup_id(backup))}", lambda b: b,
+                ok_statuses=(200,))
+
+
+DOWNLOAD_HEADERS = {"Accept": "application/zstd, application/json"}
+SHA256_HEADER = "x-dbforge-sha256"
+
+
+@contextmanager
+def sink(dest: Destination) -> Iterator[Callable[[bytes], Any]]:
+    """The ``write`` of ``dest``: a path is opened (truncated) here and removed again if the
+    download fails half-way; a file object is written to as it is and left open."""
+    if isinstance(dest, (str, os.PathLike)):
+        f = open(dest, "wb")
+        try:
+            yield f.write
+        except BaseException:
+            f.close()
+            try:
+                os.unlink(dest)
+            except OSError:
+                pass
+            raise
+        f.close()
+    else:
+        yield dest.write
+
+
+def delete_backup(name: str, backup: BackupRef) -> Call:
+    return Call("DELETE", f"/admin/databases/{seg(name)}/backups/{seg(backup_id(backup))}", BackupInfo.from_json)
+
+
+def restore(name: str, backup: BackupRef, as_name: Optional[str], confirm: Optional[str]) -> Call:
+    body: Dict[str, Any] = {"backup": backup_id(backup)}
+    if as_name is not None:
+        body["as"] = as_name
+    if confirm is not None:
+        body["confirm"] = confirm
+    return Call("POST", f"/admin/databases/{seg(name)}/restore", DatabaseInfo.from_json, body=body)
+
+
+def branch(name: str, new: str) -> Call:
+    return Call("POST", f"/admin/databases/{seg(name)}/branch/{seg(new)}", DatabaseInfo.from_json)
 
 
 def stats() -> Call:

@@ -10,12 +10,12 @@ from typing import (
 import httpx
 
 from . import _core
-from ._core import Call, Statement, When
+from ._core import UNSET, BackupRef, Call, Destination, Duration, Statement, When, _Unset
 from ._values import Params
 from .errors import TransportError
 from .models import (
-    AuditEntry, AuditPage, CreatedKey, DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, Jwks,
-    KeyInfo, MintedToken, QueryResult, RowsPage, TableInfo, TokensRevoked,
+    AuditEntry, AuditPage, BackupInfo, CreatedKey, DatabaseInfo, DatabaseList, DownloadedBackup, GatewayStats,
+    Health, InsertResult, Jwks, KeyInfo, MintedToken, QueryResult, RowsPage, TableInfo, TokensRevoked,
 )
 
 Rows = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
@@ -88,15 +88,82 @@ class Client:
                 return
             after = page.next_cursor
 
-    def create_database(self, name: str, max_size_bytes: Optional[int] = None) -> DatabaseInfo:
-        return self._run(_core.create_database(name, max_size_bytes))
+    def create_database(
+        self, name: str, max_size_bytes: Optional[int] = None, *, ttl: Optional[Duration] = None
+    ) -> DatabaseInfo:
+        """Create an empty database. ``max_size_bytes``: its size quota (the server's default
+        if None); ``ttl``: its time to live (``"30m"``, ``"7d"`` or a ``timedelta``; 1 s to 100
+        years): it is deleted once ``expires_at`` has passed."""
+        return self._run(_core.create_database(name, max_size_bytes, ttl))
 
     def get_database(self, name: str) -> DatabaseInfo:
         return self._run(_core.get_database(name))
 
+    def update_database(
+        self, name: str, *, ttl: Union[Duration, None, _Unset] = UNSET,
+        backup_every: Union[Duration, None, _Unset] = UNSET, backup_keep: Union[int, None, _Unset] = UNSET,
+    ) -> DatabaseInfo:
+        """Change a database's settings (``PATCH``); an argument left out stays as it is, ``None``
+        clears it. ``ttl``: a new time to live counted from now (None: it no longer expires);
+        ``backup_every``: its backup interval (``"1h"``, ``"off"``; None: the server's
+        default); ``backup_keep``: how many backups to keep (1 or more; None: the server's
+        default)."""
+        return self._run(_core.update_database(name, ttl, backup_every, backup_keep))
+
     def delete_database(self, name: str) -> str:
-        """Delete a database and its files; returns the deleted name."""
+        """Delete a database and its files; returns the deleted name. Its backups stay."""
         return self._run(_core.delete_database(name))
+
+    # -- backups, restore, branches
+    def create_backup(self, name: str) -> BackupInfo:
+        """Back ``name`` up now: a consistent snapshot (the database goes on taking reads and
+        writes), answered once it is stored, read back and checked."""
+        return self._run(_core.create_backup(name))
+
+    def list_backups(self, name: str) -> List[BackupInfo]:
+        """The backups of ``name``, newest first (also those of a deleted database)."""
+        return self._run(_core.list_backups(name))
+
+    def download_backup(self, name: str, backup: BackupRef, dest: Destination) -> DownloadedBackup:
+        """Stream a backup as stored (a SQLite file compressed with zstd; ``zstd -d`` gives the
+        database) into ``dest``: a path (created or truncated; removed again if the download
+        fails) or a binary file object (written to, left open). Never held in memory whole.
+
+        Returns the bytes written and the server's SHA-256 of the *decompressed* file, to check
+        after decompressing. An error answer (``backup_not_found``...) raises before ``dest``
+        is touched."""
+        call = _core.download_backup(name, backup)
+        try:
+            with self._http.stream(call.method, call.path, headers=_core.DOWNLOAD_HEADERS) as resp:
+                if resp.status_code not in call.ok_statuses:
+                    _core.handle(call, resp.status_code, resp.read(), resp.headers)  # raises
+                written = 0
+                with _core.sink(dest) as write:
+                    for chunk in resp.iter_bytes():
+                        write(chunk)
+                        written += len(chunk)
+                return DownloadedBackup(written, resp.headers.get(_core.SHA256_HEADER))
+        except httpx.HTTPError as e:
+            raise TransportError(None, f"{type(e).__name__}: {e}") from e
+
+    def delete_backup(self, name: str, backup: BackupRef) -> BackupInfo:
+        """Delete a backup from its destination; returns it."""
+        return self._run(_core.delete_backup(name, backup))
+
+    def restore(
+        self, name: str, backup: BackupRef, *, as_name: Optional[str] = None, confirm: Optional[str] = None
+    ) -> DatabaseInfo:
+        """Restore a backup of ``name`` (its id or :class:`BackupInfo`). Give one of
+        ``as_name``: into a new database of that name (``name`` may be gone), or ``confirm=name``:
+        replace the content of ``name`` in place (atomically, behind the writes before it).
+        The backup is checked again first: a damaged one raises :class:`BackupCorruptError`
+        and nothing changes."""
+        return self._run(_core.restore(name, backup, as_name, confirm))
+
+    def branch(self, name: str, new: str) -> DatabaseInfo:
+        """Copy one consistent point in time of ``name`` into the new database ``new``
+        (independent from then on; ``branched_from`` tells where it came from)."""
+        return self._run(_core.branch(name, new))
 
     def stats(self) -> GatewayStats:
         return self._run(_core.stats())
@@ -293,14 +360,58 @@ class AsyncClient:
                 return
             after = page.next_cursor
 
-    async def create_database(self, name: str, max_size_bytes: Optional[int] = None) -> DatabaseInfo:
-        return await self._run(_core.create_database(name, max_size_bytes))
+    async def create_database(
+        self, name: str, max_size_bytes: Optional[int] = None, *, ttl: Optional[Duration] = None
+    ) -> DatabaseInfo:
+        return await self._run(_core.create_database(name, max_size_bytes, ttl))
 
     async def get_database(self, name: str) -> DatabaseInfo:
         return await self._run(_core.get_database(name))
 
+    async def update_database(
+        self, name: str, *, ttl: Union[Duration, None, _Unset] = UNSET,
+        backup_every: Union[Duration, None, _Unset] = UNSET, backup_keep: Union[int, None, _Unset] = UNSET,
+    ) -> DatabaseInfo:
+        """See :meth:`Client.update_database`: left out stays, ``None`` clears."""
+        return await self._run(_core.update_database(name, ttl, backup_every, backup_keep))
+
     async def delete_database(self, name: str) -> str:
         return await self._run(_core.delete_database(name))
+
+    async def create_backup(self, name: str) -> BackupInfo:
+        return await self._run(_core.create_backup(name))
+
+    async def list_backups(self, name: str) -> List[BackupInfo]:
+        return await self._run(_core.list_backups(name))
+
+    async def download_backup(self, name: str, backup: BackupRef, dest: Destination) -> DownloadedBackup:
+        """See :meth:`Client.download_backup`. The chunks are written to ``dest`` as they arrive
+        (plain blocking writes of a file: a path or a binary file object)."""
+        call = _core.download_backup(name, backup)
+        try:
+            async with self._http.stream(call.method, call.path, headers=_core.DOWNLOAD_HEADERS) as resp:
+                if resp.status_code not in call.ok_statuses:
+                    _core.handle(call, resp.status_code, await resp.aread(), resp.headers)  # raises
+                written = 0
+                with _core.sink(dest) as write:
+                    async for chunk in resp.aiter_bytes():
+                        write(chunk)
+                        written += len(chunk)
+                return DownloadedBackup(written, resp.headers.get(_core.SHA256_HEADER))
+        except httpx.HTTPError as e:
+            raise TransportError(None, f"{type(e).__name__}: {e}") from e
+
+    async def delete_backup(self, name: str, backup: BackupRef) -> BackupInfo:
+        return await self._run(_core.delete_backup(name, backup))
+
+    async def restore(
+        self, name: str, backup: BackupRef, *, as_name: Optional[str] = None, confirm: Optional[str] = None
+    ) -> DatabaseInfo:
+        """See :meth:`Client.restore`: ``as_name`` (a new database) or ``confirm=name`` (in place)."""
+        return await self._run(_core.restore(name, backup, as_name, confirm))
+
+    async def branch(self, name: str, new: str) -> DatabaseInfo:
+        return await self._run(_core.branch(name, new))
 
     async def stats(self) -> GatewayStats:
         return await self._run(_core.stats())

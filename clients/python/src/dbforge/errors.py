@@ -93,7 +93,8 @@ class ForbiddenError(DBForgeError, OperationalError):
 
 
 class NotFoundError(DBForgeError, ProgrammingError):
-    """``database_not_found``, ``table_not_found``, ``key_not_found`` or ``route_not_found`` (404)."""
+    """``database_not_found``, ``table_not_found``, ``key_not_found``, ``backup_not_found`` or
+    ``route_not_found`` (404)."""
 
 
 class ConflictError(DBForgeError):
@@ -142,7 +143,14 @@ class DatabaseFullError(DBForgeError, OperationalError):
 
 
 class UnavailableError(DBForgeError, OperationalError):
-    """``database_busy`` or ``not_ready`` (503): retry after a short wait."""
+    """``database_busy``, ``not_ready`` or ``storage_unavailable`` (503): retry after a short
+    wait (``storage_unavailable``: the backup destination could not be reached or refused the
+    request; check its configuration if it persists)."""
+
+
+class BackupCorruptError(DBForgeError, DataError):
+    """``backup_corrupt`` (422): the stored backup does not match its checksum or is not a sound
+    database; it was not used and nothing changed."""
 
 
 class RateLimitedError(UnavailableError):
@@ -159,6 +167,7 @@ ERROR_CLASSES: Dict[str, Type[DBForgeError]] = {
     "forbidden": ForbiddenError,
     "database_not_found": NotFoundError,
     "key_not_found": NotFoundError,
+    "backup_not_found": NotFoundError,
     "table_not_found": NotFoundError,
     "route_not_found": NotFoundError,
     "database_exists": DatabaseExistsError,
@@ -181,6 +190,8 @@ ERROR_CLASSES: Dict[str, Type[DBForgeError]] = {
     "database_full": DatabaseFullError,
     "database_busy": UnavailableError,
     "not_ready": UnavailableError,
+    "storage_unavailable": UnavailableError,
+    "backup_corrupt": BackupCorruptError,
     "rate_limited": RateLimitedError,
     "internal_error": ServerError,
 }

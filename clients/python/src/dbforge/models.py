@@ -9,6 +9,37 @@ from ._values import decode_row, decode_value
 
 
 @dataclass(frozen=True)
+class Lineage:
+    """Where a branch came from: the database it copies (which may be gone since) and when."""
+
+    parent: str
+    branched_at: str  # RFC 3339, UTC
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Lineage":
+        return cls(d["parent"], d["branched_at"])
+
+
+@dataclass(frozen=True)
+class BackupStatus:
+    """A database's backup schedule and how it is doing."""
+
+    every: Optional[str]  # "1h", or None when it has no schedule
+    keep: int  # backups kept; older ones are deleted after each new one
+    last_success_at: Optional[str]  # the newest stored backup
+    last_failure_at: Optional[str]  # the last failed attempt since the last success
+    last_error: Optional[str]
+    overdue: bool  # the schedule's time passed without a backup, or the last attempt failed
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "BackupStatus":
+        return cls(
+            d.get("every"), d["keep"], d.get("last_success_at"), d.get("last_failure_at"), d.get("last_error"),
+            d["overdue"],
+        )
+
+
+@dataclass(frozen=True)
 class DatabaseInfo:
     name: str
     size_bytes: int
@@ -16,10 +47,54 @@ class DatabaseInfo:
     table_count: int
     max_size_bytes: int
     open: bool
+    expires_at: Optional[str] = None  # RFC 3339: its time to live ends then, and it is deleted
+    branched_from: Optional[Lineage] = None
+    backups: Optional[BackupStatus] = None  # when it has a backup schedule or a backup
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "DatabaseInfo":
-        return cls(d["name"], d["size_bytes"], d["created_at"], d["table_count"], d["max_size_bytes"], d["open"])
+        lineage, backups = d.get("branched_from"), d.get("backups")
+        return cls(
+            d["name"], d["size_bytes"], d["created_at"], d["table_count"], d["max_size_bytes"], d["open"],
+            d.get("expires_at"), Lineage.from_json(lineage) if lineage else None,
+            BackupStatus.from_json(backups) if backups else None,
+        )
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """One stored backup (its manifest): a consistent snapshot of a database, compressed
+    with zstd, read back and checked before it was answered."""
+
+    id: str  # sorts in time order: "20261201T100203123Z-9f3a1c"
+    database: str
+    created_at: str  # RFC 3339 time of the snapshot
+    kind: str  # "manual", "scheduled" or "final" (taken before its time to live deleted it)
+    size_bytes: int  # the snapshot (a plain SQLite file)
+    stored_bytes: int  # the stored, zstd-compressed object
+    page_count: int
+    page_size: int
+    sqlite_version: str
+    sha256: str  # hex SHA-256 of the snapshot, checked on every restore
+    destination: str  # "local" or "s3"
+    verified: bool
+    row_counts: Dict[str, int]  # rows of each table in the snapshot
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "BackupInfo":
+        return cls(
+            d["id"], d["database"], d["created_at"], d["kind"], d["size_bytes"], d["stored_bytes"],
+            d["page_count"], d["page_size"], d["sqlite_version"], d["sha256"], d["destination"], d["verified"],
+            dict(d["row_counts"]),
+        )
+
+
+@dataclass(frozen=True)
+class DownloadedBackup:
+    """What :meth:`Client.download_backup` wrote: the zstd-compressed snapshot as stored."""
+
+    bytes_written: int
+    sha256: Optional[str]  # the server's X-Dbforge-Sha256: SHA-256 (hex) of the *decompressed* file
 
 
 @dataclass(frozen=True)

@@ -202,10 +202,19 @@ impl Backups {
             Ok(_) => {
                 self.failures().remove(name);
             }
+            // Another backup of it under way is not a failure of this database's backups.
+            Err(e) if e.code == ErrorCode::DatabaseBusy => {}
             Err(e) => {
                 tracing::warn!(database = %name, kind = kind_label, code = ?e.code, error = %e.message, "backup failed");
-                self.failures()
-                    .insert(name.clone(), (now_ms(), e.message.clone()));
+                // Shown to whoever sees the database: what went wrong, never where (paths,
+                // the destination's address); the log has the detail.
+                let shown = match e.code {
+                    ErrorCode::InternalError | ErrorCode::StorageUnavailable => {
+                        format!("{}: {}", e.code.as_str(), e.code.meaning())
+                    }
+                    code => format!("{}: {}", code.as_str(), e.message),
+                };
+                self.failures().insert(name.clone(), (now_ms(), shown));
             }
         }
     }

@@ -51,6 +51,7 @@ pub fn config(data_dir: &Path) -> CoreConfig {
             max_entries: 10_000,
         },
         backups: dbforge_core::BackupConfig::in_forge_dir(&data_dir.join("_forge")),
+        exports: dbforge_core::ExportLimits::default(),
     }
 }
 

@@ -171,6 +171,7 @@ mod tests {
                 max_entries: 1,
             },
             backups: dbforge_core::BackupConfig::in_forge_dir(&dir.path().join("forge")),
+            exports: dbforge_core::ExportLimits::default(),
         };
         let (core, _) = Core::open(config, Vec::new()).expect("core");
         let request = |key: &str| {

@@ -37,6 +37,11 @@ pub struct Guard {
     pub body_memory: Arc<BodyMemory>,
     /// Whether a matched route pattern answers without a key.
     pub is_public: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    /// Whether a matched route pattern takes uploads: its body goes to disk as it arrives
+    /// (it is not counted against the body memory), and it has `upload_timeout` (for the body
+    /// and the request) instead of the usual timeouts.
+    pub is_upload: fn(&str) -> bool,
+    pub upload_timeout: Duration,
     /// The 401 for a route whose request has no valid key, in that route's protocol.
     pub refuse: fn(&str, AuthFailure) -> Response,
     /// The 429 for a route whose request a rate limit refused, in that route's protocol.
@@ -96,7 +101,13 @@ pub async fn guard_request(
         return with_security_headers((guard.refuse)(route, failure));
     }
     let config = &*guard;
-    let deadline = Deadline::after(config.request_timeout);
+    let upload = (config.is_upload)(route);
+    let request_timeout = if upload {
+        config.upload_timeout
+    } else {
+        config.request_timeout
+    };
+    let deadline = Deadline::after(request_timeout);
     request.extensions_mut().insert(deadline.clone());
     // A request without a body (most GETs) needs neither a timer nor an account for it.
     let account = if request.body().is_end_stream() {
@@ -105,9 +116,15 @@ pub async fn guard_request(
         let account = Arc::new(BodyAccount {
             charged: AtomicUsize::new(0),
             memory: Arc::clone(&guard.body_memory),
+            counted: !upload,
         });
         let held = Arc::clone(&account);
-        let deadline = tokio::time::Instant::now() + config.body_read_timeout;
+        let read_timeout = if upload {
+            config.upload_timeout
+        } else {
+            config.body_read_timeout
+        };
+        let deadline = tokio::time::Instant::now() + read_timeout;
         request = request.map(|body| {
             Body::new(GuardedBody {
                 inner: body,
@@ -120,8 +137,7 @@ pub async fn guard_request(
     };
     // Dropped with this future when the client goes away: the request's statements stop.
     let cancel = deadline.cancel_on_drop();
-    let answered =
-        tokio::time::timeout(config.request_timeout + ANSWER_GRACE, next.run(request)).await;
+    let answered = tokio::time::timeout(request_timeout + ANSWER_GRACE, next.run(request)).await;
     drop(account);
     let response = match answered {
         Ok(response) => {
@@ -133,9 +149,14 @@ pub async fn guard_request(
             ApiError::new(
                 ErrorCode::RequestTimeout,
                 format!(
-                    "the request took longer than {} (--request-timeout); its statements were \
-                     stopped, and a write it made may or may not have been committed",
-                    humantime::format_duration(config.request_timeout)
+                    "the request took longer than {} ({}); its statements were stopped, and a \
+                     write it made may or may not have been committed",
+                    humantime::format_duration(request_timeout),
+                    if upload {
+                        "--import-timeout"
+                    } else {
+                        "--request-timeout"
+                    }
                 ),
             )
             .into_response()
@@ -221,6 +242,8 @@ pub type BodyMemory = dbforge_engine::MemoryBudget;
 struct BodyAccount {
     charged: AtomicUsize,
     memory: Arc<BodyMemory>,
+    /// Whether the body is held in memory (an upload goes to disk instead).
+    counted: bool,
 }
 
 impl Drop for BodyAccount {
@@ -266,6 +289,7 @@ impl HttpBody for GuardedBody {
         }
         if let Poll::Ready(Some(Ok(frame))) = &frame
             && let Some(data) = frame.data_ref()
+            && this.account.counted
         {
             if !this.account.memory.try_take(data.len()) {
                 return Poll::Ready(Some(Err(axum::Error::new(BodyFailure::MemoryFull))));

@@ -19,3 +19,4 @@ mod tables;
 mod tenants;
 mod tls;
 mod tokens;
+mod transfer;

@@ -40,7 +40,8 @@ pub struct BranchPath {
 /// backup once it is stored.
 #[utoipa::path(post, path = "/admin/databases/{name}/backups", tag = "backups",
     params(("name" = String, Path)),
-    responses((status = 201, body = BackupInfo), (status = 404, body = ErrorEnvelope),
+    responses((status = 201, body = BackupInfo), (status = 400, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
         (status = 503, body = ErrorEnvelope), (status = 507, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
@@ -61,8 +62,8 @@ pub async fn create_backup(
 /// may create its name).
 #[utoipa::path(get, path = "/admin/databases/{name}/backups", tag = "backups",
     params(("name" = String, Path)),
-    responses((status = 200, body = BackupList), (status = 404, body = ErrorEnvelope),
-        (status = 401, body = ErrorEnvelope)),
+    responses((status = 200, body = BackupList), (status = 400, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
 pub async fn list_backups(
     Caller(principal): Caller,
@@ -77,6 +78,7 @@ pub async fn list_backups(
 #[utoipa::path(get, path = "/admin/databases/{name}/backups/{id}", tag = "backups",
     params(("name" = String, Path), ("id" = String, Path)),
     responses((status = 200, description = "The zstd-compressed snapshot", content_type = "application/zstd"),
+        (status = 400, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
         (status = 503, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]
@@ -110,7 +112,8 @@ pub async fn download_backup(
 /// Delete a backup from its destination.
 #[utoipa::path(delete, path = "/admin/databases/{name}/backups/{id}", tag = "backups",
     params(("name" = String, Path), ("id" = String, Path)),
-    responses((status = 200, body = BackupInfo), (status = 404, body = ErrorEnvelope),
+    responses((status = 200, body = BackupInfo), (status = 400, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
         (status = 503, body = ErrorEnvelope)),
     security(("api_key" = []), ("bearer" = [])))]

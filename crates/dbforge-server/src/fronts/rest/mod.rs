@@ -10,6 +10,7 @@ mod lifecycle;
 mod query;
 mod tables;
 mod tokens;
+mod transfer;
 
 use axum::extract::{FromRef, FromRequestParts, Path};
 use axum::http::request::Parts;
@@ -20,6 +21,8 @@ use utoipa_axum::routes;
 
 use crate::http::credential::Caller;
 use crate::http::error::ApiError;
+
+pub use transfer::is_upload_route;
 
 /// The public keys that verify tokens: the well-known address other services look at.
 pub const JWKS_ROUTE: &str = "/.well-known/jwks.json";
@@ -57,6 +60,8 @@ where
         .routes(routes!(tokens::revoke_all_tokens))
         .routes(routes!(tokens::jwks))
         .routes(routes!(query::run_query))
+        .routes(routes!(transfer::export))
+        .routes(routes!(transfer::import))
         .routes(routes!(tables::list_tables, tables::create_table))
         .routes(routes!(tables::get_table))
         .routes(routes!(tables::read_rows, tables::insert_rows))

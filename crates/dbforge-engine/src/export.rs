@@ -292,7 +292,7 @@ fn rows_out(
             if i > 0 {
                 out.write_all(b",").map_err(written)?;
             }
-            csv_quoted(name.as_bytes(), true, out).map_err(written)?;
+            csv_quoted(name.as_bytes(), name.is_empty(), out).map_err(written)?;
         }
         out.write_all(b"\r\n").map_err(written)?;
     }
@@ -310,10 +310,11 @@ fn rows_out(
                     }
                     field.clear();
                     let value = row.get_ref(i).map_err(|e| sandbox.error(e))?;
-                    // Text is quoted when empty, so it never reads as an empty NULL marker.
-                    let text = matches!(value, ValueRef::Text(_));
                     csv_field(value, csv_null, &mut field);
-                    csv_quoted(&field, text, out).map_err(written)?;
+                    // Text that an import would read as something else (NULL, a number, a
+                    // blob) is quoted: a quoted field is always text.
+                    let quote = matches!(value, ValueRef::Text(_)) && misread_as_text(&field, csv_null);
+                    csv_quoted(&field, quote, out).map_err(written)?;
                 }
                 out.write_all(b"\r\n").map_err(written)?;
             }
@@ -347,10 +348,23 @@ fn rows_out(
     Ok(count)
 }
 
-/// Writes a CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break,
-/// or when it is empty and `quote_empty`; quotes inside doubled.
-fn csv_quoted(field: &[u8], quote_empty: bool, out: &mut impl Write) -> std::io::Result<()> {
-    let needs = (field.is_empty() && quote_empty)
+/// Whether a text, written as it is, would read back as something else: NULL (empty, or the
+/// NULL marker), an integer, a real, a blob (`\x` hex).
+fn misread_as_text(text: &[u8], null: &str) -> bool {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return false;
+    };
+    text.is_empty()
+        || text == null
+        || text.parse::<i64>().is_ok()
+        || crate::import::is_real(text)
+        || crate::import::hex_blob(text).is_some()
+}
+
+/// Writes a CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, or
+/// when `quote` asks; quotes inside doubled.
+fn csv_quoted(field: &[u8], quote: bool, out: &mut impl Write) -> std::io::Result<()> {
+    let needs = quote
         || field
             .iter()
             .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'));

@@ -15,6 +15,7 @@ use dbforge_api::{ErrorCode, Value};
 use rusqlite::Connection;
 use rusqlite::types::ToSqlOutput;
 
+use crate::csv_fields::{CsvRecords, Field};
 use crate::deadline::Deadline;
 use crate::export::quote_identifier;
 use crate::sandbox::Sandbox;
@@ -353,7 +354,7 @@ impl Inferred {
     }
 }
 
-fn is_real(field: &str) -> bool {
+pub(crate) fn is_real(field: &str) -> bool {
     matches!(field, "Infinity" | "-Infinity")
         || (field.parse::<f64>().is_ok_and(f64::is_finite)
             && field.bytes().any(|b| b.is_ascii_digit())
@@ -361,7 +362,7 @@ fn is_real(field: &str) -> bool {
 }
 
 /// `\x` and an even number of hex digits: a blob, as CSV exports write one.
-fn hex_blob(field: &str) -> Option<Vec<u8>> {
+pub(crate) fn hex_blob(field: &str) -> Option<Vec<u8>> {
     let hex = field.strip_prefix("\\x")?;
     if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
@@ -372,15 +373,28 @@ fn hex_blob(field: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn csv_reader(request: &ImportRequest) -> Result<csv::Reader<File>, EngineError> {
-    Ok(csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(File::open(&request.file).map_err(io)?))
+fn csv_records(request: &ImportRequest) -> Result<CsvRecords<BufReader<File>>, EngineError> {
+    Ok(CsvRecords::new(BufReader::new(File::open(&request.file).map_err(io)?)))
 }
 
-fn csv_place(position: Option<&csv::Position>) -> String {
-    position.map_or("the CSV".into(), |p| format!("line {}", p.line()))
+/// The next record of `records`, with as many fields as the header (`width`).
+fn csv_row(
+    records: &mut CsvRecords<BufReader<File>>,
+    width: usize,
+) -> Result<Option<(usize, Vec<Field>)>, EngineError> {
+    let Some((line, fields)) = records
+        .next_record()
+        .map_err(|e| EngineError::new(ErrorCode::InvalidRequest, e))?
+    else {
+        return Ok(None);
+    };
+    if fields.len() != width {
+        return Err(bad_input(
+            &format!("line {line}"),
+            format!("{} fields, where the header has {width}", fields.len()),
+        ));
+    }
+    Ok(Some((line, fields)))
 }
 
 fn import_csv(
@@ -390,15 +404,18 @@ fn import_csv(
     deadline: &Deadline,
 ) -> Result<ImportSummary, EngineError> {
     let table = target_table(request)?;
-    let mut reader = csv_reader(request)?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| bad_input("line 1", e))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
+    let mut records = csv_records(request)?;
+    let header: Vec<String> = match records
+        .next_record()
+        .map_err(|e| EngineError::new(ErrorCode::InvalidRequest, e))?
+    {
+        Some((_, fields)) => fields.into_iter().map(|f| f.text).collect(),
+        None => return Err(bad_input("line 1", "the CSV is empty: a header row names the columns")),
+    };
     check_names("line 1 (the header)", &header)?;
     let null = request.csv_null.as_str();
+    // A quoted field is always text; an unquoted one equal to the marker is NULL.
+    let is_null = |f: &Field| !f.quoted && f.text == null;
     let existing = table_columns(conn, sandbox, table)?;
     let created_table = existing.is_none();
     let types: Vec<String> = match existing {
@@ -410,29 +427,25 @@ fn import_csv(
             header
                 .iter()
                 .map(|h| {
-                    by_name
-                        .get(&h.to_ascii_lowercase())
-                        .cloned()
-                        .ok_or_else(|| {
-                            bad_input("line 1 (the header)", format!("{table} has no column {h}"))
-                        })
+                    by_name.get(&h.to_ascii_lowercase()).cloned().ok_or_else(|| {
+                        bad_input("line 1 (the header)", format!("{table} has no column {h}"))
+                    })
                 })
                 .collect::<Result<_, _>>()?
         }
         None => {
             // A first pass learns each column's type from every value.
             let mut kinds = vec![Inferred::Nothing; header.len()];
-            let mut record = csv::StringRecord::new();
-            while reader
-                .read_record(&mut record)
-                .map_err(|e| bad_input(&csv_place(e.position()), e))?
-            {
+            while let Some((_, fields)) = csv_row(&mut records, header.len())? {
                 if deadline.is_over() {
                     return Err(crate::sandbox::request_over(deadline));
                 }
-                for (kind, field) in kinds.iter_mut().zip(record.iter()) {
-                    if field != null {
-                        *kind = kind.with(field);
+                for (kind, field) in kinds.iter_mut().zip(&fields) {
+                    if field.quoted {
+                        // Quoted: text, whatever it looks like.
+                        *kind = Inferred::Text;
+                    } else if !is_null(field) {
+                        *kind = kind.with(&field.text);
                     }
                 }
             }
@@ -442,45 +455,53 @@ fn import_csv(
                 .zip(kinds.iter().map(|k| k.declared().to_owned()))
                 .collect();
             create_table(conn, sandbox, table, &columns)?;
-            reader = csv_reader(request)?;
-            reader.headers().map_err(|e| bad_input("line 1", e))?;
+            records = csv_records(request)?;
+            records
+                .next_record()
+                .map_err(|e| EngineError::new(ErrorCode::InvalidRequest, e))?;
             kinds.iter().map(|k| k.declared().to_owned()).collect()
         }
     };
-    let blob_columns: Vec<bool> = types.iter().map(|t| t.contains("BLOB")).collect();
+    // Columns that keep a blob as one: declared BLOB, or of no type.
+    let blob_columns: Vec<bool> = types
+        .iter()
+        .map(|t| t.contains("BLOB") || t.trim().is_empty())
+        .collect();
     let mut insert = conn
         .prepare(&insert_sql(table, &header))
         .map_err(|e| sandbox.error(e))?;
-    let mut record = csv::StringRecord::new();
     let mut count = 0u64;
-    loop {
-        let more = reader
-            .read_record(&mut record)
-            .map_err(|e| bad_input(&csv_place(e.position()), e))?;
-        if !more {
-            break;
-        }
+    while let Some((line, fields)) = csv_row(&mut records, header.len())? {
         if deadline.is_over() {
             return Err(crate::sandbox::request_over(deadline));
         }
-        let place = csv_place(record.position());
-        let values: Vec<Value> = record
-            .iter()
+        let place = format!("line {line}");
+        // Quoted: text. Unquoted: NULL, a number or a blob when it reads as one, else text
+        // (SQLite's column types then convert as they always do).
+        let values: Vec<Value> = fields
+            .into_iter()
             .zip(&blob_columns)
             .map(|(field, blob)| {
-                if field == null {
-                    Value::Null
-                } else if *blob && let Some(bytes) = hex_blob(field) {
-                    Value::Blob(bytes)
-                } else if field == "Infinity" || field == "-Infinity" {
-                    Value::Real(if field.starts_with('-') {
-                        f64::NEG_INFINITY
-                    } else {
-                        f64::INFINITY
-                    })
-                } else {
-                    Value::Text(field.to_owned())
+                if field.quoted {
+                    return Value::Text(field.text);
                 }
+                if is_null(&field) {
+                    return Value::Null;
+                }
+                if let Ok(i) = field.text.parse::<i64>() {
+                    return Value::Integer(i);
+                }
+                if is_real(&field.text) {
+                    return Value::Real(match field.text.as_str() {
+                        "Infinity" => f64::INFINITY,
+                        "-Infinity" => f64::NEG_INFINITY,
+                        text => text.parse().unwrap_or(f64::NAN),
+                    });
+                }
+                if *blob && let Some(bytes) = hex_blob(&field.text) {
+                    return Value::Blob(bytes);
+                }
+                Value::Text(field.text)
             })
             .collect();
         insert
@@ -564,9 +585,17 @@ where
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0usize;
-        while let Some(object) = seq.next_element::<serde_json::Map<String, serde_json::Value>>()? {
+        while let Some(element) = seq.next_element::<serde_json::Value>()? {
             index += 1;
-            if let Err(e) = (self.each)(&format!("row {index}"), object) {
+            let place = format!("row {index}");
+            let outcome = match element {
+                serde_json::Value::Object(object) => (self.each)(&place, object),
+                other => Err(bad_input(
+                    &place,
+                    format!("not a JSON object (a row is an object of column values): {other}"),
+                )),
+            };
+            if let Err(e) = outcome {
                 self.failure = Some(e);
                 return Err(serde::de::Error::custom("the import stopped"));
             }

@@ -4,6 +4,7 @@
 
 mod access;
 mod config;
+mod csv_fields;
 mod database;
 mod deadline;
 mod disk;

@@ -2,7 +2,7 @@
 
 - :class:`Client` / :class:`AsyncClient`: every endpoint of the gateway, scoped API keys,
   per-database tokens (a token works as ``api_key``), the audit log, backups, restores,
-  branches and databases with a time to live included.
+  branches, databases with a time to live, and streamed exports and imports included.
 - :func:`connect`: a DB-API 2.0 (PEP 249) connection to one database (autocommit).
 """
 
@@ -14,13 +14,13 @@ from .dbapi import (
 from .errors import (
     AuthError, BackupCorruptError, BadRequestError, ConflictError, ConstraintError, DatabaseError, DatabaseExistsError,
     DatabaseFullError, DataError, DBForgeError, Error, ForbiddenError, IntegrityError, InterfaceError,
-    InternalError, InvalidParamsError, NotFoundError, NotSupportedError, OperationalError, ProgrammingError,
+    InternalError, InvalidDatabaseFileError, InvalidParamsError, NotFoundError, NotSupportedError, OperationalError, ProgrammingError,
     QueryTimeoutError, RateLimitedError, ServerError, SQLError, StatementNotAllowedError, TooLargeError,
     TransactionOpenError, TransportError, UnavailableError, UnsupportedValueError, Warning,
 )
 from .models import (
     AuditEntry, AuditPage, BackupInfo, BackupStatus, ColumnInfo, CreatedKey, DatabaseInfo, DatabaseList,
-    DownloadedBackup, ForeignKeyInfo, GatewayStats, Health, IndexInfo, InsertResult, Jwk, Jwks, KeyInfo,
+    DownloadedBackup, ForeignKeyInfo, GatewayStats, Health, ImportResult, IndexInfo, InsertResult, Jwk, Jwks, KeyInfo,
     LatencyPercentiles, Lineage, MintedToken, QueryResult, RowsPage, TableInfo, TokensRevoked,
 )
 
@@ -33,11 +33,11 @@ __all__ = [
     "AuthError", "BackupCorruptError", "BadRequestError", "ConflictError", "ConstraintError", "DatabaseError",
     "DatabaseExistsError", "DatabaseFullError", "DataError", "DBForgeError", "Error", "ForbiddenError",
     "IntegrityError",
-    "InterfaceError", "InternalError", "InvalidParamsError", "NotFoundError", "NotSupportedError",
+    "InterfaceError", "InternalError", "InvalidDatabaseFileError", "InvalidParamsError", "NotFoundError", "NotSupportedError",
     "OperationalError", "ProgrammingError", "QueryTimeoutError", "RateLimitedError", "ServerError", "SQLError",
     "StatementNotAllowedError", "TooLargeError", "TransactionOpenError", "TransportError",
     "UnavailableError", "UnsupportedValueError", "Warning",
     "AuditEntry", "AuditPage", "BackupInfo", "BackupStatus", "ColumnInfo", "CreatedKey", "DatabaseInfo", "DatabaseList", "ForeignKeyInfo",
-    "DownloadedBackup", "GatewayStats", "Health", "IndexInfo", "InsertResult", "Jwk", "Jwks", "KeyInfo",
+    "DownloadedBackup", "GatewayStats", "Health", "ImportResult", "IndexInfo", "InsertResult", "Jwk", "Jwks", "KeyInfo",
     "LatencyPercentiles", "Lineage", "MintedToken", "QueryResult", "RowsPage", "TableInfo", "TokensRevoked",
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -12,17 +14,18 @@ from typing import (
 )
 from urllib.parse import quote
 
-from ._values import Params, encode_params, query_string_value
-from .errors import DBForgeError, error_from_response
+from ._values import Params, decode_row, encode_params, query_string_value
+from .errors import DBForgeError, TransportError, error_from_response
 from .models import (
-    AuditPage, BackupInfo, CreatedKey, DatabaseInfo, DatabaseList, GatewayStats, Health, InsertResult, Jwks, KeyInfo,
-    MintedToken, QueryResult, RowsPage, TableInfo, TokensRevoked,
+    AuditPage, BackupInfo, CreatedKey, DatabaseInfo, DatabaseList, GatewayStats, Health, ImportResult, InsertResult,
+    Jwks, KeyInfo, MintedToken, QueryResult, RowsPage, TableInfo, TokensRevoked,
 )
 
 Statement = Union[str, Tuple[str], Tuple[str, Params], Mapping[str, Any]]
 Duration = Union[str, timedelta]  # "90s", "30m", "1h", "7d", or a timedelta of whole seconds
 BackupRef = Union[str, BackupInfo]  # a backup's id, or the backup itself
 Destination = Union[str, "os.PathLike[str]", IO[bytes]]  # a path, or a binary file object
+Source = Union[str, "os.PathLike[str]", IO[bytes]]  # a path, or a binary file object open for reading
 
 
 class _Unset:
@@ -210,6 +213,190 @@ def sink(dest: Destination) -> Iterator[Callable[[bytes], Any]]:
         f.close()
     else:
         yield dest.write
+
+
+# ---- export and import ---------------------------------------------------------------
+
+# the media type of each format (the server's Content-Type of an export, ours of an import)
+MEDIA_TYPES = {
+    "sql": "application/sql",
+    "csv": "text/csv",
+    "json": "application/json",
+    "ndjson": "application/x-ndjson",
+    "sqlite": "application/vnd.sqlite3",
+}
+# file extensions an import's format is inferred from (lower case)
+FORMAT_OF_EXTENSION = {
+    ".sql": "sql", ".csv": "csv", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson",
+    ".sqlite": "sqlite", ".sqlite3": "sqlite", ".db": "sqlite", ".db3": "sqlite",
+}
+UPLOAD_CHUNK = 256 * 1024
+
+
+def export(name: str, format: str, table: Optional[str], sql: Optional[str], null: Optional[str]) -> Call:
+    # streamed by the client; ``handle`` only turns an error answer into its exception
+    q = [(k, v) for k, v in (("format", format), ("table", table), ("sql", sql), ("null", null)) if v is not None]
+    return Call("GET", f"/api/db/{seg(name)}/export", lambda b: b, query=q, ok_statuses=(200,))
+
+
+def export_headers(format: str) -> Dict[str, str]:
+    media = MEDIA_TYPES.get(format)
+    return {"Accept": f"{media}, application/json" if media else "*/*"}
+
+
+def import_format(source: Source, format: Optional[str]) -> str:
+    """``format`` as given, else the one the extension of ``source`` (a path, or a file
+    object's ``name``) names; ValueError when there is none to go by."""
+    if format is not None:
+        return format
+    path = source if isinstance(source, (str, os.PathLike)) else getattr(source, "name", None)
+    if isinstance(path, (str, os.PathLike)):
+        ext = os.path.splitext(os.fspath(path))[1].lower()
+        if ext in FORMAT_OF_EXTENSION:
+            return FORMAT_OF_EXTENSION[ext]
+        raise ValueError(
+            f"cannot tell the format from the extension {ext or '(none)'!r} of {os.fspath(path)!r}: "
+            f"pass format= ({', '.join(MEDIA_TYPES)})"
+        )
+    raise ValueError(f"pass format= ({', '.join(MEDIA_TYPES)}): a file object without a name has no extension")
+
+
+def import_data(name: str, format: str, table: Optional[str], null: Optional[str]) -> Call:
+    q = [(k, v) for k, v in (("format", format), ("table", table), ("null", null)) if v is not None]
+    return Call("POST", f"/admin/databases/{seg(name)}/import", ImportResult.from_json, query=q)
+
+
+def import_headers(format: str, length: Optional[int]) -> Dict[str, str]:
+    h = {"Content-Type": MEDIA_TYPES.get(format, "application/octet-stream")}
+    if length is not None:  # else the upload is sent chunked
+        h["Content-Length"] = str(length)
+    return h
+
+
+def _readable(f: Any) -> None:
+    if isinstance(f, io.TextIOBase):
+        raise TypeError("open the file in binary mode ('rb'): an import is sent as bytes")
+    if not callable(getattr(f, "read", None)):
+        raise TypeError(f"an import's source is a path or a binary file object, not {type(f).__name__}")
+
+
+def _remaining(f: Any) -> Optional[int]:
+    """The bytes left in a regular file from its position; None when that cannot be known."""
+    try:
+        st = os.fstat(f.fileno())
+        if not (st.st_mode & 0o170000 == 0o100000):  # not a regular file (a pipe, a socket)
+            return None
+        return max(st.st_size - f.tell(), 0)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def read_chunks(f: IO[bytes]) -> Iterator[bytes]:
+    """``f`` read as it is sent (never whole in memory)."""
+    while True:
+        chunk = f.read(UPLOAD_CHUNK)
+        if not chunk:
+            return
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise TypeError("open the file in binary mode ('rb'): an import is sent as bytes")
+        yield bytes(chunk)
+
+
+@contextmanager
+def upload(source: Source) -> Iterator[Tuple[IO[bytes], Optional[int]]]:
+    """The file to send and its length (None: unknown, sent chunked). A path is opened here
+    and closed after; a file object is read from its position and left open."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            yield f, _remaining(f)
+    else:
+        _readable(source)
+        yield source, _remaining(source)
+
+
+@contextmanager
+def atomic_sink(dest: Destination) -> Iterator[Callable[[bytes], Any]]:
+    """The ``write`` of ``dest``. A path is written through a temporary file beside it, renamed
+    over it once everything arrived (so it is never seen partial; a file there before stays as
+    it was if the export fails) and removed on failure. A file object is written to as it is
+    and left open."""
+    if not isinstance(dest, (str, os.PathLike)):
+        yield dest.write
+        return
+    path = os.fspath(dest)
+    directory, base = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.part")
+    # the mode as open() would give it (0o666 less the umask), not mkstemp's 0o600
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f.write
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class NdjsonRows:
+    """Rows of an NDJSON body fed in chunks of any size: each complete line is decoded as it
+    arrives (values with the client's decoding: blobs to bytes, integers exact); a line split
+    over chunks is joined once (linear, however long)."""
+
+    def __init__(self) -> None:
+        self._parts: List[bytes] = []
+        self.rows = 0
+
+    def _row(self, line: bytes) -> Optional[Dict[str, Any]]:
+        if not line.strip():
+            return None
+        try:
+            row = json.loads(line)
+        except ValueError as e:
+            raise DBForgeError(None, f"the export's row {self.rows + 1} is not valid JSON: {e}") from None
+        if not isinstance(row, dict):
+            raise DBForgeError(None, f"the export's row {self.rows + 1} is not a JSON object")
+        self.rows += 1
+        return decode_row(row)
+
+    def feed(self, chunk: bytes) -> Iterator[Dict[str, Any]]:
+        start = 0
+        while True:
+            nl = chunk.find(b"\n", start)
+            if nl < 0:
+                if start < len(chunk):
+                    self._parts.append(chunk[start:])
+                return
+            line = chunk[start:nl]
+            if self._parts:
+                self._parts.append(line)
+                line = b"".join(self._parts)
+                self._parts = []
+            start = nl + 1
+            row = self._row(line)
+            if row is not None:
+                yield row
+
+    def end(self) -> Iterator[Dict[str, Any]]:
+        """The last line, when the body did not end with a newline."""
+        if self._parts:
+            line = b"".join(self._parts)
+            self._parts = []
+            row = self._row(line)
+            if row is not None:
+                yield row
+
+
+def cut_short(what: str, done: str, e: Exception) -> TransportError:
+    """The error of a streamed answer that ended before it was whole (the server cuts an
+    export short when it fails after its first byte)."""
+    return TransportError(
+        None, f"{what} was cut short after {done}: it is incomplete ({type(e).__name__}: {e})"
+    )
 
 
 def delete_backup(name: str, backup: BackupRef) -> Call:

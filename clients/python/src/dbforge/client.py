@@ -10,16 +10,26 @@ from typing import (
 import httpx
 
 from . import _core
-from ._core import UNSET, BackupRef, Call, Destination, Duration, Statement, When, _Unset
+from ._core import UNSET, BackupRef, Call, Destination, Duration, Source, Statement, When, _Unset
 from ._values import Params
 from .errors import TransportError
 from .models import (
     AuditEntry, AuditPage, BackupInfo, CreatedKey, DatabaseInfo, DatabaseList, DownloadedBackup, GatewayStats,
-    Health, InsertResult, Jwks, KeyInfo, MintedToken, QueryResult, RowsPage, TableInfo, TokensRevoked,
+    Health, ImportResult, InsertResult, Jwks, KeyInfo, MintedToken, QueryResult, RowsPage, TableInfo, TokensRevoked,
 )
 
 Rows = Union[Mapping[str, Any], Sequence[Mapping[str, Any]]]
 DEFAULT_TIMEOUT = 30.0
+Timeout = Union[Optional[float], httpx.Timeout, _Unset]
+
+
+def _timeout(timeout: Timeout) -> Any:
+    return httpx.USE_CLIENT_DEFAULT if isinstance(timeout, _Unset) else timeout
+
+
+async def _aread_chunks(f: Any) -> AsyncIterator[bytes]:
+    for chunk in _core.read_chunks(f):  # blocking reads of a local file, like download_backup's writes
+        yield chunk
 
 
 def _request_kwargs(call: Call) -> Dict[str, Any]:
@@ -164,6 +174,99 @@ class Client:
         """Copy one consistent point in time of ``name`` into the new database ``new``
         (independent from then on; ``branched_from`` tells where it came from)."""
         return self._run(_core.branch(name, new))
+
+    # -- export and import
+    def export(
+        self, name: str, dest: Destination, *, format: str = "sql", table: Optional[str] = None,
+        sql: Optional[str] = None, null: Optional[str] = None,
+    ) -> int:
+        """Stream an export of ``name`` into ``dest``; returns the bytes written. Never held
+        in memory whole, and no row limit.
+
+        ``format``: ``"sql"`` (a dump of the database, or of ``table`` with its indexes and
+        triggers), ``"csv"``, ``"json"`` (one array), ``"ndjson"`` (the rows of ``table`` or of
+        the read-only query ``sql``) or ``"sqlite"`` (the database file, a consistent snapshot).
+        ``null``: how CSV writes NULL (default an empty field; ``"\\N"`` keeps NULL and empty
+        text apart).
+
+        ``dest``: a path, written through a temporary file beside it and renamed over it once
+        the export is whole (a failure removes the temporary file and leaves ``dest`` as it
+        was); or a binary file object (written to, left open: after a failure it holds a
+        partial export). An error answer (``table_not_found``, a query that writes...) raises
+        before ``dest`` is touched; an export the server cuts short raises
+        :class:`TransportError`: it is never returned as complete."""
+        call = _core.export(name, format, table, sql, null)
+        try:
+            with self._http.stream(call.method, call.path, params=call.query,
+                                   headers=_core.export_headers(format)) as resp:
+                if resp.status_code not in call.ok_statuses:
+                    _core.handle(call, resp.status_code, resp.read(), resp.headers)  # raises
+                written = 0
+                with _core.atomic_sink(dest) as write:
+                    try:
+                        for chunk in resp.iter_bytes():
+                            write(chunk)
+                            written += len(chunk)
+                    except httpx.HTTPError as e:
+                        raise _core.cut_short("the export", f"{written} bytes", e) from e
+                return written
+        except httpx.HTTPError as e:
+            raise TransportError(None, f"{type(e).__name__}: {e}") from e
+
+    def export_rows(
+        self, name: str, *, table: Optional[str] = None, sql: Optional[str] = None
+    ) -> Iterator[Dict[str, Any]]:
+        """The rows of ``table`` or of the read-only query ``sql``, one dict each (values
+        decoded like :meth:`query`'s: blobs as bytes, integers exact), read lazily from an
+        NDJSON export: no row limit, and only the rows of one chunk in memory at a time.
+
+        A generator: the request is sent at the first ``next()`` (an error answer raises
+        there); an export cut short raises :class:`TransportError` after the rows that came.
+        Leaving the loop early closes the connection."""
+        call = _core.export(name, "ndjson", table, sql, None)
+        decoder = _core.NdjsonRows()
+        try:
+            with self._http.stream(call.method, call.path, params=call.query,
+                                   headers=_core.export_headers("ndjson")) as resp:
+                if resp.status_code not in call.ok_statuses:
+                    _core.handle(call, resp.status_code, resp.read(), resp.headers)  # raises
+                try:
+                    for chunk in resp.iter_bytes():
+                        yield from decoder.feed(chunk)
+                except httpx.HTTPError as e:
+                    raise _core.cut_short("the export", f"{decoder.rows} rows", e) from e
+                yield from decoder.end()
+        except httpx.HTTPError as e:
+            raise TransportError(None, f"{type(e).__name__}: {e}") from e
+
+    def import_data(
+        self, name: str, source: Source, *, format: Optional[str] = None, table: Optional[str] = None,
+        null: Optional[str] = None, timeout: Timeout = UNSET,
+    ) -> ImportResult:
+        """Load a file into ``name``, all or nothing, streamed from ``source`` (a path, or a
+        binary file object read from its position and left open).
+
+        ``format``: ``"sqlite"`` (the file becomes the new database ``name``), ``"sql"`` (a
+        dump), ``"csv"``, ``"json"`` or ``"ndjson"`` (rows into ``table``, created when
+        missing); when left out, from the extension (``.sqlite``/``.sqlite3``/``.db``,
+        ``.sql``, ``.csv``, ``.json``, ``.ndjson``/``.jsonl``). ``null``: CSV's NULL marker.
+        The database is created when it does not exist (``created_database``), and removed
+        again if the import fails. ``timeout``: for this request instead of the client's (a
+        large import may take longer than the client's read timeout to answer).
+
+        Errors name where: ``BadRequestError`` ``line 4: ...``, ``InvalidDatabaseFileError``,
+        ``ConstraintError``, ``StatementNotAllowedError``, ``TooLargeError``..."""
+        fmt = _core.import_format(source, format)
+        call = _core.import_data(name, fmt, table, null)
+        with _core.upload(source) as (f, length):
+            try:
+                resp = self._http.request(
+                    call.method, call.path, params=call.query, content=_core.read_chunks(f),
+                    headers=_core.import_headers(fmt, length), timeout=_timeout(timeout),
+                )
+            except httpx.HTTPError as e:
+                raise TransportError(None, f"{type(e).__name__}: {e}") from e
+        return _core.handle(call, resp.status_code, resp.content, resp.headers)
 
     def stats(self) -> GatewayStats:
         return self._run(_core.stats())
@@ -412,6 +515,70 @@ class AsyncClient:
 
     async def branch(self, name: str, new: str) -> DatabaseInfo:
         return await self._run(_core.branch(name, new))
+
+    async def export(
+        self, name: str, dest: Destination, *, format: str = "sql", table: Optional[str] = None,
+        sql: Optional[str] = None, null: Optional[str] = None,
+    ) -> int:
+        """See :meth:`Client.export`. The chunks are written to ``dest`` as they arrive (plain
+        blocking writes of a file: a path or a binary file object)."""
+        call = _core.export(name, format, table, sql, null)
+        try:
+            async with self._http.stream(call.method, call.path, params=call.query,
+                                         headers=_core.export_headers(format)) as resp:
+                if resp.status_code not in call.ok_statuses:
+                    _core.handle(call, resp.status_code, await resp.aread(), resp.headers)  # raises
+                written = 0
+                with _core.atomic_sink(dest) as write:
+                    try:
+                        async for chunk in resp.aiter_bytes():
+                            write(chunk)
+                            written += len(chunk)
+                    except httpx.HTTPError as e:
+                        raise _core.cut_short("the export", f"{written} bytes", e) from e
+                return written
+        except httpx.HTTPError as e:
+            raise TransportError(None, f"{type(e).__name__}: {e}") from e
+
+    async def export_rows(
+        self, name: str, *, table: Optional[str] = None, sql: Optional[str] = None
+    ) -> AsyncIterator[Dict[str, Any]]:
+        """See :meth:`Client.export_rows`; an async generator (to leave it early and close the
+        connection at once, wrap it in ``contextlib.aclosing``)."""
+        call = _core.export(name, "ndjson", table, sql, None)
+        decoder = _core.NdjsonRows()
+        try:
+            async with self._http.stream(call.method, call.path, params=call.query,
+                                         headers=_core.export_headers("ndjson")) as resp:
+                if resp.status_code not in call.ok_statuses:
+                    _core.handle(call, resp.status_code, await resp.aread(), resp.headers)  # raises
+                try:
+                    async for chunk in resp.aiter_bytes():
+                        for row in decoder.feed(chunk):
+                            yield row
+                except httpx.HTTPError as e:
+                    raise _core.cut_short("the export", f"{decoder.rows} rows", e) from e
+                for row in decoder.end():
+                    yield row
+        except httpx.HTTPError as e:
+            raise TransportError(None, f"{type(e).__name__}: {e}") from e
+
+    async def import_data(
+        self, name: str, source: Source, *, format: Optional[str] = None, table: Optional[str] = None,
+        null: Optional[str] = None, timeout: Timeout = UNSET,
+    ) -> ImportResult:
+        """See :meth:`Client.import_data`. The file is read as it is sent (plain blocking reads)."""
+        fmt = _core.import_format(source, format)
+        call = _core.import_data(name, fmt, table, null)
+        with _core.upload(source) as (f, length):
+            try:
+                resp = await self._http.request(
+                    call.method, call.path, params=call.query, content=_aread_chunks(f),
+                    headers=_core.import_headers(fmt, length), timeout=_timeout(timeout),
+                )
+            except httpx.HTTPError as e:
+                raise TransportError(None, f"{type(e).__name__}: {e}") from e
+        return _core.handle(call, resp.status_code, resp.content, resp.headers)
 
     async def stats(self) -> GatewayStats:
         return await self._run(_core.stats())

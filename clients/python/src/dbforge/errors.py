@@ -143,7 +143,7 @@ class DatabaseFullError(DBForgeError, OperationalError):
 
 
 class UnavailableError(DBForgeError, OperationalError):
-    """``database_busy``, ``not_ready`` or ``storage_unavailable`` (503): retry after a short
+    """``database_busy``, ``server_busy``, ``not_ready`` or ``storage_unavailable`` (503): retry after a short
     wait (``storage_unavailable``: the backup destination could not be reached or refused the
     request; check its configuration if it persists)."""
 
@@ -151,6 +151,11 @@ class UnavailableError(DBForgeError, OperationalError):
 class BackupCorruptError(DBForgeError, DataError):
     """``backup_corrupt`` (422): the stored backup does not match its checksum or is not a sound
     database; it was not used and nothing changed."""
+
+
+class InvalidDatabaseFileError(DBForgeError, DataError):
+    """``invalid_database_file`` (422): an imported file is not a sound SQLite database (not
+    SQLite, or damaged); nothing was created."""
 
 
 class RateLimitedError(UnavailableError):
@@ -189,9 +194,11 @@ ERROR_CLASSES: Dict[str, Type[DBForgeError]] = {
     "query_timeout": QueryTimeoutError,
     "database_full": DatabaseFullError,
     "database_busy": UnavailableError,
+    "server_busy": UnavailableError,
     "not_ready": UnavailableError,
     "storage_unavailable": UnavailableError,
     "backup_corrupt": BackupCorruptError,
+    "invalid_database_file": InvalidDatabaseFileError,
     "rate_limited": RateLimitedError,
     "internal_error": ServerError,
 }

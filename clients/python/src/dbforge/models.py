@@ -98,6 +98,26 @@ class DownloadedBackup:
 
 
 @dataclass(frozen=True)
+class ImportResult:
+    """What :meth:`Client.import_data` loaded: all of the file, in one transaction."""
+
+    database: str
+    format: str  # "sqlite", "sql", "csv", "json" or "ndjson"
+    table: Optional[str]  # the table rows went to (csv, json, ndjson); None for sql and sqlite
+    created_database: bool  # the import created the database (the server answered 201)
+    created_table: bool
+    count: int  # rows loaded (csv, json, ndjson) or statements run (sql); 0 for sqlite
+    bytes: int  # the size of the upload
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "ImportResult":
+        return cls(
+            d["database"], d["format"], d.get("table"), d["created_database"], d["created_table"], d["count"],
+            d["bytes"],
+        )
+
+
+@dataclass(frozen=True)
 class DatabaseList:
     databases: List[DatabaseInfo]
     total: int

@@ -170,6 +170,7 @@ async fn csv_json_and_ndjson_exports_import_back_with_every_type_intact() {
         "{original}"
     );
     for (format, null, content_type) in [
+        ("csv", "", "text/csv"),
         ("csv", "&null=%5CN", "text/csv"),
         ("json", "", "application/json"),
         ("ndjson", "", "application/x-ndjson"),
@@ -180,7 +181,7 @@ async fn csv_json_and_ndjson_exports_import_back_with_every_type_intact() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{format}");
-        let target = format!("from-{format}");
+        let target = format!("from-{format}{}", null.len());
         // The format comes from the Content-Type here.
         let (status, body) = import(
             &server,
@@ -204,6 +205,32 @@ async fn csv_json_and_ndjson_exports_import_back_with_every_type_intact() {
                 .collect()
         };
         assert_eq!(stored(&copied), stored(&original), "{format}");
+    }
+    // CSV keeps text that looks like something else apart from it: a quoted field is text.
+    server.spawn_db("lookalikes").await;
+    server
+        .sql("lookalikes", "CREATE TABLE t (id INTEGER PRIMARY KEY, note)", json!([]))
+        .await;
+    server
+        .sql(
+            "lookalikes",
+            "INSERT INTO t (note) VALUES ('\\N'), ('42'), ('1.5'), ('\\x41'), (''), (NULL), (42), (X'41'), ('Infinity')",
+            json!([]),
+        )
+        .await;
+    let original = rows(&server, "lookalikes", "SELECT id, note, typeof(note) AS t FROM t ORDER BY id").await;
+    for null in ["", "&null=%5CN"] {
+        let (_, _, exported) =
+            get_bytes(&server, &format!("/api/db/lookalikes/export?format=csv&table=t{null}")).await;
+        let target = format!("lookalikes-back{}", null.len());
+        server.spawn_db(&target).await;
+        server
+            .sql(&target, "CREATE TABLE t (id INTEGER PRIMARY KEY, note)", json!([]))
+            .await;
+        let (status, body) = import(&server, &format!("/admin/databases/{target}/import?format=csv&table=t{null}"), exported, "text/csv").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let copied = rows(&server, &target, "SELECT id, note, typeof(note) AS t FROM t ORDER BY id").await;
+        assert_eq!(copied, original, "null marker {null:?}");
     }
     // Into an existing table, its columns' types decide.
     let (status, body) = import(
@@ -316,6 +343,23 @@ async fn bad_imports_are_refused_whole_and_leave_nothing_behind() {
         rows(&server, "shop", "SELECT * FROM customers").await,
         before
     );
+    // The same with CRLF line ends (what CSV exports write), and a quote never closed.
+    let message = |response: &(StatusCode, Value)| {
+        response.1["error"]["message"].as_str().unwrap_or_default().to_owned()
+    };
+    let csv = b"id,name\r\n10,a\r\n11,b\r\n12\r\n13,d\r\n".to_vec();
+    let response = import(&server, "/admin/databases/shop/import?format=csv&table=customers", csv, octets).await;
+    assert!(message(&response).starts_with("line 4"), "{}", response.1);
+    let csv = b"id,name\n10,\"open\n11,b\n".to_vec();
+    let response = import(&server, "/admin/databases/shop/import?format=csv&table=customers", csv, octets).await;
+    assert_error(&response, 400, "invalid_request");
+    assert!(message(&response).starts_with("line 2"), "{}", response.1);
+    // A JSON array whose third element is not an object.
+    let json = br#"[{"id": 30, "name": "a"}, {"id": 31, "name": "b"}, 5]"#.to_vec();
+    let response = import(&server, "/admin/databases/shop/import?format=json&table=customers", json, octets).await;
+    assert_error(&response, 400, "invalid_request");
+    assert!(message(&response).starts_with("row 3"), "{}", response.1);
+    assert_eq!(rows(&server, "shop", "SELECT * FROM customers").await, before);
     // A row breaking a constraint in the middle.
     let ndjson = b"{\"id\": 20, \"name\": \"ok\"}\n{\"id\": 21, \"name\": null}\n".to_vec();
     let response = import(

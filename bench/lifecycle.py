@@ -3,7 +3,7 @@
 restore and exports, on one database of about SIZE MiB (random blobs: zstd cannot shrink them,
 so the figures are the disk's and the copy's, not the compressor's).
 
-Each round: `cp` of the checkpointed database file (the baseline: bytes / seconds), then one
+Each round: a copy (and sync) of a file holding the database (the baseline: bytes / seconds), then one
 backup (POST .../backups: snapshot, compress, store, read back, check), one branch, one restore
 as new, one SQLite export and one CSV export, each timed from the client. Prints medians over the
 rounds and the ratio of each to the copy's throughput in the same round. A backup also runs with
@@ -112,8 +112,10 @@ def main():
                 "sql": "WITH RECURSIVE c(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM c WHERE i < ?) "
                        "INSERT INTO t SELECT i, randomblob(4000) FROM c",
                 "params": [start, min(start + 4095, rows - 1)]})
-        request(port, "POST", "/api/db/bench/query", {"sql": "PRAGMA wal_checkpoint(TRUNCATE)"})
-        path = os.path.join(data, "bench.db")
+        # The copy's baseline: a file of the database's size, the database as one file.
+        path = os.path.join(work, "plain.db")
+        with open(path, "wb") as f:
+            f.write(request(port, "GET", "/api/db/bench/export?format=sqlite"))
         size = os.path.getsize(path)
         figures = {k: [] for k in ["copy", "backup", "branch", "restore", "export sqlite", "export csv"]}
         for round_no in range(args.rounds):

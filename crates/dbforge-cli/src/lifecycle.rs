@@ -338,15 +338,16 @@ fn backup_row(backup: &BackupInfo) -> serde_json::Value {
     })
 }
 
-fn io_failure(what: String) -> Failure {
+pub(crate) fn io_failure(what: String) -> Failure {
     Failure {
         message: what,
         code: 3,
     }
 }
 
-/// `{path}.part-{pid}`: where a forced download goes before it replaces `path`.
-fn partial_path(path: &Path) -> PathBuf {
+/// `{path}.part-{pid}`: where a forced download (or an export) goes before it replaces
+/// `path`.
+pub(crate) fn partial_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(format!(".part-{}", std::process::id()));
     PathBuf::from(name)
@@ -475,10 +476,10 @@ async fn download(connection: &Connection, args: DownloadArgs) -> Result<(), Fai
 
 /// A writer that advances a progress bar by what it writes, and keeps its own failure (the
 /// client reports it as a failed download without saying it was the local file).
-struct Counting<W> {
-    inner: W,
-    progress: ProgressBar,
-    error: Option<std::io::Error>,
+pub(crate) struct Counting<W> {
+    pub(crate) inner: W,
+    pub(crate) progress: ProgressBar,
+    pub(crate) error: Option<std::io::Error>,
 }
 
 impl<W: AsyncWrite + Unpin> Counting<W> {

@@ -8,6 +8,7 @@ mod keys;
 mod lifecycle;
 mod output;
 mod shell;
+mod transfer;
 mod tui;
 
 use std::process::ExitCode;
@@ -75,6 +76,18 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Read a table's rows: paging, ordering and equality filters.
     Rows(commands::RowsArgs),
+    /// Export a database, a table or a query's rows: a SQL dump (the default), CSV, JSON,
+    /// NDJSON or the SQLite file itself, streamed to standard output or to a file (-o).
+    ///
+    /// No row limit; the rows are one consistent point in time. An export that fails midway
+    /// is an error (exit 3), never a shorter file: with -o, FILE appears only once complete.
+    Export(transfer::ExportArgs),
+    /// Import a file, all or nothing: a SQL dump, CSV, JSON or NDJSON loads into the
+    /// database (created when missing); a SQLite file becomes a new database.
+    ///
+    /// The format comes from the file's extension unless --format says it; a failure names
+    /// the line (or row) and leaves nothing behind.
+    Import(transfer::ImportArgs),
     /// Insert rows from a JSON-lines or CSV file, in batches, with a progress bar.
     Insert(import::InsertArgs),
     /// An interactive SQL shell on one database (like sqlite3; `.help` inside).
@@ -155,6 +168,8 @@ fn main() -> ExitCode {
                 .map_err(|message| commands::Failure { message, code: 1 }),
             Command::Insert(args) => import::insert(&connection, args).await,
             Command::Rows(args) => commands::rows(&connection, args).await,
+            Command::Export(args) => transfer::export(&connection, args).await,
+            Command::Import(args) => transfer::import(&connection, args).await,
             Command::Completions { shell } => {
                 clap_complete::generate(
                     shell,

@@ -21,11 +21,13 @@
 mod client;
 mod error;
 mod lifecycle;
+mod transfer;
 
 pub use client::{AuditFilter, AuditOutcome, Client, ClientBuilder, RowsQuery};
 pub use dbforge_api as api;
 pub use dbforge_api::{DatabaseName, Params, Value};
 pub use error::Error;
+pub use transfer::{DataFormat, ExportOptions, ImportOptions};
 
 /// Positional parameters from a list of values convertible into [`Value`]:
 /// `params![1, "two", 3.0]`; `params![]` for none.

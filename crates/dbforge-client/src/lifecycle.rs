@@ -7,9 +7,9 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::{Client, Error};
 
-/// The longest a transfer (a download, a backup, a restore, a branch) may take: these move a
-/// whole database, far more than an answer.
-const TRANSFER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// The longest a transfer (a download, a backup, a restore, a branch, an export, an import)
+/// may take: these move a whole database, far more than an answer.
+pub(crate) const TRANSFER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 impl Client {
     /// `POST /admin/databases/{name}/backups`: backs the database up now; answers once the

@@ -740,3 +740,126 @@ async fn the_audit_log_shows_writes_and_admin_actions_filtered_and_paged() {
     assert_eq!(not_admin.code(), Some(ErrorCode::Forbidden));
     assert!(matches!(not_admin, Error::Api { status: 403, .. }));
 }
+
+#[tokio::test]
+async fn exports_stream_out_and_imports_load_back_all_or_nothing() {
+    use dbforge_client::{DataFormat, ExportOptions, ImportOptions};
+
+    let Gateway { client, _dir, .. } = gateway().await;
+    client.create_database("shop", None).await.expect("create");
+    client
+        .batch(
+            "shop",
+            [
+                (
+                    "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, price REAL)",
+                    params![],
+                ),
+                (
+                    "INSERT INTO items(name, price) VALUES ('tea', 3.5), (NULL, 1.0), ('', 2.0)",
+                    params![],
+                ),
+            ],
+        )
+        .await
+        .expect("fill");
+
+    // A SQL dump, loaded into a new database, dumps the same.
+    let mut dump = Vec::new();
+    let written = client
+        .export("shop", &ExportOptions::default(), &mut dump)
+        .await
+        .expect("export");
+    assert_eq!(written, dump.len() as u64);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("shop.sql");
+    std::fs::write(&file, &dump).expect("write the dump");
+    let opened = tokio::fs::File::open(&file).await.expect("open");
+    let result = client
+        .import("copy", &ImportOptions::new(DataFormat::Sql), opened)
+        .await
+        .expect("import");
+    assert!(result.created_database, "{result:?}");
+    assert_eq!((result.format.as_str(), result.bytes), ("sql", written));
+    let mut again = Vec::new();
+    client
+        .export("copy", &ExportOptions::default(), &mut again)
+        .await
+        .expect("export the copy");
+    assert_eq!(again, dump);
+
+    // CSV with a NULL marker: NULL and empty text stay apart.
+    let csv_options = ExportOptions {
+        format: DataFormat::Csv,
+        table: Some("items".into()),
+        null: Some("\\N".into()),
+        ..Default::default()
+    };
+    let mut csv = Vec::new();
+    client
+        .export("shop", &csv_options, &mut csv)
+        .await
+        .expect("CSV");
+    let rows = ImportOptions {
+        table: Some("items".into()),
+        null: Some("\\N".into()),
+        ..ImportOptions::new(DataFormat::Csv)
+    };
+    let loaded = client
+        .import("from-csv", &rows, std::io::Cursor::new(csv))
+        .await
+        .expect("import the CSV");
+    assert_eq!((loaded.count, loaded.created_table), (3, true));
+    let nulls = client
+        .execute(
+            "from-csv",
+            "SELECT count(*) AS n FROM items WHERE name IS NULL",
+            params![],
+        )
+        .await
+        .expect("count");
+    assert_eq!(nulls.rows[0]["n"], 1);
+
+    // A bad file: the server's code and line, and nothing created.
+    let bad = client
+        .import(
+            "never",
+            &rows,
+            std::io::Cursor::new(b"a,b\n1,2\n3\n".to_vec()),
+        )
+        .await
+        .expect_err("a short record");
+    assert_eq!(bad.code(), Some(ErrorCode::InvalidRequest), "{bad}");
+    assert!(bad.to_string().contains("line 3"), "{bad}");
+    let missing = client.database("never").await.expect_err("not created");
+    assert_eq!(missing.code(), Some(ErrorCode::DatabaseNotFound));
+
+    // Refused before the first byte: the envelope; failed after it: an error, never success.
+    let unknown = ExportOptions {
+        table: Some("nope".into()),
+        ..Default::default()
+    };
+    let mut nothing = Vec::new();
+    let refused = client
+        .export("shop", &unknown, &mut nothing)
+        .await
+        .expect_err("no such table");
+    assert_eq!(refused.code(), Some(ErrorCode::TableNotFound), "{refused}");
+    assert!(nothing.is_empty());
+    let midway = ExportOptions {
+        format: DataFormat::Ndjson,
+        sql: Some(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) \
+             SELECT CASE WHEN i = 90000 THEN abs(-9223372036854775808) ELSE i END AS v FROM n"
+                .into(),
+        ),
+        ..Default::default()
+    };
+    let mut partial = Vec::new();
+    let cut = client
+        .export("shop", &midway, &mut partial)
+        .await
+        .expect_err("cut short");
+    assert!(matches!(cut, Error::Transport(_)), "{cut:?}");
+    assert!(!partial.is_empty(), "the export had begun");
+}

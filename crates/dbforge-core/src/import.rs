@@ -65,6 +65,63 @@ impl Core {
         self.0.exports.limits.max_import_bytes
     }
 
+    /// Checks, before any byte is uploaded, what can be known of an import from its request
+    /// alone: the caller's right to it, a SQLite file's name free, a table named when rows go
+    /// to one. The import checks again once the upload is in (the catalog may change).
+    pub fn check_import(
+        &self,
+        principal: &Principal,
+        name: &DatabaseName,
+        into: &ImportInto,
+    ) -> CoreResult<()> {
+        let exists = self.visible_entry(principal, name).is_ok();
+        match into.kind {
+            ImportKind::Sqlite | ImportKind::Load(ImportFormat::Sql) if into.table.is_some() => {
+                return Err(CoreError::invalid_request(
+                    "`table` is for CSV, JSON and NDJSON: a SQL dump or a SQLite file names its own tables",
+                ));
+            }
+            ImportKind::Load(ImportFormat::Csv) => {}
+            _ if !into.csv_null.is_empty() => {
+                return Err(CoreError::invalid_request("`null` is for CSV only"));
+            }
+            _ => {}
+        }
+        if let ImportKind::Load(ImportFormat::Csv | ImportFormat::Json | ImportFormat::Ndjson) =
+            into.kind
+            && into.table.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(CoreError::invalid_request(
+                "name the table the rows go to: `table=`",
+            ));
+        }
+        if into.kind == ImportKind::Sqlite && (exists || self.0.catalog.get(name).is_some()) {
+            return Err(CoreError::new(
+                ErrorCode::DatabaseExists,
+                format!(
+                    "a database named {name} exists already: a SQLite file is imported as a new database"
+                ),
+            ));
+        }
+        if !exists && !principal.may_create(name) {
+            // A database the caller may not see answers as one that does not exist.
+            return Err(match self.0.catalog.get(name) {
+                Some(_) => CoreError::database_not_found(name.as_str()),
+                None => CoreError::new(
+                    ErrorCode::Forbidden,
+                    format!("this key may not create a database named {name}"),
+                ),
+            });
+        }
+        if exists && !principal.access().may_write() {
+            return Err(CoreError::new(
+                ErrorCode::Forbidden,
+                "an import writes, and this credential is read-only",
+            ));
+        }
+        Ok(())
+    }
+
     /// Imports `upload` into `name` (see the module's description).
     pub async fn import(
         &self,

@@ -112,7 +112,8 @@ impl<R: BufRead> CsvRecords<R> {
 }
 
 fn field(bytes: Vec<u8>, quoted: bool, line: usize) -> Result<Field, String> {
-    let text = String::from_utf8(bytes).map_err(|_| format!("line {line}: the text is not UTF-8"))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("line {line}: the text is not UTF-8"))?;
     Ok(Field { text, quoted })
 }
 
@@ -120,11 +121,17 @@ fn field(bytes: Vec<u8>, quoted: bool, line: usize) -> Result<Field, String> {
 mod tests {
     use super::*;
 
-    fn records(text: &str) -> Result<Vec<(usize, Vec<(String, bool)>)>, String> {
+    /// A record's line and its fields (text, quoted).
+    type Parsed = Vec<(usize, Vec<(String, bool)>)>;
+
+    fn records(text: &str) -> Result<Parsed, String> {
         let mut reader = CsvRecords::new(text.as_bytes());
         let mut all = Vec::new();
         while let Some((line, fields)) = reader.next_record()? {
-            all.push((line, fields.into_iter().map(|f| (f.text, f.quoted)).collect()));
+            all.push((
+                line,
+                fields.into_iter().map(|f| (f.text, f.quoted)).collect(),
+            ));
         }
         Ok(all)
     }
@@ -135,7 +142,8 @@ mod tests {
 
     #[test]
     fn quoting_is_kept_and_lines_are_counted_with_either_line_end() {
-        let parsed = records("a,b\r\n1,\"\"\r\n,\"x\r\ny\"\r\n\r\n\"q\"\"\",\\N\n").expect("parses");
+        let parsed =
+            records("a,b\r\n1,\"\"\r\n,\"x\r\ny\"\r\n\r\n\"q\"\"\",\\N\n").expect("parses");
         assert_eq!(
             parsed,
             vec![
@@ -149,7 +157,10 @@ mod tests {
 
     #[test]
     fn a_broken_quote_names_its_line() {
-        assert_eq!(records("a\n\"open\n").unwrap_err(), "line 2: a quoted field is never closed");
-        assert!(records("a\n\"x\"y\n").unwrap_err().starts_with("line 2:"));
+        assert_eq!(
+            records("a\n\"open\n").expect_err("unclosed"),
+            "line 2: a quoted field is never closed"
+        );
+        assert!(records("a\n\"x\"y\n").expect_err("after quote").starts_with("line 2:"));
     }
 }

@@ -313,7 +313,8 @@ fn rows_out(
                     csv_field(value, csv_null, &mut field);
                     // Text that an import would read as something else (NULL, a number, a
                     // blob) is quoted: a quoted field is always text.
-                    let quote = matches!(value, ValueRef::Text(_)) && misread_as_text(&field, csv_null);
+                    let quote =
+                        matches!(value, ValueRef::Text(_)) && misread_as_text(&field, csv_null);
                     csv_quoted(&field, quote, out).map_err(written)?;
                 }
                 out.write_all(b"\r\n").map_err(written)?;

@@ -374,7 +374,9 @@ pub(crate) fn hex_blob(field: &str) -> Option<Vec<u8>> {
 }
 
 fn csv_records(request: &ImportRequest) -> Result<CsvRecords<BufReader<File>>, EngineError> {
-    Ok(CsvRecords::new(BufReader::new(File::open(&request.file).map_err(io)?)))
+    Ok(CsvRecords::new(BufReader::new(
+        File::open(&request.file).map_err(io)?,
+    )))
 }
 
 /// The next record of `records`, with as many fields as the header (`width`).
@@ -410,7 +412,12 @@ fn import_csv(
         .map_err(|e| EngineError::new(ErrorCode::InvalidRequest, e))?
     {
         Some((_, fields)) => fields.into_iter().map(|f| f.text).collect(),
-        None => return Err(bad_input("line 1", "the CSV is empty: a header row names the columns")),
+        None => {
+            return Err(bad_input(
+                "line 1",
+                "the CSV is empty: a header row names the columns",
+            ));
+        }
     };
     check_names("line 1 (the header)", &header)?;
     let null = request.csv_null.as_str();
@@ -427,9 +434,12 @@ fn import_csv(
             header
                 .iter()
                 .map(|h| {
-                    by_name.get(&h.to_ascii_lowercase()).cloned().ok_or_else(|| {
-                        bad_input("line 1 (the header)", format!("{table} has no column {h}"))
-                    })
+                    by_name
+                        .get(&h.to_ascii_lowercase())
+                        .cloned()
+                        .ok_or_else(|| {
+                            bad_input("line 1 (the header)", format!("{table} has no column {h}"))
+                        })
                 })
                 .collect::<Result<_, _>>()?
         }

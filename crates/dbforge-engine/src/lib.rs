@@ -36,7 +36,9 @@ pub use export::{ExportFormat, ExportRequest, ExportSink, ExportSource};
 pub use import::{ImportFormat, ImportRequest, ImportSummary};
 pub use results::{Encoding, MemoryBudget, ResultCharge, ResultMemory, wire_size};
 pub use rows::{NewRow, RowsQuery, RowsRead};
-pub use snapshot::{FileFacts, SnapshotFacts, check_database_file, remove_with_sidecars};
+pub use snapshot::{
+    FileFacts, SnapshotFacts, check_database_file, count_database_rows, remove_with_sidecars,
+};
 pub use split::split_statements;
 
 /// Stack of a thread that runs SQL: some of SQLite's work recurses deeply (pattern matching,

@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use dbforge_api::{BackupInfo, BackupKind, DatabaseName, ErrorCode};
-use dbforge_engine::{Database, DiskGuard, check_database_file, remove_with_sidecars};
+use dbforge_engine::{
+    Database, DiskGuard, check_database_file, count_database_rows, remove_with_sidecars,
+};
 
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{CoreError, CoreResult};
@@ -254,13 +256,17 @@ impl Backups {
         let packed = self.temp("packed")?;
         let (snapshot_path, packed_path) = (snapshot.0.clone(), packed.0.clone());
         let limit = self.config.check_limit;
-        let (facts, checked, sha256, stored_bytes) = blocking(move || {
+        let started = std::time::Instant::now();
+        let (facts, checked, sha256, stored_bytes, copied) = blocking(move || {
             let facts = db.snapshot(&snapshot_path)?;
-            let checked = check_database_file(&snapshot_path, limit)?;
+            let copied = started.elapsed();
+            // Counted here; checked in full (integrity_check) once stored, as read back.
+            let checked = count_database_rows(&snapshot_path, limit)?;
             let (sha256, stored) = archive::compress(&snapshot_path, &packed_path)?;
-            Ok((facts, checked, sha256, stored))
+            Ok((facts, checked, sha256, stored, copied))
         })
         .await?;
+        let packed_at = started.elapsed();
         drop(snapshot);
         let object = snapshot_object(&id);
         self.store
@@ -282,6 +288,7 @@ impl Backups {
             verified: false,
             row_counts: checked.row_counts.into_iter().collect::<BTreeMap<_, _>>(),
         };
+        let stored_at = started.elapsed();
         // Verified as a restore would read it: from the destination.
         if let Err(e) = self.fetch_checked(&info).await {
             let _ = self.store.delete(name.as_str(), &object).await;
@@ -299,7 +306,13 @@ impl Backups {
         let index_info = info.clone();
         let index = &self.index;
         index.insert(&index_info, started_ms)?;
-        tracing::info!(database = %name, backup = %id, bytes = info.size_bytes, stored = info.stored_bytes, destination = self.store.kind, "backup stored");
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(
+            database = %name, backup = %id, bytes = info.size_bytes, stored = info.stored_bytes,
+            destination = self.store.kind, snapshot_ms = ms(copied),
+            pack_ms = ms(packed_at - copied), upload_ms = ms(stored_at - packed_at),
+            verify_ms = ms(started.elapsed() - stored_at), "backup stored"
+        );
         Ok(info)
     }
 

@@ -209,7 +209,11 @@ async fn csv_json_and_ndjson_exports_import_back_with_every_type_intact() {
     // CSV keeps text that looks like something else apart from it: a quoted field is text.
     server.spawn_db("lookalikes").await;
     server
-        .sql("lookalikes", "CREATE TABLE t (id INTEGER PRIMARY KEY, note)", json!([]))
+        .sql(
+            "lookalikes",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, note)",
+            json!([]),
+        )
         .await;
     server
         .sql(
@@ -218,18 +222,41 @@ async fn csv_json_and_ndjson_exports_import_back_with_every_type_intact() {
             json!([]),
         )
         .await;
-    let original = rows(&server, "lookalikes", "SELECT id, note, typeof(note) AS t FROM t ORDER BY id").await;
+    let original = rows(
+        &server,
+        "lookalikes",
+        "SELECT id, note, typeof(note) AS t FROM t ORDER BY id",
+    )
+    .await;
     for null in ["", "&null=%5CN"] {
-        let (_, _, exported) =
-            get_bytes(&server, &format!("/api/db/lookalikes/export?format=csv&table=t{null}")).await;
+        let (_, _, exported) = get_bytes(
+            &server,
+            &format!("/api/db/lookalikes/export?format=csv&table=t{null}"),
+        )
+        .await;
         let target = format!("lookalikes-back{}", null.len());
         server.spawn_db(&target).await;
         server
-            .sql(&target, "CREATE TABLE t (id INTEGER PRIMARY KEY, note)", json!([]))
+            .sql(
+                &target,
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, note)",
+                json!([]),
+            )
             .await;
-        let (status, body) = import(&server, &format!("/admin/databases/{target}/import?format=csv&table=t{null}"), exported, "text/csv").await;
+        let (status, body) = import(
+            &server,
+            &format!("/admin/databases/{target}/import?format=csv&table=t{null}"),
+            exported,
+            "text/csv",
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let copied = rows(&server, &target, "SELECT id, note, typeof(note) AS t FROM t ORDER BY id").await;
+        let copied = rows(
+            &server,
+            &target,
+            "SELECT id, note, typeof(note) AS t FROM t ORDER BY id",
+        )
+        .await;
         assert_eq!(copied, original, "null marker {null:?}");
     }
     // Into an existing table, its columns' types decide.
@@ -345,21 +372,45 @@ async fn bad_imports_are_refused_whole_and_leave_nothing_behind() {
     );
     // The same with CRLF line ends (what CSV exports write), and a quote never closed.
     let message = |response: &(StatusCode, Value)| {
-        response.1["error"]["message"].as_str().unwrap_or_default().to_owned()
+        response.1["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     };
     let csv = b"id,name\r\n10,a\r\n11,b\r\n12\r\n13,d\r\n".to_vec();
-    let response = import(&server, "/admin/databases/shop/import?format=csv&table=customers", csv, octets).await;
+    let response = import(
+        &server,
+        "/admin/databases/shop/import?format=csv&table=customers",
+        csv,
+        octets,
+    )
+    .await;
     assert!(message(&response).starts_with("line 4"), "{}", response.1);
     let csv = b"id,name\n10,\"open\n11,b\n".to_vec();
-    let response = import(&server, "/admin/databases/shop/import?format=csv&table=customers", csv, octets).await;
+    let response = import(
+        &server,
+        "/admin/databases/shop/import?format=csv&table=customers",
+        csv,
+        octets,
+    )
+    .await;
     assert_error(&response, 400, "invalid_request");
     assert!(message(&response).starts_with("line 2"), "{}", response.1);
     // A JSON array whose third element is not an object.
     let json = br#"[{"id": 30, "name": "a"}, {"id": 31, "name": "b"}, 5]"#.to_vec();
-    let response = import(&server, "/admin/databases/shop/import?format=json&table=customers", json, octets).await;
+    let response = import(
+        &server,
+        "/admin/databases/shop/import?format=json&table=customers",
+        json,
+        octets,
+    )
+    .await;
     assert_error(&response, 400, "invalid_request");
     assert!(message(&response).starts_with("row 3"), "{}", response.1);
-    assert_eq!(rows(&server, "shop", "SELECT * FROM customers").await, before);
+    assert_eq!(
+        rows(&server, "shop", "SELECT * FROM customers").await,
+        before
+    );
     // A row breaking a constraint in the middle.
     let ndjson = b"{\"id\": 20, \"name\": \"ok\"}\n{\"id\": 21, \"name\": null}\n".to_vec();
     let response = import(
@@ -502,6 +553,28 @@ async fn bad_imports_are_refused_whole_and_leave_nothing_behind() {
         .expect("tmp")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // Options that do not apply to the format are refused, not ignored.
+    for (path, body) in [
+        (
+            "/admin/databases/opt/import?format=sql&table=t",
+            b"SELECT 1;".to_vec(),
+        ),
+        (
+            "/admin/databases/opt/import?format=json&table=t&null=N",
+            b"[]".to_vec(),
+        ),
+    ] {
+        assert_error(
+            &import(&server, path, body, octets).await,
+            400,
+            "invalid_request",
+        );
+    }
+    assert_error(
+        &server.get("/api/db/shop/export?format=sql&null=N").await,
+        400,
+        "invalid_request",
+    );
     // Bad exports: before any byte, with the envelope.
     assert_error(
         &server.get("/api/db/shop/export?format=csv").await,

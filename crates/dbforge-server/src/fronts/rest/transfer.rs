@@ -88,6 +88,9 @@ pub async fn export(
     ApiQuery(params): ApiQuery<ExportParams>,
 ) -> ApiResult<Response> {
     let format = params.format.unwrap_or_default();
+    if params.null.is_some() && !matches!(format, Format::Csv) {
+        return Err(ApiError::invalid_request("`null` is for CSV only"));
+    }
     let name = db.name().to_string();
     let source = match (params.table, params.sql) {
         (Some(_), Some(_)) => {
@@ -199,7 +202,25 @@ pub async fn import(
         Format::Json => ImportKind::Load(ImportFormat::Json),
         Format::Ndjson => ImportKind::Load(ImportFormat::Ndjson),
     };
+    let into = ImportInto {
+        kind,
+        table: params.table,
+        csv_null: params.null.unwrap_or_default(),
+    };
+    core.check_import(&principal, &name, &into)?;
     let max = core.max_import_bytes();
+    // A declared size over the limit is refused before the body is read.
+    if let Some(declared) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && declared > max
+    {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the upload is {declared} bytes, over {max} bytes (--max-import-bytes)"),
+        ));
+    }
     let upload = core.upload()?;
     let mut file = tokio::fs::File::create_new(upload.path())
         .await
@@ -233,11 +254,6 @@ pub async fn import(
     if bytes == 0 {
         return Err(ApiError::invalid_request("the upload is empty"));
     }
-    let into = ImportInto {
-        kind,
-        table: params.table,
-        csv_null: params.null.unwrap_or_default(),
-    };
     let result = core.import(&principal, &name, into, upload, bytes).await?;
     let status = if result.created_database {
         StatusCode::CREATED

@@ -161,6 +161,10 @@ mod tests {
             records("a\n\"open\n").expect_err("unclosed"),
             "line 2: a quoted field is never closed"
         );
-        assert!(records("a\n\"x\"y\n").expect_err("after quote").starts_with("line 2:"));
+        assert!(
+            records("a\n\"x\"y\n")
+                .expect_err("after quote")
+                .starts_with("line 2:")
+        );
     }
 }

@@ -267,7 +267,13 @@ fn rows_out(
 ) -> Result<u64, EngineError> {
     let sandbox = &reader.sandbox;
     sandbox.before_prepare();
-    let mut stmt = reader.conn.prepare(select).map_err(|e| sandbox.error(e))?;
+    let mut stmt = reader.conn.prepare(select).map_err(|e| match e {
+        rusqlite::Error::MultipleStatement => EngineError::new(
+            ErrorCode::InvalidRequest,
+            "an export runs one query: the SQL holds several statements",
+        ),
+        e => sandbox.error(e),
+    })?;
     if !stmt.readonly() {
         return Err(EngineError::new(
             ErrorCode::Forbidden,

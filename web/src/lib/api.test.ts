@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { ApiClient, ApiError, NETWORK_ERROR, queryString, whoIs } from "./api";
+import { ApiClient, ApiError, NETWORK_ERROR, queryString, whoIs, type UploadRequest } from "./api";
 
 function reply(status: number, body: unknown) {
   return Promise.resolve(new Response(body === undefined ? "" : JSON.stringify(body), { status }));
@@ -151,5 +151,131 @@ describe("API client", () => {
     expect(refused).toBeInstanceOf(ApiError);
     expect((refused as ApiError).message).toMatch(/expired/);
     await expect(whoIs("k", () => reply(500, { error: { code: "internal_error", message: "x" } }))).rejects.toBeInstanceOf(ApiError);
+  });
+
+  it("tells whether a database exists from the list in name order", async () => {
+    const fetch = vi.fn((url: string, _init?: RequestInit) =>
+      reply(200, { databases: url.includes("prefix=shop&") ? [{ name: "shop" }] : [{ name: "sh-2" }], total: 1, next_cursor: null }),
+    );
+    const client = new ApiClient("k", { fetch });
+    expect(await client.databaseExists("shop")).toBe(true);
+    expect(fetch.mock.calls[0]![0]).toBe("/admin/databases?prefix=shop&limit=1");
+    expect(await client.databaseExists("sh")).toBe(false);
+  });
+  it("streams an export into a blob with its progress, named by the server", async () => {
+    const parts = ["id,name\r\n", "1,tea\r\n", "2,coffee\r\n"].map((t) => new TextEncoder().encode(t));
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of parts) controller.enqueue(part);
+        controller.close();
+      },
+    });
+    const fetch = vi.fn((_url: string, _init?: RequestInit) =>
+      Promise.resolve(new Response(body, { status: 200, headers: { "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": 'attachment; filename="shop-items.csv"' } })),
+    );
+    const progress: [number, number | null][] = [];
+    const { blob, filename } = await new ApiClient("k-2", { fetch }).exportData(
+      "shop",
+      { format: "csv", source: { kind: "table", table: "items" } },
+      { onProgress: (done, total) => progress.push([done, total]) },
+    );
+    expect(filename).toBe("shop-items.csv");
+    expect(await blob.text()).toBe("id,name\r\n1,tea\r\n2,coffee\r\n");
+    expect(blob.type).toBe("text/csv; charset=utf-8");
+    expect(progress).toEqual([
+      [9, null],
+      [16, null],
+      [26, null],
+    ]);
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(url).toBe("/api/db/shop/export?format=csv&table=items");
+    expect((init?.headers as Record<string, string>)["X-API-Key"]).toBe("k-2");
+  });
+  it("an export cut short is an error, never a file", async () => {
+    const broken = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(100));
+        controller.error(new TypeError("network error"));
+      },
+    });
+    const client = new ApiClient("k", { fetch: () => Promise.resolve(new Response(broken, { status: 200 })) });
+    await expect(client.exportData("shop", { format: "sql", source: { kind: "database" } })).rejects.toMatchObject({ code: "export_cut_short", message: /after 100 B/ });
+    // Shorter than its Content-Length (the SQLite file says how long it is).
+    const short = new ApiClient("k", { fetch: () => Promise.resolve(new Response(new Uint8Array(10), { status: 200, headers: { "Content-Length": "4096" } })) });
+    await expect(short.exportData("shop", { format: "sqlite", source: { kind: "database" } })).rejects.toMatchObject({ code: "export_cut_short" });
+    // A refusal before the first byte is the server's error.
+    const refused = new ApiClient("k", { fetch: () => reply(403, { error: { code: "forbidden", message: "an export runs a read-only query: this one writes" } }) });
+    await expect(refused.exportData("shop", { format: "csv", source: { kind: "query", sql: "DELETE FROM t" } })).rejects.toMatchObject({ status: 403, forbidden: true });
+  });
+  it("uploads an import with XMLHttpRequest: the key, the file, progress, the result or the server's error", async () => {
+    class FakeUpload {
+      static last: FakeUpload;
+      method = "";
+      url = "";
+      headers: Record<string, string> = {};
+      sent: unknown;
+      status = 0;
+      statusText = "";
+      responseText = "";
+      onload: (() => void) | null = null;
+      onerror: (() => void) | null = null;
+      onabort: (() => void) | null = null;
+      upload: { onprogress: ((e: { loaded: number; total: number; lengthComputable: boolean }) => void) | null; onload: (() => void) | null } = { onprogress: null, onload: null };
+      constructor(private readonly answer: { status: number; body: unknown }) {
+        FakeUpload.last = this;
+      }
+      open(method: string, url: string) {
+        this.method = method;
+        this.url = url;
+      }
+      setRequestHeader(name: string, value: string) {
+        this.headers[name] = value;
+      }
+      send(body: unknown) {
+        this.sent = body;
+        queueMicrotask(() => {
+          this.upload.onprogress?.({ loaded: 5, total: 10, lengthComputable: true });
+          this.upload.onprogress?.({ loaded: 10, total: 10, lengthComputable: true });
+          this.upload.onload?.();
+          this.status = this.answer.status;
+          this.responseText = JSON.stringify(this.answer.body);
+          this.onload?.();
+        });
+      }
+      abort() {
+        this.onabort?.();
+      }
+    }
+    const result = { database: "shop", format: "csv", table: "people", created_database: false, created_table: true, count: 2, bytes: 10 };
+    const file = new Blob(["a,b\n1,2\n3,4\n"]);
+    const client = new ApiClient("k-3", { xhr: () => new FakeUpload({ status: 200, body: result }) as unknown as UploadRequest });
+    const progress: number[] = [];
+    let uploaded = false;
+    const answer = await client.importFile("shop", file, { format: "csv", table: "people", nullMarker: "\\N" }, {
+      onProgress: (done) => progress.push(done),
+      onUploaded: () => (uploaded = true),
+    });
+    expect(answer).toEqual(result);
+    expect(progress).toEqual([5, 10]);
+    expect(uploaded).toBe(true);
+    expect(FakeUpload.last.method).toBe("POST");
+    expect(FakeUpload.last.url).toBe("/admin/databases/shop/import?format=csv&table=people&null=%5CN");
+    expect(FakeUpload.last.headers["X-API-Key"]).toBe("k-3");
+    expect(FakeUpload.last.sent).toBe(file);
+
+    const failing = new ApiClient("k", {
+      xhr: () => new FakeUpload({ status: 400, body: { error: { code: "invalid_request", message: "line 3: CSV error: found record with 1 fields" } } }) as unknown as UploadRequest,
+    });
+    await expect(failing.importFile("shop", file, { format: "csv", table: "people" })).rejects.toMatchObject({ status: 400, code: "invalid_request", message: /^line 3:/ });
+
+    const signedOut = vi.fn();
+    const expired = new ApiClient("k", { xhr: () => new FakeUpload({ status: 401, body: { error: { code: "unauthorized", message: "revoked" } } }) as unknown as UploadRequest });
+    expired.onUnauthorized = signedOut;
+    await expect(expired.importFile("shop", file, { format: "sql" })).rejects.toMatchObject({ unauthorized: true });
+    expect(signedOut).toHaveBeenCalledOnce();
+
+    const cancelled = new AbortController();
+    cancelled.abort();
+    await expect(client.importFile("shop", file, { format: "sql" }, { signal: cancelled.signal })).rejects.toMatchObject({ name: "AbortError" });
   });
 });

@@ -13,6 +13,7 @@ import type {
   DatabaseInfo,
   DatabaseList,
   GatewayStats,
+  ImportResult,
   KeyList,
   Me,
   MintedToken,
@@ -29,7 +30,9 @@ import type {
   TokensRevoked,
   UpdateDatabaseRequest,
 } from "./types";
+import { formatBytes } from "./format";
 import { attachmentName } from "./lifecycle";
+import { exportFileName, exportPath, importPath, type ExportRequest, type ImportRequest } from "./transfer";
 
 /** A failed request: the server's error code and message, or a network failure. */
 export class ApiError extends Error {
@@ -93,17 +96,43 @@ export interface QueryOutcome {
 
 type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** The part of XMLHttpRequest an upload uses (a fake in the unit tests). */
+export type UploadRequest = Pick<
+  XMLHttpRequest,
+  "open" | "setRequestHeader" | "send" | "abort" | "status" | "statusText" | "responseText" | "onload" | "onerror" | "onabort" | "upload"
+>;
+
+export interface TransferOptions {
+  signal?: AbortSignal;
+  /** Bytes moved so far, and the total when known. */
+  onProgress?: (done: number, total: number | null) => void;
+}
+
 export class ApiClient {
   private readonly key: string;
   private readonly fetcher: FetchLike;
   private readonly baseUrl: string;
+  private readonly xhr: () => UploadRequest;
   /** Called when the server rejects the key (with its reason), so the app can sign out. */
   onUnauthorized: ((error: ApiError) => void) | undefined;
 
-  constructor(key: string, options: { fetch?: FetchLike; baseUrl?: string } = {}) {
+  constructor(key: string, options: { fetch?: FetchLike; baseUrl?: string; xhr?: () => UploadRequest } = {}) {
     this.key = key;
     this.fetcher = options.fetch ?? ((input, init) => fetch(input, init));
     this.baseUrl = options.baseUrl ?? "";
+    this.xhr = options.xhr ?? (() => new XMLHttpRequest());
+  }
+
+  /** The ApiError of a failed answer (the error envelope's code and message), signing out on 401. */
+  private failure(status: number, statusText: string, text: string): ApiError {
+    const envelope = parseJson(text) as { error?: { code?: string; message?: string } } | undefined;
+    const error = new ApiError(
+      status,
+      envelope?.error?.code ?? "http_error",
+      envelope?.error?.message ?? `The server answered ${status} ${statusText}`.trim(),
+    );
+    if (error.unauthorized) this.onUnauthorized?.(error);
+    return error;
   }
 
   /** Sends a request with the key; answers the response when it succeeded, else throws its ApiError. */
@@ -122,16 +151,7 @@ export class ApiClient {
       if (e instanceof DOMException && e.name === "AbortError") throw e;
       throw new ApiError(NETWORK_ERROR, "network", "Cannot reach the DB-Forge server. Is it running?");
     }
-    if (!response.ok) {
-      const envelope = parseJson(await response.text()) as { error?: { code?: string; message?: string } } | undefined;
-      const error = new ApiError(
-        response.status,
-        envelope?.error?.code ?? "http_error",
-        envelope?.error?.message ?? `The server answered ${response.status} ${response.statusText}`.trim(),
-      );
-      if (error.unauthorized) this.onUnauthorized?.(error);
-      throw error;
-    }
+    if (!response.ok) throw this.failure(response.status, response.statusText, await response.text());
     return response;
   }
 
@@ -173,6 +193,16 @@ export class ApiClient {
 
   databases(query: DatabaseQuery, signal?: AbortSignal) {
     return this.request<DatabaseList>("GET", `/admin/databases${queryString({ ...query })}`, undefined, signal);
+  }
+
+  /**
+   * Whether a database named `name` exists (among those the credential sees). Asked of the list
+   * in name order (`prefix=name&limit=1`: the name itself comes first when it exists), so that
+   * the usual answer, no, is not a 404 in the browser's console.
+   */
+  async databaseExists(name: string, signal?: AbortSignal): Promise<boolean> {
+    const list = await this.request<DatabaseList>("GET", `/admin/databases${queryString({ prefix: name, limit: 1 })}`, undefined, signal);
+    return list.databases[0]?.name === name;
   }
 
   database(name: string, signal?: AbortSignal) {
@@ -230,6 +260,87 @@ export class ApiClient {
   /** Branches `name` into the new database `branch`: a copy of it as it is now. */
   branchDatabase(name: string, branch: string) {
     return this.request<DatabaseInfo>("POST", `/admin/databases/${encodeURIComponent(name)}/branch/${encodeURIComponent(branch)}`);
+  }
+
+  /**
+   * A streamed export (`GET /api/db/{name}/export`): the whole answer, read chunk by chunk into
+   * a Blob (it needs the key, so it cannot be a plain link), with the server's file name. An
+   * answer the server cuts short (it failed after the first byte) is an error, never a file.
+   */
+  async exportData(database: string, request: ExportRequest, options: TransferOptions = {}): Promise<{ blob: Blob; filename: string }> {
+    const response = await this.send("GET", exportPath(database, request), undefined, options.signal, "*/*");
+    const length = Number(response.headers.get("Content-Length"));
+    const total = Number.isFinite(length) && length > 0 ? length : null;
+    const filename = attachmentName(response.headers.get("Content-Disposition")) ?? exportFileName(database, request);
+    const type = response.headers.get("Content-Type") ?? "application/octet-stream";
+    const chunks: BlobPart[] = [];
+    let received = 0;
+    if (response.body) {
+      const reader = response.body.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(value as Uint8Array<ArrayBuffer>);
+          received += value.byteLength;
+          options.onProgress?.(received, total);
+        }
+      } catch (e) {
+        if (options.signal?.aborted) throw e;
+        throw new ApiError(
+          NETWORK_ERROR,
+          "export_cut_short",
+          `The export was cut short after ${formatBytes(received)} (the server stopped it or the connection broke); nothing was saved.`,
+        );
+      }
+    }
+    if (total !== null && received < total) {
+      throw new ApiError(NETWORK_ERROR, "export_cut_short", `The export was cut short after ${formatBytes(received)} of ${formatBytes(total)}; nothing was saved.`);
+    }
+    return { blob: new Blob(chunks, { type }), filename };
+  }
+
+  /**
+   * Uploads a file to `POST /admin/databases/{name}/import`. Through XMLHttpRequest, the one
+   * browser API that reports an upload's progress; the file is streamed from disk, not read
+   * into memory. `onUploaded` runs once the last byte is sent and the server is importing.
+   */
+  importFile(database: string, file: Blob, request: ImportRequest, options: TransferOptions & { onUploaded?: () => void } = {}): Promise<ImportResult> {
+    return new Promise((resolve, reject) => {
+      const xhr = this.xhr();
+      const { signal } = options;
+      if (signal?.aborted) {
+        reject(new DOMException("The import was cancelled", "AbortError"));
+        return;
+      }
+      const cancel = () => xhr.abort();
+      signal?.addEventListener("abort", cancel, { once: true });
+      const settle = () => signal?.removeEventListener("abort", cancel);
+      xhr.open("POST", this.baseUrl + importPath(database, request));
+      xhr.setRequestHeader("X-API-Key", this.key);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = (e) => options.onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+      xhr.upload.onload = () => options.onUploaded?.();
+      xhr.onload = () => {
+        settle();
+        if (xhr.status >= 200 && xhr.status < 300) {
+          const json = parseJson(xhr.responseText);
+          if (json === undefined) reject(new ApiError(xhr.status, "invalid_response", "The server's answer was not JSON"));
+          else resolve(json as ImportResult);
+        } else {
+          reject(this.failure(xhr.status, xhr.statusText, xhr.responseText));
+        }
+      };
+      xhr.onerror = () => {
+        settle();
+        reject(new ApiError(NETWORK_ERROR, "network", "The upload did not reach the DB-Forge server (the connection broke)."));
+      };
+      xhr.onabort = () => {
+        settle();
+        reject(new DOMException("The import was cancelled", "AbortError"));
+      };
+      xhr.send(file);
+    });
   }
 
   deleteDatabase(name: string) {

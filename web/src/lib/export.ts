@@ -1,4 +1,7 @@
-// Exporting a result grid: CSV (RFC 4180) and JSON, both keeping 64-bit integers exact.
+// Saving a file, and CSV (RFC 4180) and JSON made of rows already in the browser, both keeping
+// 64-bit integers exact. Exports are the server's (lib/transfer.ts: streamed, every row); these
+// make a file only of a result the server will not run again (a statement that writes), and
+// only when the result on screen is whole.
 import type { CellValue } from "./types";
 
 function csvField(value: CellValue): string {

@@ -22,6 +22,7 @@ export type CredentialKind = Schemas["CredentialKind"];
 export type DatabaseInfo = Schemas["DatabaseInfo"];
 export type DatabaseList = Schemas["DatabaseList"];
 export type GatewayStats = Schemas["GatewayStats"];
+export type ImportResult = Schemas["ImportResult"];
 export type KeyInfo = Schemas["KeyInfo"];
 export type KeyList = Schemas["KeyList"];
 export type Lineage = Schemas["Lineage"];

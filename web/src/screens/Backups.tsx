@@ -7,7 +7,7 @@
 import { useState, type FormEvent } from "react";
 import { AlertTriangle, ArchiveRestore, CopyPlus, DatabaseBackup, Download, Pencil, ShieldCheck, Trash2 } from "lucide-react";
 import { mayCopy, mayManage, newDatabaseProblem } from "../lib/access";
-import { errorMessage } from "../lib/api";
+import { ApiError, errorMessage } from "../lib/api";
 import { useClient, useMe } from "../lib/context";
 import { download } from "../lib/export";
 import { formatBytes, formatDateTime, formatRelative } from "../lib/format";
@@ -102,7 +102,7 @@ export function BackupsPanel({ database, info, onChanged }: { database: string; 
         </p>
       )}
       {/* A failed backup shows in the schedule's status; said twice it would only repeat. */}
-      {failure && errorMessage(failure.error) !== info?.backups?.last_error && <ErrorBox error={failure.error} title={failure.title} />}
+      {failure && !reportedBySchedule(failure.error, info?.backups?.last_error) && <ErrorBox error={failure.error} title={failure.title} />}
       {list.error && !list.data ? (
         <ErrorBox error={list.error} onRetry={list.reload} title="Cannot list the backups" />
       ) : !list.data ? (
@@ -253,6 +253,17 @@ export function BackupsPanel({ database, info, onChanged }: { database: string; 
       )}
     </div>
   );
+}
+
+/**
+ * Whether the schedule's status already tells of `error`: its last error is the same message,
+ * or, for a failure whose detail the server keeps to its log (paths, a destination's address),
+ * `{code}: {what it means}`.
+ */
+function reportedBySchedule(error: unknown, lastError: string | null | undefined): boolean {
+  if (!lastError) return false;
+  if (errorMessage(error) === lastError) return true;
+  return error instanceof ApiError && lastError.startsWith(`${error.code}: `);
 }
 
 /** The schedule and how it is doing: interval, how many are kept, the last backup, a warning. */

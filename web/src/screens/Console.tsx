@@ -1,12 +1,12 @@
 // The SQL console: CodeMirror editor with completion from the database's schema, several
 // statements per run, results as grids with row count and duration, SQLite's errors inline,
-// EXPLAIN QUERY PLAN, a per-database history, and CSV/JSON export.
+// EXPLAIN QUERY PLAN, a per-database history, and CSV/JSON export of a result (by the server,
+// which runs the statement again and streams every row, past the result's 10,000-row limit).
 import { useMemo, useState } from "react";
-import { Braces, Clock, FileDown, History, ListTree, Play, Search, Trash2 } from "lucide-react";
+import { Clock, History, ListTree, Play, Search, Trash2 } from "lucide-react";
 import { mayWrite } from "../lib/access";
 import { ApiError } from "../lib/api";
 import { useClient, useMe } from "../lib/context";
-import { download, toCsv, toJson } from "../lib/export";
 import { formatCount, formatMs } from "../lib/format";
 import { QueryHistory, type HistoryEntry } from "../lib/history";
 import { useDebounced, useLoad } from "../lib/hooks";
@@ -17,6 +17,7 @@ import { DataGrid } from "../components/DataGrid";
 import { Link } from "../components/Link";
 import { SqlEditor, type Schema } from "../components/SqlEditor";
 import { Empty, ErrorBox, Loading, PageHeader, Spinner } from "../components/ui";
+import { ExportButtons, ExportStatus, useExporter } from "./Transfer";
 
 type Outcome =
   | { kind: "results"; statements: string[]; results: ArrayResult[]; durationMs: number }
@@ -34,6 +35,7 @@ export function Console({ database }: { database: string }) {
   const [running, setRunning] = useState(false);
   const [showHistory, setShowHistory] = useState(true);
   const tables = useLoad((signal) => client.tables(database, signal), [client, database]);
+  const exporter = useExporter(database);
   const schema = useMemo<Schema>(
     () => Object.fromEntries((tables.data?.tables ?? []).map((t) => [t.name, t.columns.map((c) => c.name)])),
     [tables.data],
@@ -66,7 +68,9 @@ export function Console({ database }: { database: string }) {
   };
 
   const current = outcome?.kind === "results" ? outcome.results[selected] : undefined;
-  const exportName = `${database}-${new Date().toISOString().slice(0, 19).replaceAll(":", "")}`;
+  // The statement that gave the result, which the export runs again; when the server split the
+  // text differently from the dashboard, the result cannot be told apart and is not offered.
+  const statement = outcome?.kind === "results" && outcome.statements.length === outcome.results.length ? outcome.statements[selected] : undefined;
 
   return (
     <>
@@ -101,17 +105,16 @@ export function Console({ database }: { database: string }) {
               <ListTree size={15} aria-hidden /> Explain query plan
             </button>
             <div className="spacer" />
-            {current && current.columns.length > 0 && (
-              <>
-                <button type="button" className="btn small" onClick={() => download(`${exportName}.csv`, toCsv(current.columns, current.rows), "text/csv")}>
-                  <FileDown size={14} aria-hidden /> CSV
-                </button>
-                <button type="button" className="btn small" onClick={() => download(`${exportName}.json`, toJson(current.columns, current.rows), "application/json")}>
-                  <Braces size={14} aria-hidden /> JSON
-                </button>
-              </>
+            {current && current.columns.length > 0 && statement && (
+              <ExportButtons
+                exporter={exporter}
+                source={{ kind: "query", sql: statement }}
+                what="the result"
+                shown={{ columns: current.columns, rows: current.rows, truncated: current.truncated }}
+              />
             )}
           </div>
+          <ExportStatus exporter={exporter} />
           <section className="results" aria-label="Results" aria-live="polite">
             {!outcome ? (
               <Empty>Write SQL above and press Ctrl+Enter (⌘+Enter on a Mac). Several statements separated by ; run together, atomically.</Empty>
@@ -197,7 +200,11 @@ function ResultView({ result, durationMs, statements }: { result: ArrayResult; d
     <>
       <p className="result-summary" data-testid="result-summary">
         {formatCount(result.rows.length)} {result.rows.length === 1 ? "row" : "rows"} · {timing}
-        {result.truncated && <span className="badge warn">truncated at the server's row limit</span>}
+        {result.truncated && (
+          <span className="badge warn" title="A query's answer stops at the server's row limit; CSV and JSON exports stream every row.">
+            the first {formatCount(result.rows.length)} rows: the server's limit; exports hold them all
+          </span>
+        )}
       </p>
       <DataGrid
         label="Query result"

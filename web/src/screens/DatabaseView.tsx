@@ -8,6 +8,8 @@ import {
   Ban,
   DatabaseBackup,
   Eye,
+  FileDown,
+  FileUp,
   GitBranch,
   Hourglass,
   KeyRound,
@@ -51,6 +53,8 @@ import { Link } from "../components/Link";
 import { Confirm, CopyBox, Dialog, DialogFooter, Empty, ErrorBox, Loading, PageHeader, ShownOnce, Spinner, SqlPreview } from "../components/ui";
 import { BackupsPanel, BranchDialog, TtlDialog } from "./Backups";
 import { DeleteDatabase } from "./Databases";
+import { ExportButtons, ExportDialog, ExportStatus, ImportDialog, useExporter } from "./Transfer";
+import { gridExportSource } from "../lib/transfer";
 
 /** The database page's two views: its tables (`/databases/{name}`) and its backups (`/databases/{name}/backups`). */
 export type DatabaseSection = "tables" | "backups";
@@ -67,6 +71,8 @@ export function DatabaseView({ database, table, section = "tables" }: { database
   const [revoking, setRevoking] = useState(false);
   const [branching, setBranching] = useState(false);
   const [settingTtl, setSettingTtl] = useState(false);
+  const [exporting, setExporting] = useState(false);
+  const [importing, setImporting] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const selected = tables.data?.tables.find((t) => t.name === table) ?? null;
 
@@ -90,6 +96,14 @@ export function DatabaseView({ database, table, section = "tables" }: { database
           <Link to={pathOf("databases", database, "console")} className="btn">
             <SquareTerminal size={16} aria-hidden /> SQL console
           </Link>
+          <button type="button" className="btn" onClick={() => setExporting(true)} disabled={!tables.data}>
+            <FileDown size={16} aria-hidden /> Export
+          </button>
+          {writer && (
+            <button type="button" className="btn" onClick={() => setImporting(true)} disabled={!tables.data}>
+              <FileUp size={16} aria-hidden /> Import
+            </button>
+          )}
           {writer && (
             <button type="button" className="btn" onClick={() => setCreating(true)}>
               <Plus size={16} aria-hidden /> New table
@@ -223,6 +237,18 @@ export function DatabaseView({ database, table, section = "tables" }: { database
             tables.reload();
             info.reload();
             navigate(pathOf("databases", database, "tables", name));
+          }}
+        />
+      )}
+      {exporting && tables.data && <ExportDialog database={database} tables={tables.data.tables} initialTable={table} onClose={() => setExporting(false)} />}
+      {importing && tables.data && (
+        <ImportDialog
+          database={database}
+          tables={tables.data.tables}
+          onClose={() => setImporting(false)}
+          onImported={() => {
+            tables.reload();
+            info.reload();
           }}
         />
       )}
@@ -429,6 +455,7 @@ function RowsPanel({ database, table, writable }: { database: string; table: Tab
   const [offset, setOffset] = useState(0);
   const [editing, setEditing] = useState<{ row: CellValue[] | null } | null>(null);
   const [deleting, setDeleting] = useState<CellValue[] | null>(null);
+  const exporter = useExporter(database);
 
   const page = useLoad<RowsPage>(
     async (signal) => {
@@ -498,12 +525,18 @@ function RowsPanel({ database, table, writable }: { database: string; table: Tab
         ))}
         <div className="spacer" />
         {page.loading && page.data && <Spinner label="Loading rows" />}
+        <ExportButtons
+          exporter={exporter}
+          source={gridExportSource(table.name, filters, sort)}
+          what={filters.length > 0 ? `the rows of ${table.name} that match the filters` : `the rows of ${table.name}`}
+        />
         {key && (
           <button type="button" className="btn primary small" onClick={() => setEditing({ row: null })}>
             <Plus size={15} aria-hidden /> Insert row
           </button>
         )}
       </div>
+      <ExportStatus exporter={exporter} compact />
       {!key && table.type === "view" && <p className="hint">Views are read-only.</p>}
       {page.error && !page.data ? (
         <ErrorBox error={page.error} onRetry={page.reload} title="Cannot read the rows" />

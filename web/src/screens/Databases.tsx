@@ -1,8 +1,9 @@
 // Databases: server-side search, sort and paging (smooth at 10,000+ databases), create
 // with optional limits and time to live, delete with a typed confirmation (both only for
-// credentials that may); each database's expiry, backup warnings and lineage beside its name.
+// credentials that may); import a file as a new database (screens/Transfer.tsx); each
+// database's expiry, backup warnings and lineage beside its name.
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import { ArrowDown, ArrowUp, ChevronLeft, ChevronRight, Plus, Search, Trash2 } from "lucide-react";
+import { ArrowDown, ArrowUp, ChevronLeft, ChevronRight, FileUp, Plus, Search, Trash2 } from "lucide-react";
 import type { DatabaseQuery } from "../lib/api";
 import { mayCreate, newDatabaseProblem } from "../lib/access";
 import { errorMessage } from "../lib/api";
@@ -16,6 +17,7 @@ import type { DatabaseInfo } from "../lib/types";
 import { BackupAlertBadge, ExpiryBadge, LineageNote } from "../components/Lifecycle";
 import { Link } from "../components/Link";
 import { Dialog, DialogFooter, Empty, ErrorBox, Loading, PageHeader, Spinner, TypedConfirm } from "../components/ui";
+import { ImportDialog } from "./Transfer";
 
 const PAGE_SIZE = 50;
 type SortKey = NonNullable<DatabaseQuery["sort"]>;
@@ -35,6 +37,7 @@ export function Databases() {
   const [sort, setSort] = useState<{ key: SortKey; order: "asc" | "desc" }>({ key: "name", order: "asc" });
   const [offset, setOffset] = useState(0);
   const [creating, setCreating] = useState(false);
+  const [importing, setImporting] = useState(false);
   const [deleting, setDeleting] = useState<DatabaseInfo | null>(null);
   const searchBox = useRef<HTMLInputElement>(null);
   const query = useDebounced(search.trim().toLowerCase(), 200);
@@ -72,9 +75,14 @@ export function Databases() {
         subtitle={list.data ? `${formatCount(total)} ${query ? "matching" : "in total"}` : undefined}
         actions={
           creator && (
-            <button type="button" className="btn primary" onClick={() => setCreating(true)}>
-              <Plus size={16} aria-hidden /> New database
-            </button>
+            <>
+              <button type="button" className="btn" onClick={() => setImporting(true)}>
+                <FileUp size={16} aria-hidden /> Import database…
+              </button>
+              <button type="button" className="btn primary" onClick={() => setCreating(true)}>
+                <Plus size={16} aria-hidden /> New database
+              </button>
+            </>
           )
         }
       />
@@ -184,6 +192,7 @@ export function Databases() {
           }}
         />
       )}
+      {importing && <ImportDialog onClose={() => setImporting(false)} />}
       {deleting && (
         <DeleteDatabase
           database={deleting.name}

@@ -320,17 +320,43 @@ impl Backups {
     /// SQLite's `integrity_check`, and the row count of every table against its manifest.
     /// Anything amiss is `backup_corrupt`, and nothing is used.
     pub(crate) async fn fetch_checked(&self, info: &BackupInfo) -> CoreResult<TempFile> {
-        let packed = self.temp("fetched")?;
-        self.store
-            .get_to_file(
-                &info.database,
-                &snapshot_object(&info.id),
-                &packed.0,
-                info.stored_bytes,
-            )
-            .await?;
+        let object = snapshot_object(&info.id);
+        // A local destination's file is read where it lies (never written to); any other is
+        // downloaded first.
+        let (packed, packed_path) = match self.store.local_path(&info.database, &object) {
+            Some(path) => {
+                let size = std::fs::metadata(&path).map(|m| m.len()).map_err(|_| {
+                    CoreError::new(
+                        ErrorCode::BackupNotFound,
+                        format!(
+                            "the backup's object {}/{object} is missing from its destination",
+                            info.database
+                        ),
+                    )
+                })?;
+                if size != info.stored_bytes {
+                    return Err(CoreError::new(
+                        ErrorCode::BackupCorrupt,
+                        format!(
+                            "the stored backup holds {size} bytes where its manifest says {}: \
+                             it was not used",
+                            info.stored_bytes
+                        ),
+                    ));
+                }
+                (None, path)
+            }
+            None => {
+                let packed = self.temp("fetched")?;
+                self.store
+                    .get_to_file(&info.database, &object, &packed.0, info.stored_bytes)
+                    .await?;
+                let path = packed.0.clone();
+                (Some(packed), path)
+            }
+        };
         let plain = self.temp("restore")?;
-        let (packed_path, plain_path) = (packed.0.clone(), plain.0.clone());
+        let plain_path = plain.0.clone();
         let limit = self.config.check_limit;
         let expected = info.clone();
         blocking(move || {
@@ -352,6 +378,7 @@ impl Backups {
             Ok(())
         })
         .await?;
+        drop(packed);
         Ok(plain)
     }
 

@@ -194,6 +194,18 @@ async fn a_corrupted_backup_is_refused_on_restore_and_nothing_is_left_behind() {
         2000,
         "in place: untouched"
     );
+    // A truncated object, or one gone, is refused the same way.
+    let bytes = std::fs::read(&object).expect("the stored object");
+    std::fs::write(&object, &bytes[..bytes.len() / 2]).expect("truncate");
+    let response = server
+        .post("/admin/databases/src/restore", json!({"backup": id, "as": "from-cut"}))
+        .await;
+    assert_error(&response, 422, "backup_corrupt");
+    std::fs::remove_file(&object).expect("remove");
+    let response = server
+        .post("/admin/databases/src/restore", json!({"backup": id, "as": "from-gone"}))
+        .await;
+    assert_error(&response, 404, "backup_not_found");
     let leftovers: Vec<_> = std::fs::read_dir(server.dir.path().join("_forge/tmp"))
         .expect("work dir")
         .collect();

@@ -575,6 +575,18 @@ async fn bad_imports_are_refused_whole_and_leave_nothing_behind() {
         400,
         "invalid_request",
     );
+    let several = server
+        .get("/api/db/shop/export?format=csv&sql=SELECT%201%3B%20SELECT%202")
+        .await;
+    assert_error(&several, 400, "invalid_request");
+    assert!(
+        several.1["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("one query"),
+        "{}",
+        several.1
+    );
     // Bad exports: before any byte, with the envelope.
     assert_error(
         &server.get("/api/db/shop/export?format=csv").await,

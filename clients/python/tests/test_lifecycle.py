@@ -461,6 +461,57 @@ def test_s3_backup_and_restore_as_new(s3_client, s3, tmp_path):
                 s3_client.delete_database(n)
 
 
+def test_s3_backup_while_16_writers_insert_holds_every_acknowledged_row(s3_url, s3_client):
+    """The acceptance test, through S3: rows acknowledged before the backup began are all in it,
+    none from after it ended, and the restored copy passes integrity_check."""
+    import threading
+
+    db, new = unique_name("s3w"), unique_name("s3w-new")
+    s3_client.create_database(db)
+    try:
+        s3_client.query(db, "CREATE TABLE w (writer INTEGER, n INTEGER)")
+        acknowledged = [0] * 16
+        stop = threading.Event()
+        failures = []
+
+        def writer(k):
+            try:
+                with dbforge.Client(s3_url, ADMIN_KEY, timeout=30) as c:
+                    n = 0
+                    while not stop.is_set():
+                        c.query(db, "INSERT INTO w VALUES (?, ?)", [k, n])
+                        n += 1
+                        acknowledged[k] = n
+            except Exception as e:  # reported below: a writer must never fail
+                failures.append(e)
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(16)]
+        for t in threads:
+            t.start()
+        until(10, lambda: all(acknowledged) or None, "every writer inserting")
+        before = list(acknowledged)
+        backup = s3_client.create_backup(db)
+        after = list(acknowledged)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert failures == []
+        assert backup.destination == "s3" and backup.verified
+        s3_client.restore(db, backup, as_name=new)
+        grouped = s3_client.query(new, "SELECT writer, count(*), max(n) FROM w GROUP BY writer").tuples
+        counts = {writer: (rows, top) for writer, rows, top in grouped}
+        for k in range(16):
+            rows, top = counts.get(k, (0, -1))
+            assert rows == top + 1, f"writer {k}: rows 0..{top} without a gap"
+            assert before[k] <= rows <= after[k], f"writer {k}: {before[k]} <= {rows} <= {after[k]}"
+        assert s3_client.query(new, "PRAGMA integrity_check").scalar() == "ok"
+        assert sum(r for r, _ in counts.values()) == backup.row_counts["w"]
+    finally:
+        for n in (db, new):
+            with contextlib.suppress(dbforge.NotFoundError):
+                s3_client.delete_database(n)
+
+
 def test_s3_corrupt_object_is_refused(s3_client, s3):
     db, new = unique_name("s3c"), unique_name("s3c-new")
     s3_client.create_database(db)

@@ -198,12 +198,18 @@ async fn a_corrupted_backup_is_refused_on_restore_and_nothing_is_left_behind() {
     let bytes = std::fs::read(&object).expect("the stored object");
     std::fs::write(&object, &bytes[..bytes.len() / 2]).expect("truncate");
     let response = server
-        .post("/admin/databases/src/restore", json!({"backup": id, "as": "from-cut"}))
+        .post(
+            "/admin/databases/src/restore",
+            json!({"backup": id, "as": "from-cut"}),
+        )
         .await;
     assert_error(&response, 422, "backup_corrupt");
     std::fs::remove_file(&object).expect("remove");
     let response = server
-        .post("/admin/databases/src/restore", json!({"backup": id, "as": "from-gone"}))
+        .post(
+            "/admin/databases/src/restore",
+            json!({"backup": id, "as": "from-gone"}),
+        )
         .await;
     assert_error(&response, 404, "backup_not_found");
     let leftovers: Vec<_> = std::fs::read_dir(server.dir.path().join("_forge/tmp"))
@@ -682,4 +688,41 @@ async fn keys_back_up_and_restore_only_what_they_manage() {
         .with_key(&owner, post, "/admin/databases/ci-1/branch/prod-2", None)
         .await;
     assert_error(&response, 403, "forbidden");
+}
+
+#[tokio::test]
+async fn with_ttl_final_backup_an_expiring_database_is_backed_up_before_it_goes() {
+    let server = TestServer::with(&["--ttl-final-backup"]).await;
+    let (status, body) = server
+        .post("/admin/databases/spawn/short", json!({"ttl": "1s"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    server.sql("short", "CREATE TABLE t (v)", json!([])).await;
+    server
+        .sql("short", "INSERT INTO t VALUES (1), (2)", json!([]))
+        .await;
+    eventually(
+        Duration::from_secs(10),
+        "the expired database deleted",
+        || async { !server.dir.path().join("short.db").exists() },
+    )
+    .await;
+    // Its backups outlive it, and its name's creator (the admin) may list and restore them.
+    let (status, list) = server.get("/admin/databases/short/backups").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["backups"][0]["kind"], "final", "{list}");
+    assert_eq!(list["backups"][0]["row_counts"]["t"], 2);
+    let id = list["backups"][0]["id"].as_str().expect("id");
+    let (status, body) = server
+        .post(
+            "/admin/databases/short/restore",
+            json!({"backup": id, "as": "short"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(count(&server, "short", "SELECT count(*) FROM t").await, 2);
+    assert!(
+        body.get("expires_at").is_none(),
+        "a restored database has no time to live: {body}"
+    );
 }

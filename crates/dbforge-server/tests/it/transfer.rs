@@ -553,6 +553,23 @@ async fn bad_imports_are_refused_whole_and_leave_nothing_behind() {
         .expect("tmp")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A dump cut off in the middle of a statement: nothing of it lands.
+    let (_, _, dump) = get_bytes(&server, "/api/db/shop/export?format=sql").await;
+    let cut = dump[..dump.len() * 2 / 3].to_vec();
+    let response = import(
+        &server,
+        "/admin/databases/cutdump/import?format=sql",
+        cut,
+        octets,
+    )
+    .await;
+    assert_eq!(response.0.as_u16(), 400, "{}", response.1);
+    assert!(message(&response).starts_with("line "), "{}", response.1);
+    assert_error(
+        &server.get("/admin/databases/cutdump").await,
+        404,
+        "database_not_found",
+    );
     // Options that do not apply to the format are refused, not ignored.
     for (path, body) in [
         (
@@ -658,4 +675,28 @@ async fn a_read_only_key_exports_but_cannot_import() {
         )
         .await;
     assert_error(&response, 403, "forbidden");
+}
+
+#[tokio::test]
+async fn a_sqlite_file_over_the_database_quota_is_refused() {
+    let server = TestServer::with(&["--max-database-size", "64KiB"]).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("big.db");
+    sqlite3(&file, b"CREATE TABLE t AS WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 100) SELECT n, randomblob(2000) AS b FROM s;\n");
+    let bytes = std::fs::read(&file).expect("read");
+    assert!(bytes.len() > 64 * 1024);
+    let response = import(
+        &server,
+        "/admin/databases/big/import?format=sqlite",
+        bytes,
+        "application/octet-stream",
+    )
+    .await;
+    assert_error(&response, 507, "database_full");
+    assert_error(
+        &server.get("/admin/databases/big").await,
+        404,
+        "database_not_found",
+    );
+    assert!(!server.dir.path().join("big.db").exists());
 }
